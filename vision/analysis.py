@@ -1,0 +1,226 @@
+"""The analysis pipeline: source → pose → track → clean → view → signals → reps → assessment.
+
+``analyze_track`` is pure (a ``PoseTrack`` in, the JSON-able result out); ``analyze_video``
+adds decoding and pose inference around it. The CLI, the app and the benchmarks call these.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from vision import __version__
+from vision.assess import SEVERITY_ORDER, assess_rep, not_a_squat
+from vision.reps import segment_reps
+from vision.signals import Signals, clean_track, compute_signals
+from vision.thresholds import get_profile
+from vision.track import PoseTrack
+from vision.view import REFILM_TIP, ViewVerdict, assess_quality, classify_view, standing_mask
+
+SCHEMA_VERSION = "1.0"
+INFERENCE_MAX_SIDE = 640   # MediaPipe resizes to 224/256 px crops anyway; see BENCHMARKS.md
+NO_PERSON_FRACTION = 0.05
+BODY_CUT_OFF_FRACTION = 0.7
+MULTI_PERSON_FRACTION = 0.25
+VIEW_CONTEXT_S = 1.5
+
+DISCLAIMER = (
+    "Screening aid, not a diagnosis. Knee valgus from 2D video agrees only moderately with 3D "
+    "measurement; manual 2D angle reliability is about ±3° and changes under about 9° between "
+    "sessions are within measurement error. Depth from a front view is approximate. Low-back "
+    "rounding cannot be measured. See a qualified professional for pain or injury."
+)
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass
+class Analysis:
+    """The result: ``to_dict()`` is the JSON contract; ``track``/``signals`` feed the UI's charts."""
+
+    result: dict
+    track: PoseTrack
+    signals: Signals | None = None
+    timings: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return self.result
+
+
+def _problem(code: str, message: str) -> dict:
+    return {"code": code, "message": message}
+
+
+def _rep_view(sig: Signals, start: int, end: int, forced: str | None) -> ViewVerdict:
+    if forced:
+        return ViewVerdict(forced, 1.0, float("nan"), float("nan"))
+    t = sig.t
+    near = (t >= t[start] - VIEW_CONTEXT_S) & (t <= t[end] + VIEW_CONTEXT_S)
+    return classify_view(sig.shoulder_ratio, sig.nose_offset, near & standing_mask(sig))
+
+
+def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyweight", mirrored: bool = False,
+                  video_info: dict | None = None, source: str | None = None) -> Analysis:
+    """Analyse a landmark track. Pure: no I/O.
+
+    Args:
+        track: raw (uncleaned) landmarks from :mod:`vision.pose`.
+        view: ``auto`` to detect per rep, or force ``front`` / ``side``.
+        profile: a key of ``vision.thresholds.PROFILES``.
+        mirrored: the frames were a mirror image (selfie camera): relabel left/right.
+    """
+    prof = get_profile(profile)
+    forced = None if view == "auto" else view
+    if mirrored:
+        track = track.mirrored()
+    problems: list[dict] = []
+    info = video_info or {}
+    result = {
+        "schema_version": SCHEMA_VERSION,
+        "engine": {"name": "squatcheck", "version": __version__},
+        "source": {"file": source},
+        "video": {k: info.get(k) for k in ("fps", "frames", "duration_s", "width", "height")} | {
+            k: v for k, v in info.items() if k not in ("fps", "frames", "duration_s", "width", "height")},
+        "view": "unknown",
+        "view_confidence": 0.0,
+        "profile": prof.name,
+        "mirrored": mirrored,
+        "quality": {},
+        "reps": [],
+        "rejected_dips": [],
+        "summary": {},
+        "problems": problems,
+        "thresholds": prof.thresholds.to_dict(),
+        "disclaimer": DISCLAIMER,
+    }
+    present = track.people > 0 if len(track) else np.zeros(0, bool)
+    if len(track) == 0 or present.mean() < NO_PERSON_FRACTION:
+        problems.append(_problem("no_person", "No person was found in the video. Film the whole body, "
+                                 "head to feet, in good light, with only the person squatting in view."))
+        result["summary"] = summarise([], problems)
+        result["quality"] = {"score": 0.0, "notes": ["No person found."], "person_fraction": float(present.mean()) if len(track) else 0.0}
+        return Analysis(result, track)
+
+    sig = compute_signals(clean_track(track))
+    quality = assess_quality(sig, track.people)
+    result["quality"] = {"score": round(quality.score, 2), "notes": list(quality.notes),
+                         "person_fraction": round(quality.person_fraction, 3),
+                         "body_in_frame": round(quality.body_in_frame, 3),
+                         "multi_person_fraction": round(quality.multi_person_fraction, 3),
+                         "mean_visibility": round(quality.mean_visibility, 3)}
+    if quality.multi_person_fraction > MULTI_PERSON_FRACTION:
+        problems.append(_problem("multiple_people", "More than one person is in view: the analysis follows one "
+                                 "person and may switch between them. Film one person at a time."))
+    if quality.body_in_frame < BODY_CUT_OFF_FRACTION:
+        problems.append(_problem("body_cut_off", "Hips, knees or feet are out of frame or hidden for much of the "
+                                 "clip. Step back so the whole body, head to feet, stays in frame."))
+
+    clip_view = classify_view(sig.shoulder_ratio, sig.nose_offset, standing_mask(sig)) if not forced else \
+        ViewVerdict(forced, 1.0, float("nan"), float("nan"))
+    windows, rejected = segment_reps(sig.t, np.where(sig.valid, sig.depth, np.nan), prof.thresholds)
+    reps = []
+    for win in windows:
+        rep_view = _rep_view(sig, win.start, win.end, forced)
+        reason = not_a_squat(sig, win, rep_view.view, prof.thresholds)
+        if reason:
+            rejected.append((win.start, win.end, reason))
+            continue
+        reps.append(assess_rep(sig, win, rep_view, prof, len(reps) + 1))
+    result["rejected_dips"] = [{"start_s": round(float(sig.t[a]), 2), "end_s": round(float(sig.t[b]), 2), "reason": r}
+                               for a, b, r in rejected if 0 <= a < len(sig.t) and 0 <= b < len(sig.t)]
+
+    views = Counter(r["view"] for r in reps)
+    if reps:
+        main_view = views.most_common(1)[0][0]
+        result["view"] = main_view
+        result["view_confidence"] = round(float(np.mean([r["confidence"] for r in reps if r["view"] == main_view])), 2)
+        if len(views) > 1:
+            result["views_by_rep"] = dict(views)
+    else:
+        result["view"] = clip_view.view
+        result["view_confidence"] = round(clip_view.confidence, 2)
+    if reps and result["view"] in ("oblique", "unknown"):
+        problems.append(_problem("view_unsupported", "The camera sees the body at an angle, so knee valgus and "
+                                 "exact depth cannot be judged. " + REFILM_TIP))
+    elif result["view"] == "side":
+        result["not_judged"] = {"valgus": "Knee valgus needs a front view: film facing the camera."}
+    if not reps and "no_person" not in {p["code"] for p in problems}:
+        problems.append(_problem("no_squats", "No squat reps were found. If you did squat, film the whole body "
+                                 "from the front or side and go at least a quarter of the way down."))
+    result["reps"] = reps
+    result["summary"] = summarise(reps, problems)
+    return Analysis(result, track, sig)
+
+
+def summarise(reps: list[dict], problems: list[dict]) -> dict:
+    worst = max(reps, key=lambda r: (SEVERITY_ORDER[r["severity"]], len(r["flags"])), default=None)
+    flagged = worst if worst and worst["flags"] else None
+    return {
+        "rep_count": len(reps),
+        "valgus_reps": sum("knee_valgus" in r["flags"] for r in reps),
+        "shallow_reps": sum("shallow" in r["flags"] for r in reps),
+        "flagged_reps": sum(bool(r["flags"]) for r in reps),
+        "worst_rep": flagged["index"] if flagged else None,
+        "main_cue": flagged["cues"][0] if flagged else (reps[0]["cues"][0] if reps else
+                                                        (problems[0]["message"] if problems else None)),
+    }
+
+
+def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyweight", model: str = "full",
+                  mirrored: bool = False, progress: ProgressFn | None = None,
+                  max_side: int = INFERENCE_MAX_SIDE) -> Analysis:
+    """Decode ``path``, run pose on every frame (streamed: memory stays flat) and analyse it.
+
+    Raises:
+        VideoReadError: unreadable / corrupt / not a video / too long.
+        ModelNotFoundError: the pose model is missing.
+    """
+    from vision.pose import PoseEstimator
+    from vision.video import iter_frames, probe
+
+    info = probe(path)
+    timings = {"decode_wait_s": 0.0, "pose_s": 0.0}
+    t0 = time.perf_counter()
+    times, frames = [], []
+    size = (info.width, info.height)
+    with PoseEstimator(model) as estimator:
+        frame_iter = iter_frames(path, max_side=max_side)
+        try:
+            while True:
+                w0 = time.perf_counter()
+                frame = next(frame_iter, None)
+                w1 = time.perf_counter()
+                if frame is None:
+                    break
+                frames.append(estimator.process(frame.rgb, frame.t_s))
+                times.append(frame.t_s)
+                size = (frame.rgb.shape[1], frame.rgb.shape[0])
+                timings["decode_wait_s"] += w1 - w0
+                timings["pose_s"] += time.perf_counter() - w1
+                if progress:
+                    progress(len(frames), info.frames)
+        finally:
+            frame_iter.close()
+    track = PoseTrack.from_frames(times, frames, *size)
+    # landmarks were found on a downscaled frame: report them in the video's own pixels
+    scale = info.width / size[0] if size[0] else 1.0
+    track = _rescale(track, scale, info.width, info.height)
+    a0 = time.perf_counter()
+    analysis = analyze_track(track, view=view, profile=profile, mirrored=mirrored, video_info=info.to_dict(),
+                             source=Path(path).name)
+    timings["analysis_s"] = time.perf_counter() - a0
+    timings["total_s"] = time.perf_counter() - t0
+    analysis.timings = timings
+    analysis.result["engine"]["model"] = model
+    return analysis
+
+
+def _rescale(track: PoseTrack, scale: float, width: int, height: int) -> PoseTrack:
+    from dataclasses import replace
+
+    return replace(track, xy=track.xy * scale, width=width, height=height)

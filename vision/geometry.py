@@ -1,0 +1,155 @@
+"""Pure 2D geometry of the squat, vectorised over frames. NumPy in, NumPy out; no I/O.
+
+Conventions: points are arrays of shape (..., 2) in image pixels, x right and y DOWN; any
+leading shape (frames, people) broadcasts. Angles are in degrees. NaN in, NaN out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_VERTICAL_UP = np.array([0.0, -1.0])  # image y points down, so "up" is -y
+
+
+def _norm(v: np.ndarray) -> np.ndarray:
+    """Euclidean length over the last axis: (..., 2) -> (...)."""
+    return np.sqrt(np.sum(np.asarray(v, float) ** 2, axis=-1))
+
+
+def _cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """z component of the 2D cross product: (..., 2), (..., 2) -> (...)."""
+    return u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
+
+
+def angle_between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Unsigned angle between vectors u and v: (..., 2), (..., 2) -> (...) in [0, 180].
+
+    Uses atan2(|u×v|, u·v), which stays accurate near 0° and 180° where acos does not.
+    """
+    u = np.asarray(u, float)
+    v = np.asarray(v, float)
+    return np.degrees(np.arctan2(np.abs(_cross(u, v)), np.sum(u * v, axis=-1)))
+
+
+def joint_angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Interior angle ∠abc at vertex b: (..., 2) x3 -> (...) in [0, 180]."""
+    return angle_between(np.asarray(a, float) - b, np.asarray(c, float) - b)
+
+
+def knee_flexion(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray) -> np.ndarray:
+    """Knee flexion θk = 180° − ∠(hip, knee, ankle): 0 for a straight leg. (..., 2) x3 -> (...)."""
+    return 180.0 - joint_angle(hip, knee, ankle)
+
+
+def segment_angle_from_vertical(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Unsigned angle of the segment lower→upper from image vertical: (..., 2) x2 -> (...) in [0, 180].
+
+    0 means ``upper`` sits straight above ``lower`` (upright trunk, vertical shin).
+    """
+    return angle_between(np.asarray(upper, float) - lower, np.broadcast_to(_VERTICAL_UP, np.shape(upper)))
+
+
+def medial_sign(this_hip: np.ndarray, other_hip: np.ndarray) -> np.ndarray:
+    """+1 where the body midline lies towards +x from ``this_hip``, else −1: (..., 2) x2 -> (...).
+
+    Defining "medial" from the other hip, rather than from left/right labels, makes the valgus
+    sign independent of whether the person faces the camera, faces away, or the image is mirrored.
+    """
+    return np.where(np.asarray(other_hip, float)[..., 0] >= np.asarray(this_hip, float)[..., 0], 1.0, -1.0)
+
+
+def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial: np.ndarray) -> np.ndarray:
+    """Frontal-plane projection angle per leg, signed: (..., 2) x3, (...) -> (...) degrees.
+
+    The angle between the thigh (hip→knee) and the shank (knee→ankle) directions; positive when
+    the knee lies medial to the hip–ankle line (valgus), negative when lateral (varus).
+    ``medial`` is +1/−1 from :func:`medial_sign`.
+    """
+    hip, knee, ankle = (np.asarray(p, float) for p in (hip, knee, ankle))
+    size = angle_between(knee - hip, ankle - knee)
+    return np.where(_knee_side(hip, knee, ankle, medial) >= 0, size, -size)
+
+
+def _knee_side(hip, knee, ankle, medial) -> np.ndarray:
+    """Signed horizontal offset of the knee from the hip–ankle line, + towards the midline (pixels)."""
+    d = ankle - hip
+    # x of the hip–ankle line at the knee's height; a horizontal line has no such x, so fall back
+    # to the perpendicular side test.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = (knee[..., 1] - hip[..., 1]) / d[..., 1]
+        x_line = hip[..., 0] + s * d[..., 0]
+    return np.asarray(medial) * (knee[..., 0] - x_line)
+
+
+def knee_line_displacement(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial: np.ndarray) -> np.ndarray:
+    """Signed perpendicular distance of the knee from the hip–ankle line / leg length (..., 2) x3 -> (...).
+
+    Positive = knee medial to the line (valgus). Normalised by hip–knee + knee–ankle length so
+    it compares across people and zoom (FPKD / "valgus shift", Uhlár 2021; mocapr).
+    """
+    hip, knee, ankle = (np.asarray(p, float) for p in (hip, knee, ankle))
+    d = ankle - hip
+    dist = _cross(d, knee - hip) / _norm(d)
+    side = np.sign(_knee_side(hip, knee, ankle, medial))
+    leg = _norm(knee - hip) + _norm(ankle - knee)
+    return side * np.abs(dist) / leg
+
+
+def horizontal_separation(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """|x_left − x_right|: (..., 2) x2 -> (...)."""
+    return np.abs(np.asarray(left, float)[..., 0] - np.asarray(right, float)[..., 0])
+
+
+def separation_ratio(num_left, num_right, den_left, den_right) -> np.ndarray:
+    """Horizontal separation of one landmark pair over another's: (..., 2) x4 -> (...).
+
+    KASR = ratio(knees, ankles) and KHR = ratio(knees, hips) (Noyes drop-jump screen; mocapr).
+    Depth-independent, which is why it is the primary valgus measure for deep bilateral squats.
+    """
+    den = horizontal_separation(den_left, den_right)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, horizontal_separation(num_left, num_right) / den, np.nan)
+
+
+def medial_offset(point: np.ndarray, reference: np.ndarray, medial: np.ndarray) -> np.ndarray:
+    """Horizontal offset of ``point`` from ``reference``, positive towards the midline: -> (...) pixels.
+
+    With point = knee and reference = ankle (or toe), this is how far the knee sits inside
+    the foot; the two legs' offsets add up to ankle separation − knee separation.
+    """
+    return np.asarray(medial) * (np.asarray(point, float)[..., 0] - np.asarray(reference, float)[..., 0])
+
+
+def frontal_depth(hip_y: np.ndarray, knee_y: np.ndarray, thigh_length: np.ndarray | float) -> np.ndarray:
+    """Front-view depth d = (y_hip − y_knee) / standing thigh length: (...) -> (...).
+
+    ≈ −1 standing, ≈ 0 with the thigh horizontal (parallel), > 0 below parallel. Approximate:
+    assumes a level camera at about knee height (orthographic projection).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.asarray(hip_y, float) - knee_y) / thigh_length
+
+
+def hip_below_knee(hip_y: np.ndarray, knee_y: np.ndarray, tolerance_px: np.ndarray | float = 0.0) -> np.ndarray:
+    """Side-view depth test: hip joint centre lower than the knee centre (y down), with tolerance."""
+    return np.asarray(hip_y, float) + tolerance_px >= knee_y
+
+
+def lateral_shift(mid_hip_x: np.ndarray, mid_ankle_x: np.ndarray, ankle_width: np.ndarray | float) -> np.ndarray:
+    """(x_midhip − x_midankle) / ankle width: (...) -> (...). Signed; 0 when centred over the feet."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.asarray(mid_hip_x, float) - mid_ankle_x) / ankle_width
+
+
+def heel_rise(heel_y: np.ndarray, heel_y_standing: np.ndarray | float, shank_length: np.ndarray | float) -> np.ndarray:
+    """Heel lift relative to standing, in shank lengths: (y_heel,standing − y_heel)/L_shank, + = lifted."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.asarray(heel_y_standing, float) - heel_y) / shank_length
+
+
+def midpoint(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (np.asarray(a, float) + np.asarray(b, float)) / 2.0
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return _norm(np.asarray(a, float) - b)

@@ -1,0 +1,145 @@
+"""The only module that imports MediaPipe: model resolution and per-frame pose inference.
+
+Uses the Tasks ``PoseLandmarker`` in VIDEO mode (it tracks between frames, so the person
+detector runs only when tracking is lost). Output is converted at this edge into plain
+NumPy arrays (``PoseFrame``) so nothing downstream knows MediaPipe's types.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from vision.errors import ModelNotFoundError
+from vision.landmarks import BODY, NUM_LANDMARKS
+from vision.track import PoseFrame
+
+os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ INFO/WARNING spam on stderr
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+MODEL_FILES = {
+    "lite": "pose_landmarker_lite.task",
+    "full": "pose_landmarker_full.task",
+    "heavy": "pose_landmarker_heavy.task",
+}
+# Up to this many people are detected per frame, so a second person in view is noticed.
+MAX_PEOPLE = 2
+
+
+def resolve_model(model: str | os.PathLike = "full") -> Path:
+    """Return the path of a pose model given ``lite``/``full``/``heavy`` or a file path.
+
+    Raises:
+        ModelNotFoundError: with instructions to rebuild (full) or download (lite/heavy).
+    """
+    name = str(model)
+    if name in MODEL_FILES:
+        path = MODELS_DIR / MODEL_FILES[name]
+        if path.is_file():
+            return path
+        if name == "full":
+            hint = "Rebuild it offline with: bash models/build_pose_model.sh"
+        else:
+            hint = f"Fetch it (needs internet) with: python -m vision fetch-models {name}"
+        raise ModelNotFoundError(f"Pose model '{name}' not found at models/{MODEL_FILES[name]}. {hint}")
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise ModelNotFoundError(f"Pose model file '{name}' does not exist. Use --model full (bundled) or a .task path.")
+    return path
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _frame_from_landmarks(pose, world, width: int, height: int, people: int) -> PoseFrame:
+    xy = np.array([[lm.x * width, lm.y * height] for lm in pose], dtype=float)
+    vis = np.array([lm.visibility or 0.0 for lm in pose], dtype=float)
+    pres = np.array([lm.presence or 0.0 for lm in pose], dtype=float)
+    wxyz = np.array([[lm.x, lm.y, lm.z] for lm in world], dtype=float) if world else np.full((NUM_LANDMARKS, 3), np.nan)
+    return PoseFrame(xy, vis, pres, wxyz, people)
+
+
+def _body_centre(frame: PoseFrame) -> np.ndarray:
+    return np.nanmean(frame.xy[list(BODY)], axis=0)
+
+
+def _body_size(frame: PoseFrame) -> float:
+    pts = frame.xy[list(BODY)]
+    return float(np.nanmax(pts[:, 1]) - np.nanmin(pts[:, 1]))
+
+
+class PoseEstimator:
+    """Run BlazePose on a stream of RGB frames and follow one person.
+
+    When several people are detected, the one nearest the previously followed person is kept
+    (the largest at the start), so a bystander walking past does not hijack the track.
+    """
+
+    def __init__(self, model: str | os.PathLike = "full", *, max_people: int = MAX_PEOPLE,
+                 min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
+        from mediapipe.tasks.python import BaseOptions, vision  # heavy import kept local
+
+        self.model_path = resolve_model(model)
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(self.model_path)),
+            running_mode=vision.RunningMode.VIDEO,
+            num_poses=max_people,
+            min_pose_detection_confidence=min_detection_confidence,
+            min_pose_presence_confidence=0.5,
+            min_tracking_confidence=min_tracking_confidence,
+        )
+        self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        self._last_ms = -1
+        self._last_centre: np.ndarray | None = None
+
+    def process(self, rgb: np.ndarray, t_s: float) -> PoseFrame:
+        """Pose of the followed person in one frame.
+
+        Args:
+            rgb: (H, W, 3) uint8 RGB image.
+            t_s: presentation time in seconds; must increase from call to call.
+        """
+        import mediapipe as mp
+
+        height, width = rgb.shape[:2]
+        # MediaPipe reads the buffer directly: a view into another object's memory (as PyAV's
+        # scaled frames are) gives silent garbage, so hand it an array that owns its data.
+        if rgb.base is not None or not rgb.flags.c_contiguous:
+            rgb = np.array(rgb, dtype=np.uint8, order="C", copy=True)
+        t_ms = max(int(round(t_s * 1000)), self._last_ms + 1)  # VIDEO mode needs strictly increasing ms
+        self._last_ms = t_ms
+        result = self._landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), t_ms)
+        people = len(result.pose_landmarks)
+        if people == 0:
+            return PoseFrame.empty(0)
+        candidates = [
+            _frame_from_landmarks(p, w, width, height, people)
+            for p, w in zip(result.pose_landmarks, result.pose_world_landmarks or [None] * people)
+        ]
+        if self._last_centre is None:
+            chosen = max(candidates, key=_body_size)
+        else:
+            chosen = min(candidates, key=lambda f: float(np.linalg.norm(_body_centre(f) - self._last_centre)))
+        self._last_centre = _body_centre(chosen)
+        return chosen
+
+    def close(self) -> None:
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
+
+    def __enter__(self) -> "PoseEstimator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):  # MediaPipe's own __del__ fails at interpreter exit; close early instead
+        try:
+            self.close()
+        except Exception:
+            pass

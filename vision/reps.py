@@ -1,0 +1,95 @@
+"""Rep segmentation: a hysteresis state machine on the depth signal, usable frame by frame.
+
+A rep starts when depth rises past ``rep_enter`` (from the last standing frame before it),
+has its bottom at the deepest frame, and ends when depth falls back below ``rep_exit``.
+Two thresholds instead of one stop jitter near a single line from double counting
+(MediaPipe pose_classification); a clip that starts mid-rep waits for the first standing
+frame, so a walk-in or a clip that opens at the bottom does not invent a rep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vision.thresholds import Thresholds
+
+LOST_PERSON_S = 1.0  # a rep is abandoned when the person is lost for longer than this
+
+
+@dataclass(frozen=True)
+class RepWindow:
+    start: int    # frame index of the last standing frame before the descent
+    bottom: int   # deepest frame
+    end: int      # first standing frame after the ascent
+    peak_depth: float
+
+
+@dataclass
+class RepCounter:
+    """Streaming rep detector. Feed ``update(i, t, depth)`` per frame; it returns a ``RepWindow``
+    when a rep completes and passes the depth/duration checks, else None.
+
+    Rejected candidates are kept in ``rejected`` with the reason (for diagnostics and tests).
+    """
+
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    state: str = "wait"          # wait (for first standing frame) → up ↔ down
+    count: int = 0
+    _top_i: int = -1
+    _top_t: float = 0.0
+    _bottom_i: int = -1
+    _bottom_depth: float = -np.inf
+    _start_i: int = -1
+    _start_t: float = 0.0
+    _last_seen_t: float = -np.inf
+    rejected: list = field(default_factory=list)
+
+    def update(self, i: int, t: float, depth: float) -> RepWindow | None:
+        th = self.thresholds
+        if depth is None or not np.isfinite(depth):
+            if self.state == "down" and t - self._last_seen_t > LOST_PERSON_S:
+                self.rejected.append((self._start_i, i, "person lost mid-rep"))
+                self.state = "wait"
+            return None
+        self._last_seen_t = t
+        if self.state == "wait":
+            # a clip that opens near the top (just starting down) counts that rep; one that opens
+            # deep in a rep waits for the next standing frame
+            if depth <= th.rep_exit.value or (self._top_i < 0 and depth < th.rep_enter.value):
+                self.state, self._top_i, self._top_t = "up", i, t
+            return None
+        if self.state == "up":
+            if depth <= th.rep_exit.value:
+                self._top_i, self._top_t = i, t
+            elif depth >= th.rep_enter.value:
+                self.state = "down"
+                self._start_i, self._start_t = self._top_i, self._top_t
+                self._bottom_i, self._bottom_depth = i, depth
+            return None
+        # down
+        if depth > self._bottom_depth:
+            self._bottom_i, self._bottom_depth = i, depth
+        if depth > th.rep_exit.value:
+            return None
+        self.state, self._top_i, self._top_t = "up", i, t
+        duration = t - self._start_t
+        rep = RepWindow(self._start_i, self._bottom_i, i, float(self._bottom_depth))
+        if self._bottom_depth < th.rep_min_depth.value:
+            self.rejected.append((rep.start, rep.end, "too shallow"))
+        elif duration < th.rep_min_duration.value:
+            self.rejected.append((rep.start, rep.end, "too quick"))
+        elif duration > th.rep_max_duration.value:
+            self.rejected.append((rep.start, rep.end, "too long"))
+        else:
+            self.count += 1
+            return rep
+        return None
+
+
+def segment_reps(t: np.ndarray, depth: np.ndarray, thresholds: Thresholds | None = None) -> tuple[list[RepWindow], list]:
+    """Run :class:`RepCounter` over a whole clip: (T,), (T,) -> (reps, rejected)."""
+    counter = RepCounter(thresholds or Thresholds())
+    reps = [r for i in range(len(t)) if (r := counter.update(i, float(t[i]), float(depth[i]))) is not None]
+    return reps, counter.rejected

@@ -1,0 +1,166 @@
+"""Per-frame squat signals from a cleaned ``PoseTrack``: depth, valgus measures, trunk, heels.
+
+Everything is normalised by the person's own standing proportions, measured on nearby
+standing frames, so results do not depend on camera distance, zoom or resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vision import geometry as g
+from vision.filters import clean_series, MIN_VISIBILITY
+from vision.landmarks import (L_ANKLE, L_FOOT, L_HEEL, L_HIP, L_KNEE, L_SHOULDER, LOWER_BODY, NUM_LANDMARKS,
+                              R_ANKLE, R_FOOT, R_HEEL, R_HIP, R_KNEE, R_SHOULDER)
+from vision.track import PoseTrack
+
+STANDING_WINDOW_S = 4.0   # each side: long enough to always include the top of a slow rep
+STANDING_PERCENTILE = 90  # robust "legs straight" hip–ankle length
+STANDING_DEPTH = 0.05     # frames shallower than this count as standing for baselines
+
+LEGS = ((L_HIP, L_KNEE, L_ANKLE, L_HEEL, L_FOOT), (R_HIP, R_KNEE, R_ANKLE, R_HEEL, R_FOOT))
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Aligned per-frame signals; shapes (T,) or (T, 2) for [left, right] legs.
+
+    depth: 0 standing → ~0.5 at parallel: 1 − hip–ankle length / its standing length.
+    valid: lower body seen well enough to judge this frame.
+    """
+
+    t: np.ndarray
+    valid: np.ndarray
+    depth: np.ndarray
+    knee_flexion: np.ndarray
+    kasr: np.ndarray
+    khr: np.ndarray
+    fppa: np.ndarray
+    knee_medial: np.ndarray   # knee offset inside the ankle, in standing hip widths (T, 2)
+    thigh_ratio: np.ndarray   # projected thigh length / standing thigh length (T, 2)
+    hip_knee: np.ndarray      # (y_hip − y_knee) / standing thigh length (T, 2): ≈ −1 standing, ≥ 0 parallel
+    trunk_angle: np.ndarray   # mid-hip→mid-shoulder from vertical (T,)
+    tibia_angle: np.ndarray   # ankle→knee from vertical (T, 2)
+    heel_y: np.ndarray        # (T, 2) in standing shank lengths, image y down
+    lateral_shift: np.ndarray  # hips off the feet's centre / ankle width (T,), + = towards the person's left
+    shoulder_ratio: np.ndarray  # shoulder width / torso length (T,): ≈ 0.6 facing, ≈ 0 side on
+    nose_offset: np.ndarray   # |nose x − mid-shoulder x| / shoulder width (T,): head turned / body oblique
+    torso_ratio: np.ndarray   # projected torso length / standing torso length (T,): < 0.5 = bent far over
+    ankle_pos: np.ndarray     # (T, 2, 2) ankle xy in standing leg lengths (for the planted-feet check)
+    visibility: np.ndarray    # mean lower-body visibility (T,)
+    lower_visibility: np.ndarray  # (T, 2) per-leg mean visibility of hip/knee/ankle
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+
+def clean_track(track: PoseTrack) -> PoseTrack:
+    """Fill short gaps, reject outliers and low-pass every coordinate (zero phase).
+
+    Low-visibility points are kept here, not dropped: MediaPipe's guess for an occluded far leg
+    still moves with the body, and each metric gates on visibility itself (see ``valid``).
+    """
+    from dataclasses import replace
+
+    xy = track.xy
+    out = np.empty_like(xy)
+    for j in range(NUM_LANDMARKS):
+        for k in range(2):
+            out[:, j, k] = clean_series(track.t, xy[:, j, k]) if len(track) else xy[:, j, k]
+    return replace(track, xy=out)
+
+
+def rolling_nanstat(t: np.ndarray, x: np.ndarray, half_window_s: float, stat, causal: bool = False) -> np.ndarray:
+    """Apply ``stat`` (e.g. a percentile) to x over a time window around each frame: (T,) -> (T,).
+
+    ``causal`` uses only the past (live use). Frames are grouped in 0.25 s steps so the cost
+    stays linear in clip length.
+    """
+    out = np.full(len(t), np.nan)
+    if len(t) == 0:
+        return out
+    step = 0.25
+    bins = np.floor((t - t[0]) / step).astype(int)
+    for b in np.unique(bins):
+        centre = t[0] + (b + 0.5) * step
+        lo = centre - half_window_s
+        hi = centre if causal else centre + half_window_s
+        sel = (t >= lo) & (t <= hi)
+        vals = x[sel]
+        vals = vals[~np.isnan(vals)]
+        if len(vals):
+            out[bins == b] = stat(vals)
+    return out
+
+
+def compute_signals(track: PoseTrack, *, causal: bool = False) -> Signals:
+    """Per-frame signals of a cleaned track (see :class:`Signals`)."""
+    P = lambda i: track.xy[:, i]  # noqa: E731
+    t = track.t
+    vis = track.visibility
+    lower_vis = np.stack([vis[:, [h, k, a]].mean(axis=1) for h, k, a, _, _ in LEGS], axis=1)
+    in_frame = _inside(track, LOWER_BODY)
+    valid = in_frame & (vis[:, list(LOWER_BODY)].mean(axis=1) >= MIN_VISIBILITY) & ~np.isnan(P(L_HIP)[:, 0])
+
+    chord = np.stack([g.distance(P(h), P(a)) for h, _, a, _, _ in LEGS], axis=1).mean(axis=1)
+    chord = np.where(valid, chord, np.nan)
+    chord_ref = rolling_nanstat(t, chord, STANDING_WINDOW_S, lambda v: np.percentile(v, STANDING_PERCENTILE), causal)
+    depth = 1.0 - chord / chord_ref
+    standing = valid & (depth <= STANDING_DEPTH)
+
+    def standing_ref(x):
+        return rolling_nanstat(t, np.where(standing, x, np.nan), STANDING_WINDOW_S, np.median, causal)
+
+    hip_w = standing_ref(g.distance(P(L_HIP), P(R_HIP)))
+    ankle_w = g.horizontal_separation(P(L_ANKLE), P(R_ANKLE))
+    thigh = np.stack([standing_ref(g.distance(P(h), P(k))) for h, k, *_ in LEGS], axis=1)
+    shank = np.stack([standing_ref(g.distance(P(k), P(a))) for _, k, a, _, _ in LEGS], axis=1)
+
+    knee_flexion = np.stack([g.knee_flexion(P(h), P(k), P(a)) for h, k, a, _, _ in LEGS], axis=1)
+    medial = np.stack([g.medial_sign(P(L_HIP), P(R_HIP)), g.medial_sign(P(R_HIP), P(L_HIP))], axis=1)
+    fppa = np.stack([g.fppa(P(h), P(k), P(a), medial[:, i]) for i, (h, k, a, _, _) in enumerate(LEGS)], axis=1)
+    knee_medial = np.stack(
+        [g.medial_offset(P(k), P(a), medial[:, i]) for i, (_, k, a, _, _) in enumerate(LEGS)], axis=1
+    ) / hip_w[:, None]
+    thigh_ratio = np.stack([g.distance(P(h), P(k)) for h, k, *_ in LEGS], axis=1) / thigh
+    hip_knee = np.stack([P(h)[:, 1] - P(k)[:, 1] for h, k, *_ in LEGS], axis=1) / thigh
+    mid_sh = g.midpoint(P(L_SHOULDER), P(R_SHOULDER))
+    mid_hip = g.midpoint(P(L_HIP), P(R_HIP))
+    mid_ankle = g.midpoint(P(L_ANKLE), P(R_ANKLE))
+    torso = g.distance(mid_sh, mid_hip)
+    sh_w = g.distance(P(L_SHOULDER), P(R_SHOULDER))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return Signals(
+            t=t,
+            valid=valid,
+            depth=depth,
+            knee_flexion=knee_flexion,
+            kasr=g.separation_ratio(P(L_KNEE), P(R_KNEE), P(L_ANKLE), P(R_ANKLE)),
+            khr=g.separation_ratio(P(L_KNEE), P(R_KNEE), P(L_HIP), P(R_HIP)),
+            fppa=fppa,
+            knee_medial=knee_medial,
+            thigh_ratio=thigh_ratio,
+            hip_knee=hip_knee,
+            trunk_angle=g.segment_angle_from_vertical(mid_hip, mid_sh),
+            tibia_angle=np.stack([g.segment_angle_from_vertical(P(a), P(k)) for _, k, a, _, _ in LEGS], axis=1),
+            heel_y=np.stack([P(hl)[:, 1] for *_, hl, _ in LEGS], axis=1) / shank,
+            # signed so + means towards the person's LEFT hip, whichever way they face
+            lateral_shift=g.lateral_shift(mid_hip[:, 0], mid_ankle[:, 0], ankle_w) * -medial[:, 0],
+            shoulder_ratio=sh_w / torso,
+            nose_offset=np.abs(P(0)[:, 0] - mid_sh[:, 0]) / sh_w,
+            torso_ratio=torso / standing_ref(torso),
+            ankle_pos=np.stack([P(L_ANKLE), P(R_ANKLE)], axis=1) / (thigh + shank).mean(axis=1)[:, None, None],
+            visibility=vis[:, list(LOWER_BODY)].mean(axis=1),
+            lower_visibility=lower_vis,
+        )
+
+
+def _inside(track: PoseTrack, idx, margin: float = 0.0) -> np.ndarray:
+    """(T,) True where all landmarks ``idx`` lie inside the frame (presence high, coords in bounds)."""
+    pts = track.xy[:, list(idx)]
+    with np.errstate(invalid="ignore"):
+        inside = (pts[..., 0] >= -margin) & (pts[..., 0] <= track.width + margin)
+        inside &= (pts[..., 1] >= -margin) & (pts[..., 1] <= track.height + margin)
+    return inside.all(axis=1) & (track.presence[:, list(idx)] >= 0.5).all(axis=1)

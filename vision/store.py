@@ -1,0 +1,1123 @@
+"""Client history: who was screened, when, and what the analysis found.
+
+Storage is SQLAlchemy 2.x (typed ``Mapped[...]`` ORM). By default an embedded SQLite file
+``<user data dir>/squatcheck.db`` (platformdirs); a gym with several trainers can point
+``database_url`` / ``SQUATCHECK_DB_URL`` at any SQLAlchemy URL (e.g. PostgreSQL).
+
+Design notes
+------------
+* Callers only ever get plain frozen dataclasses (:class:`ClientRecord`,
+  :class:`SessionRecord`) or JSON-able dicts - no live ORM objects escape a DB session.
+* Every public write is exactly one transaction. On SQLite we take the write lock up front
+  (``BEGIN IMMEDIATE``) so concurrent writers queue on ``busy_timeout`` instead of failing
+  on a lock upgrade; the DB runs in WAL mode with ``synchronous=FULL`` and
+  ``foreign_keys=ON`` so a committed save survives a crash / power cut and a killed
+  half-written save leaves nothing behind.
+* Schema versioning: :data:`MIGRATIONS` is an ordered list; :func:`migrate` applies the
+  pending ones and records each in ``schema_version``, all in ONE transaction (SQLite and
+  PostgreSQL both have transactional DDL), so a failed upgrade leaves the old schema intact.
+  Migrations are written against explicit snapshots of the schema, never
+  ``Base.metadata.create_all``, so v1 stays v1 forever.
+* Videos are copied into ``<media dir>/client_<id>/`` only when ``keep_video=True``; the DB
+  stores the path relative to the media dir. The copy happens before the DB commit and is
+  removed if the commit fails, so the DB never points at a missing file; a crash between
+  the two can leave an unreferenced file, which :meth:`Store.cleanup_orphan_videos` removes.
+* Deleting a client (the privacy "erase my data" right) removes its sessions (explicitly
+  and via ``ON DELETE CASCADE``) and its kept video files. SQLite runs with
+  ``secure_delete=ON`` and the WAL is checkpointed afterwards, so the deleted rows are not
+  left readable in free pages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import time
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+import operator
+from typing import Any, Callable, Mapping, Sequence
+
+import platformdirs
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from vision.errors import SquatCheckError
+from vision.progress import compare_sessions, summarise_analysis
+
+__all__ = [
+    "APP_NAME",
+    "ENV_DB_URL",
+    "LATEST_SCHEMA_VERSION",
+    "MIGRATIONS",
+    "ClientNotFoundError",
+    "ClientRecord",
+    "DuplicateClientError",
+    "Migration",
+    "SessionNotFoundError",
+    "SessionRecord",
+    "Store",
+    "StoreError",
+    "compare_sessions",
+    "default_database_url",
+    "make_engine",
+    "migrate",
+    "summarise_analysis",
+]
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "squatcheck"
+ENV_DB_URL = "SQUATCHECK_DB_URL"
+DB_FILENAME = "squatcheck.db"
+EXPORT_FORMAT = "squatcheck-client-export"
+EXPORT_VERSION = 1
+_NAME_MAX = 200
+_PG_MIGRATION_LOCK = 0x5C0A7  # arbitrary constant key for pg_advisory_xact_lock
+_WRITE_OPT = "squatcheck_write"  # execution option: take the SQLite write lock at BEGIN
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class StoreError(SquatCheckError):
+    """The client history could not be read or written; the message says why."""
+
+
+class ClientNotFoundError(StoreError):
+    """No client with that id (it may have been deleted)."""
+
+
+class SessionNotFoundError(StoreError):
+    """No session with that id (it may have been deleted)."""
+
+
+class DuplicateClientError(StoreError):
+    """A client with that name already exists (names are compared ignoring case/spacing)."""
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _valgus_rate(view: str | None, rep_count: int, valgus_reps: int,
+                 fppa_mean: float | None, kasr_mean: float | None) -> float | None:
+    # Same rule as vision.progress.valgus_measurable, on the stored summary columns.
+    if not rep_count or (view or "").lower() == "side":
+        return None
+    if valgus_reps == 0 and fppa_mean is None and kasr_mean is None:
+        return None
+    return valgus_reps / rep_count
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    id: int
+    name: str
+    created_at: datetime  # timezone-aware, UTC
+    notes: str
+    session_count: int = 0
+    last_recorded_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "created_at": _iso(self.created_at),
+            "notes": self.notes,
+            "session_count": self.session_count,
+            "last_recorded_at": _iso(self.last_recorded_at),
+        }
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: int
+    client_id: int
+    recorded_at: datetime  # timezone-aware, UTC
+    created_at: datetime  # timezone-aware, UTC (when it was saved)
+    notes: str
+    view: str | None
+    profile: str | None
+    rep_count: int
+    valgus_reps: int
+    shallow_reps: int
+    fppa_mean_deg: float | None  # mean over reps of the worse side's FPPA
+    fppa_worst_deg: float | None
+    depth_mean: float | None
+    kasr_mean: float | None
+    asymmetry_mean_deg: float | None
+    video_path: Path | None  # absolute path of the kept copy, or None
+    analysis: dict[str, Any] = field(repr=False)
+
+    @property
+    def valgus_rate(self) -> float | None:
+        """Share of reps with knee valgus; None with no reps or when the camera view
+        could not judge valgus (side view / no frontal metrics)."""
+        return _valgus_rate(self.view, self.rep_count, self.valgus_reps, self.fppa_mean_deg,
+                            self.kasr_mean)
+
+    def to_dict(self, *, include_analysis: bool = True) -> dict[str, Any]:
+        out = {
+            "id": self.id,
+            "client_id": self.client_id,
+            "recorded_at": _iso(self.recorded_at),
+            "created_at": _iso(self.created_at),
+            "notes": self.notes,
+            "view": self.view,
+            "profile": self.profile,
+            "rep_count": self.rep_count,
+            "valgus_reps": self.valgus_reps,
+            "shallow_reps": self.shallow_reps,
+            "valgus_rate": self.valgus_rate,
+            "fppa_mean_deg": self.fppa_mean_deg,
+            "fppa_worst_deg": self.fppa_worst_deg,
+            "depth_mean": self.depth_mean,
+            "kasr_mean": self.kasr_mean,
+            "asymmetry_mean_deg": self.asymmetry_mean_deg,
+            "video_path": str(self.video_path) if self.video_path else None,
+        }
+        if include_analysis:
+            out["analysis"] = json.loads(json.dumps(self.analysis))
+        return out
+
+
+# --------------------------------------------------------------------------- ORM models
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC (portable across SQLite/PostgreSQL), returned timezone-aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SchemaVersionRow(Base):
+    __tablename__ = "schema_version"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    description: Mapped[str] = mapped_column(Text)
+
+
+class ClientRow(Base):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(_NAME_MAX))
+    # casefolded, whitespace-collapsed name: "unique-ish" names ("Anna  Smith" == "anna smith")
+    name_key: Mapped[str] = mapped_column(String(_NAME_MAX), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_client_recorded", "client_id", "recorded_at"),)  # v2
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    notes: Mapped[str] = mapped_column(Text, default="")
+    view: Mapped[str | None] = mapped_column(String(32))
+    profile: Mapped[str | None] = mapped_column(String(64))
+    rep_count: Mapped[int] = mapped_column(Integer)
+    valgus_reps: Mapped[int] = mapped_column(Integer)
+    shallow_reps: Mapped[int] = mapped_column(Integer)
+    fppa_mean_deg: Mapped[float | None] = mapped_column(Float)
+    fppa_worst_deg: Mapped[float | None] = mapped_column(Float)
+    depth_mean: Mapped[float | None] = mapped_column(Float)
+    asymmetry_mean_deg: Mapped[float | None] = mapped_column(Float)
+    kasr_mean: Mapped[float | None] = mapped_column(Float)  # added in v2
+    analysis_json: Mapped[str] = mapped_column(Text)
+    video_path: Mapped[str | None] = mapped_column(Text)  # relative to the media dir
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _m1_initial(conn: Connection) -> None:
+    """v1: clients + sessions. A frozen snapshot - never edit it, add a migration instead."""
+    md = MetaData()
+    Table(
+        "clients",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(_NAME_MAX), nullable=False),
+        Column("name_key", String(_NAME_MAX), nullable=False, unique=True),
+        Column("created_at", DateTime, nullable=False),
+        Column("notes", Text, nullable=False),
+    )
+    sessions = Table(
+        "sessions",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column(
+            "client_id",
+            Integer,
+            ForeignKey("clients.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        Column("recorded_at", DateTime, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Column("notes", Text, nullable=False),
+        Column("view", String(32)),
+        Column("profile", String(64)),
+        Column("rep_count", Integer, nullable=False),
+        Column("valgus_reps", Integer, nullable=False),
+        Column("shallow_reps", Integer, nullable=False),
+        Column("fppa_mean_deg", Float),
+        Column("fppa_worst_deg", Float),
+        Column("depth_mean", Float),
+        Column("asymmetry_mean_deg", Float),
+        Column("analysis_json", Text, nullable=False),
+        Column("video_path", Text),
+    )
+    Index("ix_sessions_client_id", sessions.c.client_id)
+    md.create_all(conn, checkfirst=False)  # fail loudly on a foreign DB with a 'clients' table
+
+
+def _m2_kasr_and_history_index(conn: Connection) -> None:
+    """v2: ``sessions.kasr_mean`` (backfilled from the stored analysis JSON) and a
+    (client_id, recorded_at) index for the history/trend queries, which replaces the
+    now-redundant single-column client_id index."""
+    float_sql = Float().compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE sessions ADD COLUMN kasr_mean {float_sql}"))
+
+    md = MetaData()
+    sessions = Table(
+        "sessions",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("client_id", Integer),
+        Column("recorded_at", DateTime),
+        Column("analysis_json", Text),
+        Column("kasr_mean", Float),
+    )
+    Index("ix_sessions_client_id", sessions.c.client_id).drop(conn)
+    Index("ix_sessions_client_recorded", sessions.c.client_id, sessions.c.recorded_at).create(conn)
+
+    rows = conn.execute(select(sessions.c.id, sessions.c.analysis_json)).all()
+    for row_id, analysis_json in rows:
+        try:
+            kasr = summarise_analysis(json.loads(analysis_json))["kasr_mean"]
+        except (ValueError, TypeError, AttributeError):
+            kasr = None  # unreadable old row: leave the new column empty
+        if kasr is not None:
+            conn.execute(update(sessions).where(sessions.c.id == row_id).values(kasr_mean=kasr))
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema: clients, sessions", _m1_initial),
+    Migration(2, "sessions.kasr_mean + (client_id, recorded_at) index", _m2_kasr_and_history_index),
+)
+LATEST_SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def _check_migrations(migrations: Sequence[Migration]) -> None:
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise ValueError(f"migrations must be numbered 1..n in order, got {versions}")
+
+
+def current_schema_version(conn: Connection) -> int:
+    """Highest applied migration, 0 for an empty database."""
+    if not inspect(conn).has_table(SchemaVersionRow.__tablename__):
+        return 0
+    return int(conn.execute(select(func.max(SchemaVersionRow.version))).scalar() or 0)
+
+
+def migrate(
+    engine: Engine,
+    target: int | None = None,
+    *,
+    migrations: Sequence[Migration] = MIGRATIONS,
+) -> int:
+    """Bring the database up to ``target`` (default: latest) in one transaction.
+
+    Safe to call on every open (no-op when up to date) and from several processes at once
+    (SQLite: ``BEGIN IMMEDIATE`` write lock; PostgreSQL: transaction-scoped advisory lock).
+    Returns the schema version afterwards. Raises :class:`StoreError` if the database was
+    written by a newer version of the app, or if a migration fails (nothing is changed).
+    """
+    _check_migrations(migrations)
+    latest = migrations[-1].version if migrations else 0
+    target = latest if target is None else target
+    if not 0 <= target <= latest:
+        raise ValueError(f"target schema version must be 0..{latest}, got {target}")
+    try:
+        with engine.execution_options(**{_WRITE_OPT: True}).begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            SchemaVersionRow.__table__.create(conn, checkfirst=True)
+            current = current_schema_version(conn)
+            if current > latest:
+                raise StoreError(
+                    f"This client database uses schema version {current}, but this version of "
+                    f"SquatCheck only knows up to {latest}. Update SquatCheck to open it."
+                )
+            for m in migrations:
+                if current < m.version <= target:
+                    log.info("applying schema migration v%d: %s", m.version, m.description)
+                    m.apply(conn)
+                    conn.execute(
+                        SchemaVersionRow.__table__.insert().values(
+                            version=m.version,
+                            applied_at=datetime.now(timezone.utc).replace(tzinfo=None),
+                            description=m.description,
+                        )
+                    )
+                    current = m.version
+            return current
+    except StoreError:
+        raise
+    except SQLAlchemyError as err:
+        raise StoreError(
+            f"Could not prepare the client database ({_db_label(engine.url)}): "
+            f"{_short(err)}. If this is not a SquatCheck database, choose another file."
+        ) from err
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _short(err: BaseException) -> str:
+    orig = getattr(err, "orig", None)
+    msg = str(orig if orig is not None else err).strip().splitlines()
+    return msg[0] if msg else type(err).__name__
+
+
+def _db_label(url: URL) -> str:
+    """The URL without a password, for messages."""
+    return url.render_as_string(hide_password=True)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _to_utc(dt: datetime | None) -> datetime:
+    """Aware datetimes are converted to UTC; naive ones are taken as local wall-clock time."""
+    if dt is None:
+        return _now()
+    if not isinstance(dt, datetime):
+        raise StoreError(f"recorded_at must be a datetime, got {type(dt).__name__}")
+    return dt.astimezone(timezone.utc)
+
+
+def _clean_name(name: Any) -> tuple[str, str]:
+    if not isinstance(name, str):
+        raise StoreError("A client name must be text.")
+    clean = " ".join(unicodedata.normalize("NFC", name).split())
+    if not clean:
+        raise StoreError("A client name cannot be empty.")
+    if len(clean) > _NAME_MAX:
+        raise StoreError(f"A client name can be at most {_NAME_MAX} characters.")
+    return clean, clean.casefold()
+
+
+def _jsonable(value: Any) -> Any:
+    """Deep-convert to plain JSON types: numpy scalars/arrays, tuples, Paths, datetimes;
+    NaN/inf become None (they are "no value", and strict JSON / PostgreSQL reject them)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    tolist = getattr(value, "tolist", None)  # numpy scalars and arrays
+    if callable(tolist):
+        return _jsonable(tolist())
+    raise TypeError(f"value of type {type(value).__name__} is not JSON-serialisable")
+
+
+def _as_id(value: Any) -> int | None:
+    """Accept ints and int-likes (numpy/pandas ids); anything else matches no row."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
+def default_database_url() -> str:
+    """``SQUATCHECK_DB_URL`` if set, else the SQLite file in the user's data directory."""
+    env = os.environ.get(ENV_DB_URL, "").strip()
+    if env:
+        return env
+    path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / DB_FILENAME
+    return URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
+
+
+def _resolve_url(database_url: str | os.PathLike[str] | URL | None) -> URL:
+    if database_url is None:
+        database_url = default_database_url()
+    if isinstance(database_url, URL):
+        return database_url
+    raw = os.fspath(database_url)
+    if "://" not in raw:  # convenience: a plain file path means a SQLite file
+        return URL.create("sqlite", database=str(Path(raw).expanduser()))
+    try:
+        return make_url(raw)
+    except Exception as err:  # ArgumentError, ValueError
+        raise StoreError(f"Not a valid database URL: {raw!r} ({err}).") from err
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    if url.get_backend_name() != "sqlite":
+        return None
+    db = url.database or ""
+    if db in ("", ":memory:") or db.startswith("file:") or url.query.get("mode") == "memory":
+        return None
+    return Path(db).expanduser()
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # SQLAlchemy, not the sqlite3 module, decides where transactions begin (so DDL is
+        # transactional and we can choose BEGIN IMMEDIATE for writes).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        try:
+            mode = cur.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() not in ("wal", "memory"):
+                log.warning("SQLite WAL mode unavailable (journal_mode=%s)", mode)
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute("PRAGMA secure_delete=ON")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE_OPT, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(
+    database_url: str | os.PathLike[str] | URL | None = None, *, echo: bool = False
+) -> Engine:
+    """A SQLAlchemy engine configured the way the store needs it (SQLite: WAL,
+    synchronous=FULL, foreign keys, busy timeout, transactional DDL, BEGIN IMMEDIATE for
+    writes; servers: pre-ping). Creates the folder of a SQLite file. Does not migrate."""
+    url = _resolve_url(database_url)
+    db_file = _sqlite_file(url)
+    if db_file is not None:
+        try:
+            db_file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StoreError(
+                f"Cannot create the folder for the client database {db_file}: {err}"
+            ) from err
+    kwargs: dict[str, Any] = {"echo": echo}
+    if url.get_backend_name() != "sqlite":
+        kwargs["pool_pre_ping"] = True  # server DBs: survive dropped connections
+    try:
+        engine = create_engine(url, **kwargs)
+    except Exception as err:  # unknown dialect, missing driver (e.g. psycopg)
+        raise StoreError(f"Cannot use database {_db_label(url)}: {err}") from err
+    if engine.dialect.name == "sqlite":
+        _install_sqlite_hooks(engine)
+    return engine
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class Store:
+    """Client history. Thread-safe (one engine / connection pool, a DB session per call).
+
+    Open with :meth:`Store.open`; use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(self, engine: Engine, media_dir: Path) -> None:
+        self._engine = engine
+        self._media_dir = media_dir
+        self._read = sessionmaker(bind=engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            bind=engine.execution_options(**{_WRITE_OPT: True}), expire_on_commit=False
+        )
+        self._is_sqlite = engine.dialect.name == "sqlite"
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        database_url: str | os.PathLike[str] | URL | None = None,
+        *,
+        media_dir: str | os.PathLike[str] | None = None,
+        echo: bool = False,
+    ) -> "Store":
+        """Open (creating and/or upgrading as needed) the client database.
+
+        ``database_url``: any SQLAlchemy URL or a plain SQLite file path; default
+        ``$SQUATCHECK_DB_URL`` or ``<user data dir>/squatcheck.db``.
+        ``media_dir``: where kept videos go; default ``videos/`` next to a SQLite file,
+        else ``<user data dir>/videos``.
+        """
+        url = _resolve_url(database_url)
+        db_file = _sqlite_file(url)
+        if media_dir is not None:
+            media = Path(media_dir).expanduser()
+        elif db_file is not None:
+            media = db_file.parent / "videos"
+        else:
+            media = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "videos"
+        engine = make_engine(url, echo=echo)
+        try:
+            migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, media)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        return _db_label(self._engine.url)
+
+    @property
+    def media_dir(self) -> Path:
+        return self._media_dir
+
+    @property
+    def schema_version(self) -> int:
+        with self._engine.connect() as conn:
+            return current_schema_version(conn)
+
+    # ---- transactions ------------------------------------------------------------------
+
+    def _tx(self, *, write: bool, action: str) -> "_Tx":
+        return _Tx(self._write if write else self._read, action)
+
+    # ---- clients -----------------------------------------------------------------------
+
+    def create_client(self, name: str, notes: str = "") -> ClientRecord:
+        clean, key = _clean_name(name)
+        with self._tx(write=True, action="add the client") as s:
+            if s.scalar(select(ClientRow.id).where(ClientRow.name_key == key)) is not None:
+                raise DuplicateClientError(f"A client called {clean!r} already exists.")
+            row = ClientRow(name=clean, name_key=key, created_at=_now(), notes=str(notes or ""))
+            s.add(row)
+            s.flush()
+            return self._client_record(row)
+
+    def rename_client(self, client_id: int, name: str) -> ClientRecord:
+        clean, key = _clean_name(name)
+        with self._tx(write=True, action="rename the client") as s:
+            row = self._get_client_row(s, client_id)
+            other = s.scalar(select(ClientRow.id).where(ClientRow.name_key == key))
+            if other is not None and other != row.id:
+                raise DuplicateClientError(f"A client called {clean!r} already exists.")
+            row.name, row.name_key = clean, key
+            s.flush()
+            return self._client_record(row, s)
+
+    def set_client_notes(self, client_id: int, notes: str) -> ClientRecord:
+        with self._tx(write=True, action="update the client notes") as s:
+            row = self._get_client_row(s, client_id)
+            row.notes = str(notes or "")
+            s.flush()
+            return self._client_record(row, s)
+
+    def get_client(self, client_id: int) -> ClientRecord:
+        with self._tx(write=False, action="read the client") as s:
+            return self._client_record(self._get_client_row(s, client_id), s)
+
+    def list_clients(self) -> list[ClientRecord]:
+        """All clients, sorted by name, with their session count and last session date."""
+        stmt = (
+            select(ClientRow, func.count(SessionRow.id), func.max(SessionRow.recorded_at))
+            .outerjoin(SessionRow, SessionRow.client_id == ClientRow.id)
+            .group_by(ClientRow.id)
+            .order_by(ClientRow.name_key, ClientRow.id)
+        )
+        with self._tx(write=False, action="list the clients") as s:
+            out = []
+            for row, n, last in s.execute(stmt).all():
+                out.append(
+                    ClientRecord(
+                        id=row.id,
+                        name=row.name,
+                        created_at=row.created_at,
+                        notes=row.notes,
+                        session_count=int(n),
+                        last_recorded_at=UTCDateTime().process_result_value(last, None)
+                        if isinstance(last, datetime)
+                        else None,
+                    )
+                )
+            return out
+
+    def delete_client(self, client_id: int) -> None:
+        """Erase a client, all their sessions and any kept video files."""
+        with self._tx(write=True, action="delete the client") as s:
+            self._get_client_row(s, client_id)
+            videos = s.scalars(
+                select(SessionRow.video_path).where(
+                    SessionRow.client_id == client_id, SessionRow.video_path.is_not(None)
+                )
+            ).all()
+            # explicit, so erasure does not depend on the FK pragma of whoever opened the DB;
+            # the schema's ON DELETE CASCADE covers other tools deleting clients.
+            s.execute(delete(SessionRow).where(SessionRow.client_id == client_id))
+            s.execute(delete(ClientRow).where(ClientRow.id == client_id))
+        for rel in videos:
+            self._unlink_video(rel)
+        self._remove_empty_dir(self._media_dir / f"client_{client_id}")
+        self._checkpoint()
+
+    # ---- sessions ----------------------------------------------------------------------
+
+    def save_session(
+        self,
+        client_id: int,
+        analysis: dict[str, Any],
+        *,
+        recorded_at: datetime | None = None,
+        notes: str = "",
+        video_path: str | os.PathLike[str] | None = None,
+        keep_video: bool = False,
+    ) -> SessionRecord:
+        """Save one analysed video for a client, in one transaction.
+
+        ``recorded_at``: when the set was filmed (default now); naive = local time.
+        The video is copied into the media dir only if ``keep_video`` is True; otherwise
+        nothing about the video file (not even its path) is stored.
+        """
+        if not isinstance(analysis, Mapping):
+            raise StoreError("The analysis to save must be a dict.")
+        try:
+            clean = _jsonable(analysis)
+            analysis_json = json.dumps(clean, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as err:
+            raise StoreError(f"The analysis cannot be saved: {err}.") from err
+        summ = summarise_analysis(clean)
+        when = _to_utc(recorded_at)
+        view = clean.get("view")
+        profile = clean.get("profile")
+
+        if keep_video and video_path is None:
+            raise StoreError("keep_video=True needs the video_path of the clip to keep.")
+        if keep_video:
+            src = Path(video_path)  # type: ignore[arg-type]
+            if not src.is_file():
+                raise StoreError(f"The video to keep was not found: {src}")
+            # Make sure the client exists before copying a possibly large file.
+            self.get_client(client_id)
+
+        kept: Path | None = None
+        try:
+            if keep_video:
+                kept = self._copy_video(client_id, src)
+            with self._tx(write=True, action="save the session") as s:
+                self._get_client_row(s, client_id)
+                row = SessionRow(
+                    client_id=client_id,
+                    recorded_at=when,
+                    created_at=_now(),
+                    notes=str(notes or ""),
+                    view=str(view) if view is not None else None,
+                    profile=str(profile) if profile is not None else None,
+                    rep_count=summ["rep_count"],
+                    valgus_reps=summ["valgus_reps"],
+                    shallow_reps=summ["shallow_reps"],
+                    fppa_mean_deg=summ["fppa_mean_deg"],
+                    fppa_worst_deg=summ["fppa_worst_deg"],
+                    depth_mean=summ["depth_mean"],
+                    asymmetry_mean_deg=summ["asymmetry_mean_deg"],
+                    kasr_mean=summ["kasr_mean"],
+                    analysis_json=analysis_json,
+                    video_path=kept.relative_to(self._media_dir).as_posix() if kept else None,
+                )
+                s.add(row)
+                s.flush()
+                return self._session_record(row)
+        except BaseException:
+            if kept is not None:
+                kept.unlink(missing_ok=True)
+            raise
+
+    def list_sessions(self, client_id: int) -> list[SessionRecord]:
+        """A client's sessions, oldest to newest (by recorded_at)."""
+        with self._tx(write=False, action="list the sessions") as s:
+            self._get_client_row(s, client_id)
+            rows = s.scalars(
+                select(SessionRow)
+                .where(SessionRow.client_id == client_id)
+                .order_by(SessionRow.recorded_at, SessionRow.id)
+            ).all()
+            return [self._session_record(r) for r in rows]
+
+    def get_session(self, session_id: int) -> SessionRecord:
+        with self._tx(write=False, action="read the session") as s:
+            return self._session_record(self._get_session_row(s, session_id))
+
+    def previous_session(self, session_id: int) -> SessionRecord | None:
+        """The same client's session recorded just before this one, or None."""
+        with self._tx(write=False, action="read the previous session") as s:
+            cur = self._get_session_row(s, session_id)
+            row = s.scalars(
+                select(SessionRow)
+                .where(
+                    SessionRow.client_id == cur.client_id,
+                    (SessionRow.recorded_at < cur.recorded_at)
+                    | ((SessionRow.recorded_at == cur.recorded_at) & (SessionRow.id < cur.id)),
+                )
+                .order_by(SessionRow.recorded_at.desc(), SessionRow.id.desc())
+                .limit(1)
+            ).first()
+            return self._session_record(row) if row is not None else None
+
+    def update_session_notes(self, session_id: int, notes: str) -> SessionRecord:
+        with self._tx(write=True, action="update the session notes") as s:
+            row = self._get_session_row(s, session_id)
+            row.notes = str(notes or "")
+            s.flush()
+            return self._session_record(row)
+
+    def delete_session(self, session_id: int) -> None:
+        with self._tx(write=True, action="delete the session") as s:
+            row = self._get_session_row(s, session_id)
+            rel, client_id = row.video_path, row.client_id
+            s.delete(row)
+        if rel:
+            self._unlink_video(rel)
+            self._remove_empty_dir(self._media_dir / f"client_{client_id}")
+        self._checkpoint()
+
+    # ---- reporting ---------------------------------------------------------------------
+
+    def trend(self, client_id: int) -> list[dict[str, Any]]:
+        """One JSON-able dict per session, oldest first, for a progress chart.
+
+        Keys: session_id, recorded_at (ISO 8601 UTC), date (local calendar date, ISO),
+        view, rep_count, valgus_reps, valgus_rate (0..1; None = no reps, or valgus not
+        measurable from that camera view), kasr_mean, depth_mean,
+        asymmetry_mean_deg, fppa_mean_deg, fppa_worst_deg. None = not measurable / no reps.
+        """
+        stmt = (
+            select(
+                SessionRow.id,
+                SessionRow.recorded_at,
+                SessionRow.view,
+                SessionRow.rep_count,
+                SessionRow.valgus_reps,
+                SessionRow.kasr_mean,
+                SessionRow.depth_mean,
+                SessionRow.asymmetry_mean_deg,
+                SessionRow.fppa_mean_deg,
+                SessionRow.fppa_worst_deg,
+            )
+            .where(SessionRow.client_id == client_id)
+            .order_by(SessionRow.recorded_at, SessionRow.id)
+        )
+        with self._tx(write=False, action="read the progress data") as s:
+            self._get_client_row(s, client_id)
+            rows = s.execute(stmt).all()
+        out = []
+        for r in rows:
+            rec = r.recorded_at
+            out.append(
+                {
+                    "session_id": r.id,
+                    "recorded_at": rec.isoformat(),
+                    "date": rec.astimezone().date().isoformat(),
+                    "view": r.view,
+                    "rep_count": r.rep_count,
+                    "valgus_reps": r.valgus_reps,
+                    "valgus_rate": _valgus_rate(r.view, r.rep_count, r.valgus_reps,
+                                                r.fppa_mean_deg, r.kasr_mean),
+                    "kasr_mean": r.kasr_mean,
+                    "depth_mean": r.depth_mean,
+                    "asymmetry_mean_deg": r.asymmetry_mean_deg,
+                    "fppa_mean_deg": r.fppa_mean_deg,
+                    "fppa_worst_deg": r.fppa_worst_deg,
+                }
+            )
+        return out
+
+    def export_client(self, client_id: int) -> dict[str, Any]:
+        """Everything stored about a client as one JSON-able dict ("export my data").
+
+        Kept videos are referenced by path and file name, not embedded; copy those files
+        alongside the JSON if the client wants them too.
+        """
+        with self._tx(write=False, action="export the client") as s:
+            client = self._client_record(self._get_client_row(s, client_id), s)
+            rows = s.scalars(
+                select(SessionRow)
+                .where(SessionRow.client_id == client_id)
+                .order_by(SessionRow.recorded_at, SessionRow.id)
+            ).all()
+            sessions = [self._session_record(r) for r in rows]
+            version = current_schema_version(s.connection())
+        return {
+            "format": EXPORT_FORMAT,
+            "format_version": EXPORT_VERSION,
+            "exported_at": _now().isoformat(),
+            "store_schema_version": version,
+            "client": client.to_dict(),
+            "sessions": [
+                {**rec.to_dict(), "video_file": rec.video_path.name if rec.video_path else None}
+                for rec in sessions
+            ],
+            "trend": self.trend(client_id),
+        }
+
+    # ---- maintenance -------------------------------------------------------------------
+
+    def cleanup_orphan_videos(self, *, min_age_s: float = 3600.0) -> list[Path]:
+        """Delete files in the media dir that no session references (left by a crash
+        between copying a video and committing its session). Files younger than
+        ``min_age_s`` are skipped, since another process may be about to commit them.
+        Returns the deleted paths."""
+        if not self._media_dir.is_dir():
+            return []
+        with self._tx(write=False, action="list kept videos") as s:
+            referenced = set(
+                s.scalars(select(SessionRow.video_path).where(SessionRow.video_path.is_not(None)))
+            )
+        removed = []
+        cutoff = time.time() - min_age_s
+        for path in self._media_dir.glob("client_*/*"):
+            if not path.is_file():
+                continue
+            rel = path.relative_to(self._media_dir).as_posix()
+            if rel in referenced:
+                continue
+            try:
+                if path.stat().st_mtime <= cutoff:
+                    path.unlink()
+                    removed.append(path)
+            except OSError as err:
+                log.warning("could not remove orphan video %s: %s", path, err)
+        return removed
+
+    # ---- internals ---------------------------------------------------------------------
+
+    @staticmethod
+    def _get_client_row(s: Session, client_id: int) -> ClientRow:
+        key = _as_id(client_id)
+        row = s.get(ClientRow, key) if key is not None else None
+        if row is None:
+            raise ClientNotFoundError(f"No client with id {client_id!r} (it may have been deleted).")
+        return row
+
+    @staticmethod
+    def _get_session_row(s: Session, session_id: int) -> SessionRow:
+        key = _as_id(session_id)
+        row = s.get(SessionRow, key) if key is not None else None
+        if row is None:
+            raise SessionNotFoundError(f"No session with id {session_id!r} (it may have been deleted).")
+        return row
+
+    @staticmethod
+    def _client_record(row: ClientRow, s: Session | None = None) -> ClientRecord:
+        count, last = 0, None
+        if s is not None:
+            count, last = s.execute(
+                select(func.count(SessionRow.id), func.max(SessionRow.recorded_at)).where(
+                    SessionRow.client_id == row.id
+                )
+            ).one()
+            if isinstance(last, datetime):
+                last = UTCDateTime().process_result_value(last, None)
+            else:
+                last = None
+        return ClientRecord(
+            id=row.id,
+            name=row.name,
+            created_at=row.created_at,
+            notes=row.notes,
+            session_count=int(count),
+            last_recorded_at=last,
+        )
+
+    def _session_record(self, row: SessionRow) -> SessionRecord:
+        try:
+            analysis = json.loads(row.analysis_json)
+        except ValueError:
+            analysis = {}
+            log.warning("session %s has unreadable analysis JSON", row.id)
+        return SessionRecord(
+            id=row.id,
+            client_id=row.client_id,
+            recorded_at=row.recorded_at,
+            created_at=row.created_at,
+            notes=row.notes,
+            view=row.view,
+            profile=row.profile,
+            rep_count=row.rep_count,
+            valgus_reps=row.valgus_reps,
+            shallow_reps=row.shallow_reps,
+            fppa_mean_deg=row.fppa_mean_deg,
+            fppa_worst_deg=row.fppa_worst_deg,
+            depth_mean=row.depth_mean,
+            kasr_mean=row.kasr_mean,
+            asymmetry_mean_deg=row.asymmetry_mean_deg,
+            video_path=(self._media_dir / row.video_path) if row.video_path else None,
+            analysis=analysis,
+        )
+
+    def _copy_video(self, client_id: int, src: Path) -> Path:
+        dest_dir = self._media_dir / f"client_{client_id}"
+        suffix = src.suffix.lower() if len(src.suffix) <= 8 else ""
+        dest = dest_dir / f"{uuid.uuid4().hex}{suffix}"
+        tmp = dest.with_name(dest.name + ".part")
+        try:
+            dest_dir.mkdir(parents=True, exist_ok=True)
+            with open(src, "rb") as fin, open(tmp, "wb") as fout:
+                shutil.copyfileobj(fin, fout, 1024 * 1024)
+                fout.flush()
+                os.fsync(fout.fileno())
+            os.replace(tmp, dest)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"Could not keep a copy of the video in {dest_dir}: {err}") from err
+        return dest
+
+    def _unlink_video(self, rel: str) -> None:
+        path = self._media_dir / rel
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as err:
+            log.warning("could not delete kept video %s: %s", path, err)
+
+    @staticmethod
+    def _remove_empty_dir(path: Path) -> None:
+        try:
+            path.rmdir()
+        except OSError:
+            pass  # not empty or not there
+
+    def _checkpoint(self) -> None:
+        """After a delete, fold the WAL back into the main file so erased rows do not
+        linger in the -wal file (best effort; readers may keep part of it alive)."""
+        if not self._is_sqlite:
+            return
+        try:
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except SQLAlchemyError as err:
+            log.debug("wal checkpoint skipped: %s", err)
+
+
+class _Tx:
+    """``with store._tx(...) as session``: commit on success, roll back on error, and turn
+    database errors into :class:`StoreError` (domain errors pass through unchanged)."""
+
+    def __init__(self, factory: sessionmaker[Session], action: str) -> None:
+        self._factory = factory
+        self._action = action
+        self._session: Session | None = None
+
+    def __enter__(self) -> Session:
+        self._session = self._factory()
+        try:
+            self._session.begin()
+        except SQLAlchemyError as err:
+            self._session.close()
+            raise StoreError(f"Could not {self._action}: {_short(err)}") from err
+        return self._session
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        s = self._session
+        assert s is not None
+        try:
+            if exc is None:
+                s.commit()
+            else:
+                s.rollback()
+        except SQLAlchemyError as err:
+            s.rollback()
+            raise self._translate(err) from err
+        finally:
+            s.close()
+        if isinstance(exc, SQLAlchemyError):
+            raise self._translate(exc) from exc
+        return False
+
+    def _translate(self, err: SQLAlchemyError) -> StoreError:
+        if isinstance(err, IntegrityError) and "name_key" in str(err.orig):
+            # lost a race with another trainer adding the same name
+            return DuplicateClientError("That name is already used by another client.")
+        return StoreError(f"Could not {self._action}: {_short(err)}")

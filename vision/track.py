@@ -1,0 +1,110 @@
+"""``PoseTrack``: one person's landmarks over a clip, as aligned NumPy arrays.
+
+Coordinates are in **pixels** of the upright frame (x right, y down), not MediaPipe's
+normalised units: normalised x and y have different scales on non-square frames, which
+would bend every angle. Frames with no person hold NaN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from vision.landmarks import MIRROR_PERMUTATION, NUM_LANDMARKS
+
+
+@dataclass(frozen=True)
+class PoseFrame:
+    """One frame's pose output for the tracked person (arrays for a single time step).
+
+    Attributes:
+        xy: (33, 2) float pixel coordinates, NaN when no person was found.
+        visibility: (33,) float in [0, 1].
+        presence: (33,) float in [0, 1].
+        world: (33, 3) float metres, hip-centred (MediaPipe world landmarks; z unreliable).
+        people: number of people detected in the frame.
+    """
+
+    xy: np.ndarray
+    visibility: np.ndarray
+    presence: np.ndarray
+    world: np.ndarray
+    people: int
+
+    @classmethod
+    def empty(cls, people: int = 0) -> "PoseFrame":
+        nan2 = np.full((NUM_LANDMARKS, 2), np.nan)
+        return cls(nan2, np.zeros(NUM_LANDMARKS), np.zeros(NUM_LANDMARKS), np.full((NUM_LANDMARKS, 3), np.nan), people)
+
+
+@dataclass(frozen=True)
+class PoseTrack:
+    """A clip's landmark track.
+
+    Attributes:
+        t: (T,) seconds, strictly increasing (real timestamps: variable frame rate safe).
+        xy: (T, 33, 2) pixel coordinates; NaN where missing.
+        visibility: (T, 33) in [0, 1].
+        presence: (T, 33) in [0, 1].
+        world: (T, 33, 3) metres.
+        people: (T,) int, people detected per frame.
+        width, height: frame size in pixels (upright).
+    """
+
+    t: np.ndarray
+    xy: np.ndarray
+    visibility: np.ndarray
+    presence: np.ndarray
+    world: np.ndarray
+    people: np.ndarray
+    width: int
+    height: int
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.t.shape[0])
+
+    @classmethod
+    def from_frames(cls, times, frames: list[PoseFrame], width: int, height: int) -> "PoseTrack":
+        """Stack per-frame outputs (as produced by ``vision.pose``) into aligned arrays."""
+        if not frames:
+            return cls.empty(width, height)
+        return cls(
+            t=np.asarray(times, dtype=float),
+            xy=np.stack([f.xy for f in frames]).astype(float),
+            visibility=np.stack([f.visibility for f in frames]).astype(float),
+            presence=np.stack([f.presence for f in frames]).astype(float),
+            world=np.stack([f.world for f in frames]).astype(float),
+            people=np.asarray([f.people for f in frames], dtype=int),
+            width=int(width),
+            height=int(height),
+        )
+
+    @classmethod
+    def empty(cls, width: int = 0, height: int = 0) -> "PoseTrack":
+        return cls(np.zeros(0), np.zeros((0, NUM_LANDMARKS, 2)), np.zeros((0, NUM_LANDMARKS)),
+                   np.zeros((0, NUM_LANDMARKS)), np.zeros((0, NUM_LANDMARKS, 3)), np.zeros(0, int), width, height)
+
+    def mirrored(self) -> "PoseTrack":
+        """The track of a horizontally flipped image, relabelled so "left" is the person's left.
+
+        Webcam previews are mirror images: the model then calls the person's right knee "left".
+        Flipping x and swapping every left/right pair undoes both effects.
+        """
+        xy = self.xy[:, MIRROR_PERMUTATION].copy()
+        xy[..., 0] = self.width - xy[..., 0]
+        world = self.world[:, MIRROR_PERMUTATION].copy()
+        world[..., 0] = -world[..., 0]
+        return replace(self, xy=xy, world=world, visibility=self.visibility[:, MIRROR_PERMUTATION],
+                       presence=self.presence[:, MIRROR_PERMUTATION])
+
+    def save(self, path) -> None:
+        np.savez_compressed(path, t=self.t, xy=self.xy, visibility=self.visibility, presence=self.presence,
+                            world=self.world, people=self.people, size=np.array([self.width, self.height]))
+
+    @classmethod
+    def load(cls, path) -> "PoseTrack":
+        d = np.load(path)
+        w, h = (int(v) for v in d["size"])
+        return cls(d["t"], d["xy"], d["visibility"], d["presence"], d["world"], d["people"], w, h)

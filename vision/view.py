@@ -1,0 +1,115 @@
+"""Camera view (front / side / oblique / unknown) and capture-quality checks.
+
+View is judged on standing frames from the shoulder-width / torso-length ratio (DESIGN §3 /
+research spec: > 0.5 frontal, < 0.2 side-on, else oblique) plus the head's offset from the
+shoulder midline, which catches a body turned ~30–45° whose shoulders still look wide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vision.signals import STANDING_DEPTH, Signals
+
+FRONT_MIN_SHOULDER_RATIO = 0.5   # research spec (heuristic)
+SIDE_MAX_SHOULDER_RATIO = 0.2    # research spec (heuristic)
+FRONT_MAX_NOSE_OFFSET = 0.25     # [heuristic] nose within a quarter shoulder-width of the midline
+VIEWS = ("front", "side", "oblique", "unknown")
+
+REFILM_TIP = ("Re-film with the phone on a tripod at knee-to-hip height, about 3 m away, the whole body "
+              "(head to feet) in frame, facing the camera squarely for knees, or turned 90° for depth.")
+
+
+@dataclass(frozen=True)
+class ViewVerdict:
+    view: str            # one of VIEWS
+    confidence: float    # 0–1: how clearly the measurements sit inside the class
+    shoulder_ratio: float
+    nose_offset: float
+
+    def supports(self, metric: str) -> bool:
+        """Whether this view can judge ``metric`` (see METRIC_VIEWS)."""
+        return self.view in METRIC_VIEWS.get(metric, ())
+
+
+# Which camera views can judge which metric (a rear view is a frontal-plane view too).
+METRIC_VIEWS = {
+    "valgus": ("front",),
+    "lateral_shift": ("front",),
+    "asymmetry": ("front",),
+    "depth": ("side", "front", "oblique"),
+    "depth_exact": ("side",),
+    "forward_lean": ("side",),
+    "heel_rise": ("side",),
+    "tempo": ("front", "side", "oblique"),
+}
+
+WHY_NOT = {
+    "valgus": "Knee valgus needs a front (or rear) view: film facing the camera squarely.",
+    "lateral_shift": "Side-to-side shift needs a front view.",
+    "asymmetry": "Left/right comparison needs a front view.",
+    "depth": "Depth needs the hips and knees in view.",
+    "forward_lean": "Trunk lean needs a side view: turn 90° to the camera.",
+    "heel_rise": "Heel rise needs a side view: turn 90° to the camera.",
+    "tempo": "Tempo needs the lower body in view.",
+}
+
+
+def classify_view(shoulder_ratio: np.ndarray, nose_offset: np.ndarray, mask: np.ndarray) -> ViewVerdict:
+    """View over the frames in ``mask`` (standing frames of a rep or of the whole clip).
+
+    Args:
+        shoulder_ratio, nose_offset: (T,) from :class:`Signals`.
+        mask: (T,) bool frames to use.
+    """
+    sr = shoulder_ratio[mask]
+    sr = sr[~np.isnan(sr)]
+    if len(sr) < 3:
+        return ViewVerdict("unknown", 0.0, float("nan"), float("nan"))
+    ratio = float(np.median(sr))
+    nose = nose_offset[mask]
+    nose = float(np.nanmedian(nose)) if np.any(~np.isnan(nose)) else 0.0
+    if ratio < SIDE_MAX_SHOULDER_RATIO:
+        return ViewVerdict("side", float(np.clip((SIDE_MAX_SHOULDER_RATIO - ratio) / 0.1, 0.3, 1.0)), ratio, nose)
+    if ratio > FRONT_MIN_SHOULDER_RATIO and nose <= FRONT_MAX_NOSE_OFFSET:
+        conf = min((ratio - FRONT_MIN_SHOULDER_RATIO) / 0.1, (FRONT_MAX_NOSE_OFFSET - nose) / 0.1)
+        return ViewVerdict("front", float(np.clip(conf, 0.3, 1.0)), ratio, nose)
+    return ViewVerdict("oblique", 0.7, ratio, nose)
+
+
+def standing_mask(sig: Signals) -> np.ndarray:
+    return sig.valid & (sig.depth <= STANDING_DEPTH)
+
+
+@dataclass(frozen=True)
+class Quality:
+    person_fraction: float      # frames with a person
+    body_in_frame: float        # of those, frames with hips-to-ankles in frame and visible
+    multi_person_fraction: float
+    mean_visibility: float
+    score: float                # 0–1 overall
+    notes: tuple[str, ...]
+
+
+def assess_quality(sig: Signals, people: np.ndarray) -> Quality:
+    present = people > 0
+    n = max(len(people), 1)
+    person_fraction = float(present.sum() / n)
+    body = float(sig.valid[present].mean()) if present.any() else 0.0
+    multi = float((people >= 2)[present].mean()) if present.any() else 0.0
+    vis = float(np.nanmean(sig.visibility[present])) if present.any() else 0.0
+    notes = []
+    if person_fraction < 0.95 and present.any():
+        notes.append(f"No person in {100 * (1 - person_fraction):.0f}% of the frames.")
+    if present.any() and body < 0.9:
+        notes.append(f"Hips, knees or ankles out of frame or hidden in {100 * (1 - body):.0f}% of the frames with a person.")
+    if multi > 0.1:
+        notes.append(f"More than one person in view in {100 * multi:.0f}% of the frames.")
+    if present.any() and vis < 0.8:
+        notes.append("Landmarks are often unclear (dim light, baggy clothes or occlusion).")
+    if not notes and present.any():
+        notes.append("Whole body in frame and clearly visible.")
+    score = float(np.clip(person_fraction * body * min(1.0, vis / 0.9) * (1 - 0.5 * multi), 0, 1))
+    return Quality(person_fraction, body, multi, vis, score, tuple(notes))
