@@ -171,25 +171,25 @@ def summarise(reps: list[dict], problems: list[dict]) -> dict:
     }
 
 
-def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyweight", model: str = "full",
-                  mirrored: bool = False, progress: ProgressFn | None = None,
-                  max_side: int = INFERENCE_MAX_SIDE) -> Analysis:
-    """Decode ``path``, run pose on every frame (streamed: memory stays flat) and analyse it.
+def extract_track(path: str | Path, *, model: str = "full", max_side: int = INFERENCE_MAX_SIDE,
+                  progress: ProgressFn | None = None, start_s: float = 0.0, end_s: float | None = None,
+                  total_frames: int | None = None, timings: dict | None = None) -> PoseTrack:
+    """Decode ``path`` (optionally the window [start_s, end_s)) and run pose on every frame.
 
-    Raises:
-        VideoReadError: unreadable / corrupt / not a video / too long.
-        ModelNotFoundError: the pose model is missing.
+    Decoding runs in a background thread (``iter_frames``) while this thread runs MediaPipe,
+    so on two cores the two overlap. Frames are streamed: memory does not grow with length.
+    The returned track is in the downscaled frame's pixels (see ``rescale_track``).
     """
     from vision.pose import PoseEstimator
-    from vision.video import iter_frames, probe
+    from vision.video import iter_frames
 
-    info = probe(path)
-    timings = {"decode_wait_s": 0.0, "pose_s": 0.0}
-    t0 = time.perf_counter()
+    timings = timings if timings is not None else {}
+    timings.setdefault("decode_wait_s", 0.0)
+    timings.setdefault("pose_s", 0.0)
     times, frames = [], []
-    size = (info.width, info.height)
+    size = (0, 0)
     with PoseEstimator(model) as estimator:
-        frame_iter = iter_frames(path, max_side=max_side)
+        frame_iter = iter_frames(path, max_side=max_side, start_s=start_s, end_s=end_s)
         try:
             while True:
                 w0 = time.perf_counter()
@@ -203,13 +203,43 @@ def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyw
                 timings["decode_wait_s"] += w1 - w0
                 timings["pose_s"] += time.perf_counter() - w1
                 if progress:
-                    progress(len(frames), info.frames)
+                    progress(len(frames), total_frames or 0)
         finally:
             frame_iter.close()
-    track = PoseTrack.from_frames(times, frames, *size)
-    # landmarks were found on a downscaled frame: report them in the video's own pixels
-    scale = info.width / size[0] if size[0] else 1.0
-    track = _rescale(track, scale, info.width, info.height)
+    return PoseTrack.from_frames(times, frames, *size)
+
+
+def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyweight", model: str = "full",
+                  mirrored: bool = False, progress: ProgressFn | None = None,
+                  max_side: int = INFERENCE_MAX_SIDE, workers: int = 1) -> Analysis:
+    """Decode ``path``, run pose on every frame (streamed: memory stays flat) and analyse it.
+
+    ``workers`` > 1 splits a long clip into overlapping time segments run in separate
+    processes (``vision.parallel``); short clips always run in this process.
+
+    Raises:
+        VideoReadError: unreadable / corrupt / not a video / too long.
+        ModelNotFoundError: the pose model is missing.
+    """
+    from vision.pose import resolve_model
+    from vision.video import probe
+
+    info = probe(path)
+    resolve_model(model)  # fail fast, before any decoding, with the how-to-get-it message
+    timings: dict = {}
+    t0 = time.perf_counter()
+    if workers > 1:
+        from vision.parallel import PARALLEL_MIN_S, extract_track_parallel
+
+        if info.duration_s >= PARALLEL_MIN_S:
+            track = extract_track_parallel(path, model=model, max_side=max_side, workers=workers,
+                                           progress=progress, total_frames=info.frames, timings=timings)
+        else:
+            workers = 1
+    if workers <= 1:
+        track = extract_track(path, model=model, max_side=max_side, progress=progress,
+                              total_frames=info.frames, timings=timings)
+    track = rescale_track(track, info.width, info.height)
     a0 = time.perf_counter()
     analysis = analyze_track(track, view=view, profile=profile, mirrored=mirrored, video_info=info.to_dict(),
                              source=Path(path).name)
@@ -220,7 +250,10 @@ def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyw
     return analysis
 
 
-def _rescale(track: PoseTrack, scale: float, width: int, height: int) -> PoseTrack:
+def rescale_track(track: PoseTrack, width: int, height: int) -> PoseTrack:
+    """Landmarks found on a downscaled frame, expressed in the video's own pixels."""
     from dataclasses import replace
 
-    return replace(track, xy=track.xy * scale, width=width, height=height)
+    if track.width in (0, width):
+        return replace(track, width=width, height=height)
+    return replace(track, xy=track.xy * (width / track.width), width=width, height=height)

@@ -7,8 +7,10 @@ NumPy arrays (``PoseFrame``) so nothing downstream knows MediaPipe's types.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,27 @@ MODEL_FILES = {
 }
 # Up to this many people are detected per frame, so a second person in view is noticed.
 MAX_PEOPLE = 2
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence C++ start-up chatter (TFLite/absl write straight to fd 2, past Python's logging).
+
+    Only wraps model creation and the first frame; Python exceptions still propagate.
+    """
+    if os.environ.get("SQUATCHECK_DEBUG"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def resolve_model(model: str | os.PathLike = "full") -> Path:
@@ -92,7 +115,9 @@ class PoseEstimator:
             min_pose_presence_confidence=0.5,
             min_tracking_confidence=min_tracking_confidence,
         )
-        self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        with _quiet_native_stderr():
+            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        self._warmed_up = False
         self._last_ms = -1
         self._last_centre: np.ndarray | None = None
 
@@ -112,7 +137,13 @@ class PoseEstimator:
             rgb = np.array(rgb, dtype=np.uint8, order="C", copy=True)
         t_ms = max(int(round(t_s * 1000)), self._last_ms + 1)  # VIDEO mode needs strictly increasing ms
         self._last_ms = t_ms
-        result = self._landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), t_ms)
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        if self._warmed_up:
+            result = self._landmarker.detect_for_video(image, t_ms)
+        else:  # the first call prints the native graph's start-up warnings
+            with _quiet_native_stderr():
+                result = self._landmarker.detect_for_video(image, t_ms)
+            self._warmed_up = True
         people = len(result.pose_landmarks)
         if people == 0:
             return PoseFrame.empty(0)
