@@ -18,6 +18,9 @@ Design notes
   PostgreSQL both have transactional DDL), so a failed upgrade leaves the old schema intact.
   Migrations are written against explicit snapshots of the schema, never
   ``Base.metadata.create_all``, so v1 stays v1 forever.
+* A small JPEG thumbnail of the worst rep's bottom frame (schema v3, ``worst_frame_jpeg``,
+  at most ~100 KB) can be stored with a session, so a saved session's PDF report has its
+  picture even when the video itself was not kept.
 * Videos are copied into ``<media dir>/client_<id>/`` only when ``keep_video=True``; the DB
   stores the path relative to the media dir. The copy happens before the DB commit and is
   removed if the commit fails, so the DB never points at a missing file; a crash between
@@ -30,6 +33,7 @@ Design notes
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import math
@@ -42,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 import operator
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import platformdirs
 from sqlalchemy import (
@@ -53,6 +57,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -74,6 +79,9 @@ from sqlalchemy.types import TypeDecorator
 from vision.errors import SquatCheckError
 from vision.progress import compare_sessions, summarise_analysis
 
+if TYPE_CHECKING:
+    import numpy as np
+
 __all__ = [
     "APP_NAME",
     "ENV_DB_URL",
@@ -87,8 +95,11 @@ __all__ = [
     "SessionRecord",
     "Store",
     "StoreError",
+    "THUMBNAIL_MAX_BYTES",
     "compare_sessions",
+    "decode_thumbnail",
     "default_database_url",
+    "encode_thumbnail",
     "make_engine",
     "migrate",
     "summarise_analysis",
@@ -102,6 +113,9 @@ DB_FILENAME = "squatcheck.db"
 EXPORT_FORMAT = "squatcheck-client-export"
 EXPORT_VERSION = 1
 _NAME_MAX = 200
+THUMBNAIL_MAX_SIDE = 640  # px, long side of the stored worst-frame thumbnail
+THUMBNAIL_MAX_BYTES = 100_000  # the JPEG is shrunk until it fits
+_THUMBNAIL_QUALITY = 85
 _PG_MIGRATION_LOCK = 0x5C0A7  # arbitrary constant key for pg_advisory_xact_lock
 _WRITE_OPT = "squatcheck_write"  # execution option: take the SQLite write lock at BEGIN
 
@@ -181,6 +195,18 @@ class SessionRecord:
     asymmetry_mean_deg: float | None
     video_path: Path | None  # absolute path of the kept copy, or None
     analysis: dict[str, Any] = field(repr=False)
+    # JPEG thumbnail of the worst rep's bottom frame (schema v3), or None
+    worst_frame_jpeg: bytes | None = field(default=None, repr=False)
+
+    @property
+    def has_worst_frame(self) -> bool:
+        return bool(self.worst_frame_jpeg)
+
+    def worst_frame_rgb(self) -> "np.ndarray | None":
+        """The stored worst-frame thumbnail decoded to an HxWx3 RGB uint8 array (ready for
+        ``render_session_pdf(worst_frame_rgb=...)`` / ``st.image``); None if there is none
+        or it cannot be decoded."""
+        return decode_thumbnail(self.worst_frame_jpeg)
 
     @property
     def valgus_rate(self) -> float | None:
@@ -208,6 +234,7 @@ class SessionRecord:
             "kasr_mean": self.kasr_mean,
             "asymmetry_mean_deg": self.asymmetry_mean_deg,
             "video_path": str(self.video_path) if self.video_path else None,
+            "has_worst_frame": self.has_worst_frame,
         }
         if include_analysis:
             out["analysis"] = json.loads(json.dumps(self.analysis))
@@ -282,6 +309,7 @@ class SessionRow(Base):
     kasr_mean: Mapped[float | None] = mapped_column(Float)  # added in v2
     analysis_json: Mapped[str] = mapped_column(Text)
     video_path: Mapped[str | None] = mapped_column(Text)  # relative to the media dir
+    worst_frame_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary)  # added in v3
 
 
 # --------------------------------------------------------------------------- migrations
@@ -365,9 +393,17 @@ def _m2_kasr_and_history_index(conn: Connection) -> None:
             conn.execute(update(sessions).where(sessions.c.id == row_id).values(kasr_mean=kasr))
 
 
+def _m3_worst_frame_thumbnail(conn: Connection) -> None:
+    """v3: nullable ``sessions.worst_frame_jpeg`` (BLOB / BYTEA): a small JPEG of the worst
+    rep's bottom frame. Existing sessions have none (the frames were never stored)."""
+    blob_sql = LargeBinary().compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE sessions ADD COLUMN worst_frame_jpeg {blob_sql}"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema: clients, sessions", _m1_initial),
     Migration(2, "sessions.kasr_mean + (client_id, recorded_at) index", _m2_kasr_and_history_index),
+    Migration(3, "sessions.worst_frame_jpeg thumbnail", _m3_worst_frame_thumbnail),
 )
 LATEST_SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -505,6 +541,72 @@ def _as_id(value: Any) -> int | None:
         return operator.index(value)
     except TypeError:
         return None
+
+
+def encode_thumbnail(frame_rgb: Any) -> bytes:
+    """An RGB image (HxWx3 uint8; grey, RGBA and float 0..1 are accepted too) as JPEG bytes
+    for ``sessions.worst_frame_jpeg``: long side at most :data:`THUMBNAIL_MAX_SIDE` px,
+    quality ~85, shrunk further until it is at most :data:`THUMBNAIL_MAX_BYTES`.
+    Raises :class:`StoreError` if ``frame_rgb`` is not an image."""
+    import cv2
+    import numpy as np
+
+    try:
+        arr = np.asarray(frame_rgb)
+    except Exception as err:  # ragged lists and other oddities
+        raise StoreError(f"The worst-frame picture is not an image: {err}") from err
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    elif arr.ndim == 3 and arr.shape[2] == 4:
+        arr = arr[..., :3]
+    if arr.ndim != 3 or arr.shape[2] != 3 or arr.shape[0] < 2 or arr.shape[1] < 2:
+        raise StoreError(
+            f"The worst-frame picture must be an HxWx3 RGB image, got shape {arr.shape}."
+        )
+    if arr.dtype != np.uint8:
+        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+            raise StoreError(f"The worst-frame picture has unusable pixel type {arr.dtype}.")
+        arr = np.nan_to_num(arr.astype(np.float64))
+        if arr.max(initial=0) <= 1.0:
+            arr = arr * 255.0
+        arr = np.clip(np.rint(arr), 0, 255).astype(np.uint8)
+    bgr = cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2BGR)  # OpenCV wants BGR
+    h, w = bgr.shape[:2]
+    scale = min(1.0, THUMBNAIL_MAX_SIDE / max(h, w))
+    quality = _THUMBNAIL_QUALITY
+    for _ in range(40):
+        img = bgr
+        if scale < 1.0:
+            size = (max(2, round(w * scale)), max(2, round(h * scale)))
+            img = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if not ok:
+            raise StoreError("Could not encode the worst-frame picture as JPEG.")
+        data = buf.tobytes()
+        if len(data) <= THUMBNAIL_MAX_BYTES:
+            return data
+        if quality > 60:
+            quality -= 10
+        else:
+            scale *= 0.75
+    raise StoreError("Could not make the worst-frame picture small enough to store.")
+
+
+def decode_thumbnail(data: bytes | None) -> "np.ndarray | None":
+    """JPEG bytes from :func:`encode_thumbnail` back to an HxWx3 RGB uint8 array; None for
+    no data or undecodable data."""
+    if not data:
+        return None
+    import cv2
+    import numpy as np
+
+    bgr = cv2.imdecode(np.frombuffer(bytes(data), dtype=np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        log.warning("stored worst-frame thumbnail could not be decoded")
+        return None
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def default_database_url() -> str:
@@ -756,12 +858,15 @@ class Store:
         notes: str = "",
         video_path: str | os.PathLike[str] | None = None,
         keep_video: bool = False,
+        worst_frame_rgb: "np.ndarray | None" = None,
     ) -> SessionRecord:
         """Save one analysed video for a client, in one transaction.
 
         ``recorded_at``: when the set was filmed (default now); naive = local time.
         The video is copied into the media dir only if ``keep_video`` is True; otherwise
         nothing about the video file (not even its path) is stored.
+        ``worst_frame_rgb``: the worst rep's bottom frame (RGB); stored as a small JPEG
+        thumbnail (see :func:`encode_thumbnail`) for the session's PDF report.
         """
         if not isinstance(analysis, Mapping):
             raise StoreError("The analysis to save must be a dict.")
@@ -772,6 +877,7 @@ class Store:
             raise StoreError(f"The analysis cannot be saved: {err}.") from err
         summ = summarise_analysis(clean)
         when = _to_utc(recorded_at)
+        thumb = encode_thumbnail(worst_frame_rgb) if worst_frame_rgb is not None else None
         view = clean.get("view")
         profile = clean.get("profile")
 
@@ -807,6 +913,7 @@ class Store:
                     kasr_mean=summ["kasr_mean"],
                     analysis_json=analysis_json,
                     video_path=kept.relative_to(self._media_dir).as_posix() if kept else None,
+                    worst_frame_jpeg=thumb,
                 )
                 s.add(row)
                 s.flush()
@@ -919,7 +1026,8 @@ class Store:
         """Everything stored about a client as one JSON-able dict ("export my data").
 
         Kept videos are referenced by path and file name, not embedded; copy those files
-        alongside the JSON if the client wants them too.
+        alongside the JSON if the client wants them too. A stored worst-frame thumbnail is
+        included as base64 JPEG (``worst_frame_jpeg_base64``), since it shows the client.
         """
         with self._tx(write=False, action="export the client") as s:
             client = self._client_record(self._get_client_row(s, client_id), s)
@@ -937,7 +1045,13 @@ class Store:
             "store_schema_version": version,
             "client": client.to_dict(),
             "sessions": [
-                {**rec.to_dict(), "video_file": rec.video_path.name if rec.video_path else None}
+                {
+                    **rec.to_dict(),
+                    "video_file": rec.video_path.name if rec.video_path else None,
+                    "worst_frame_jpeg_base64": base64.b64encode(rec.worst_frame_jpeg).decode("ascii")
+                    if rec.worst_frame_jpeg
+                    else None,
+                }
                 for rec in sessions
             ],
             "trend": self.trend(client_id),
@@ -1036,6 +1150,7 @@ class Store:
             asymmetry_mean_deg=row.asymmetry_mean_deg,
             video_path=(self._media_dir / row.video_path) if row.video_path else None,
             analysis=analysis,
+            worst_frame_jpeg=bytes(row.worst_frame_jpeg) if row.worst_frame_jpeg else None,
         )
 
     def _copy_video(self, client_id: int, src: Path) -> Path:

@@ -1,0 +1,67 @@
+"""Cleaning filters: gaps, outliers, zero-phase low-pass, One-Euro."""
+
+import numpy as np
+import pytest
+
+from vision import filters as f
+
+
+def test_fill_gaps_only_short_interior_gaps():
+    t = np.arange(20) / 10.0  # 10 fps
+    x = np.arange(20, dtype=float)
+    x[3:5] = np.nan      # 0.3 s span between good samples: filled
+    x[8:14] = np.nan     # 0.7 s: stays missing
+    x[:1] = np.nan       # leading edge: stays missing
+    out = f.fill_gaps(t, x, max_gap_s=0.3)
+    assert out[3] == pytest.approx(3) and out[4] == pytest.approx(4)
+    assert np.isnan(out[8:14]).all() and np.isnan(out[0])
+
+
+def test_hampel_replaces_spike_and_keeps_signal():
+    x = np.sin(np.linspace(0, 3, 60))
+    spiked = x.copy()
+    spiked[30] += 5.0
+    out = f.hampel(spiked)
+    assert out[30] == pytest.approx(x[30], abs=0.05)
+    assert np.allclose(np.delete(out, 30), np.delete(x, 30), atol=1e-9)
+
+
+def test_butterworth_zero_phase_and_attenuates_jitter():
+    fs = 30.0
+    t = np.arange(0, 6, 1 / fs)
+    slow = np.sin(2 * np.pi * 0.5 * t)           # squat-speed motion: kept
+    jitter = 0.2 * np.sin(2 * np.pi * 12 * t)     # landmark jitter: removed
+    out = f.butter_lowpass(slow + jitter, fs)
+    inner = slice(30, -30)
+    assert np.max(np.abs(out[inner] - slow[inner])) < 0.02
+    # zero phase: the peak stays where it was
+    assert abs(np.argmax(out[:60]) - np.argmax(slow[:60])) <= 1
+
+
+def test_butterworth_respects_nan_runs():
+    x = np.ones(100)
+    x[40:45] = np.nan
+    out = f.butter_lowpass(x, 30.0)
+    assert np.isnan(out[40:45]).all()
+    assert np.allclose(out[~np.isnan(out)], 1.0)
+
+
+def test_one_euro_smooths_still_and_follows_moves():
+    flt = f.OneEuroFilter(min_cutoff=1.0, beta=0.05)
+    rng = np.random.default_rng(0)
+    t = np.arange(0, 3, 1 / 30)
+    noisy = 100 + rng.normal(0, 2, len(t))
+    out = np.array([flt(ti, np.array([xi]))[0] for ti, xi in zip(t, noisy)])
+    assert np.std(out[30:]) < 0.5 * np.std(noisy[30:])
+    step = f.OneEuroFilter(min_cutoff=1.0, beta=0.05)
+    outs = [step(ti, np.array([0.0 if ti < 1 else 300.0]))[0] for ti in t]
+    assert outs[-1] == pytest.approx(300.0, abs=3.0)   # catches up with a real movement
+
+
+def test_one_euro_nan_passthrough():
+    flt = f.OneEuroFilter()
+    flt(0.0, np.array([1.0, 2.0]))
+    out = flt(0.033, np.array([np.nan, 2.0]))
+    assert np.isnan(out[0]) and out[1] == pytest.approx(2.0)
+    out = flt(0.066, np.array([1.0, 2.0]))
+    assert np.isfinite(out).all()
