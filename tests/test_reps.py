@@ -100,3 +100,15 @@ def test_too_long_dip_is_not_a_rep():
     d = dips(t, [(1, 15, 0.5)], pause=12)   # sitting down for a long time
     reps, rejected = segment_reps(t, d)
     assert reps == [] and any(r == "too long" for *_, r in rejected)
+
+
+def test_clip_opening_slightly_bent_counts_the_rep_but_not_when_opening_deep():
+    """A rack start with knees a little bent (depth 0.15) then a deep rep: counted.
+    A clip that opens at the bottom of a rep: not counted."""
+    t = np.arange(0, 5, 1 / FS)
+    d = dips(t, [(0.5, 3.5, 0.75)])
+    d = np.maximum(d, np.where(t < 1.0, 0.15, 0.0))
+    reps, _ = segment_reps(t, d)
+    assert len(reps) == 1 and reps[0].start == 0
+    deep_open, rejected = segment_reps(t, dips(t, [(-1.5, 3.0, 0.6)]))
+    assert deep_open == [] and any(r == "the clip starts mid-rep" for *_, r in rejected)

@@ -136,10 +136,10 @@ def make_video(path: Path, payload: bytes = b"\x00\x00\x00\x18ftypmp42 fake vide
 
 def test_open_creates_file_schema_and_pragmas(store: Store, db_path: Path):
     assert db_path.is_file()
-    assert store.schema_version == LATEST_SCHEMA_VERSION == 2
+    assert store.schema_version == LATEST_SCHEMA_VERSION == 3
     with raw(db_path) as con:
         versions = con.execute("SELECT version, description FROM schema_version ORDER BY version").fetchall()
-        assert [v for v, _ in versions] == [1, 2]
+        assert [v for v, _ in versions] == [1, 2, 3]
         assert all(desc for _, desc in versions)
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -157,11 +157,11 @@ def test_reopen_is_idempotent_and_keeps_data(db_path: Path):
         s.save_session(c.id, make_analysis(), recorded_at=T0)
     for _ in range(2):
         with Store.open(db_path) as s:
-            assert s.schema_version == 2
+            assert s.schema_version == 3
             assert [x.name for x in s.list_clients()] == ["Ann"]
             assert len(s.list_sessions(c.id)) == 1
     with raw(db_path) as con:
-        assert con.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 2
+        assert con.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 3
 
 
 def test_migrated_schema_matches_orm_models(store: Store):
@@ -177,7 +177,7 @@ def test_migrated_schema_matches_orm_models(store: Store):
     assert fks[0]["options"].get("ondelete") == "CASCADE"
 
 
-def test_v1_database_upgrades_to_v2(db_path: Path):
+def test_v1_database_upgrades_to_latest(db_path: Path):
     engine = make_engine(db_path)
     assert migrate(engine, target=1) == 1
     with engine.begin() as conn:
@@ -197,7 +197,7 @@ def test_v1_database_upgrades_to_v2(db_path: Path):
     engine.dispose()
 
     with Store.open(db_path) as s:
-        assert s.schema_version == 2
+        assert s.schema_version == 3
         sessions = s.list_sessions(1)
         assert [x.id for x in sessions] == [1, 2, 3]
         assert sessions[0].kasr_mean == pytest.approx(0.62)  # backfilled from the JSON
@@ -206,7 +206,7 @@ def test_v1_database_upgrades_to_v2(db_path: Path):
         assert s.trend(1)[0]["kasr_mean"] == pytest.approx(0.62)
         assert sessions[0].recorded_at == datetime(2023, 1, 1, 10, tzinfo=timezone.utc)
     with raw(db_path) as con:
-        assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY 1")] == [1, 2]
+        assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY 1")] == [1, 2, 3]
         idx = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert "ix_sessions_client_recorded" in idx and "ix_sessions_client_id" not in idx
 
@@ -217,14 +217,14 @@ def test_failed_migration_changes_nothing(db_path: Path):
     def boom(conn):
         conn.execute(text("CREATE TABLE half_done (x INTEGER)"))
         conn.execute(text("ALTER TABLE sessions ADD COLUMN half INTEGER"))
-        raise RuntimeError("simulated failure in migration 3")
+        raise RuntimeError("simulated failure in the next migration")
 
     engine = make_engine(db_path)
     with pytest.raises(RuntimeError, match="simulated"):
-        migrate(engine, migrations=MIGRATIONS + (Migration(3, "broken", boom),))
+        migrate(engine, migrations=MIGRATIONS + (Migration(LATEST_SCHEMA_VERSION + 1, "broken", boom),))
     engine.dispose()
     with raw(db_path) as con:
-        assert con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 2
+        assert con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == LATEST_SCHEMA_VERSION
         assert con.execute("SELECT name FROM sqlite_master WHERE name='half_done'").fetchone() is None
         cols = {r[1] for r in con.execute("PRAGMA table_info(sessions)")}
         assert "half" not in cols  # DDL rolled back too (transactional DDL)
@@ -279,6 +279,118 @@ def test_default_location_is_user_data_dir(monkeypatch, tmp_path: Path):
 def test_bad_url_is_a_store_error():
     with pytest.raises(StoreError):
         Store.open("nosuchdialect://x/y")
+
+
+def test_v2_database_upgrades_to_v3_worst_frame_column(db_path: Path):
+    engine = make_engine(db_path)
+    assert migrate(engine, target=2) == 2
+    with engine.begin() as conn:
+        cols = {c["name"] for c in inspect(conn).get_columns("sessions")}
+        assert "worst_frame_jpeg" not in cols and "kasr_mean" in cols
+        conn.execute(text(
+            "INSERT INTO clients (id, name, name_key, created_at, notes) "
+            "VALUES (1, 'Old Client', 'old client', '2023-01-01 10:00:00', '')"))
+        conn.execute(
+            text("INSERT INTO sessions (id, client_id, recorded_at, created_at, notes, view, "
+                 "rep_count, valgus_reps, shallow_reps, kasr_mean, analysis_json) VALUES "
+                 "(1, 1, '2023-01-01 10:00:00', '2023-01-01 10:00:00', 'v2 row', 'front', "
+                 "1, 1, 1, 0.62, :js)"),
+            {"js": json.dumps(make_analysis())},
+        )
+    engine.dispose()
+
+    with Store.open(db_path) as s:
+        assert s.schema_version == 3
+        old = s.get_session(1)
+        assert old.notes == "v2 row" and old.analysis == make_analysis()
+        assert old.worst_frame_jpeg is None and not old.has_worst_frame
+        assert old.worst_frame_rgb() is None
+        assert old.to_dict()["has_worst_frame"] is False
+        new = s.save_session(1, make_analysis(), recorded_at=T0,
+                             worst_frame_rgb=np.full((40, 30, 3), 128, np.uint8))
+        assert s.get_session(new.id).has_worst_frame
+    with raw(db_path) as con:
+        assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY 1")] == [1, 2, 3]
+        cols = {r[1]: r[2] for r in con.execute("PRAGMA table_info(sessions)")}
+        assert cols["worst_frame_jpeg"].upper() == "BLOB"
+        assert con.execute("SELECT worst_frame_jpeg FROM sessions WHERE id=1").fetchone()[0] is None
+
+
+def _two_colour_frame(h: int = 240, w: int = 320) -> np.ndarray:
+    """RGB: left half pure red, right half pure blue (catches an RGB/BGR mix-up)."""
+    frame = np.zeros((h, w, 3), np.uint8)
+    frame[:, : w // 2] = (255, 0, 0)
+    frame[:, w // 2:] = (0, 0, 255)
+    return frame
+
+
+def test_worst_frame_thumbnail_round_trip(store: Store, db_path: Path):
+    c = store.create_client("Ann")
+    frame = _two_colour_frame()
+    saved = store.save_session(c.id, make_analysis(), recorded_at=T0, worst_frame_rgb=frame)
+    assert saved.has_worst_frame and saved.worst_frame_jpeg[:2] == b"\xff\xd8"  # JPEG SOI
+    got = store.get_session(saved.id)
+    assert got.worst_frame_jpeg == saved.worst_frame_jpeg
+    rgb = got.worst_frame_rgb()
+    assert rgb.shape == frame.shape and rgb.dtype == np.uint8  # small frames are not resized
+    left, right = rgb[120, 40].astype(int), rgb[120, 280].astype(int)
+    assert left[0] > 230 and left[2] < 25  # still red: RGB order preserved through cv2
+    assert right[2] > 230 and right[0] < 25
+    assert np.abs(rgb.astype(int) - frame.astype(int)).mean() < 6  # quality ~85
+    assert store.list_sessions(c.id)[0].worst_frame_jpeg == saved.worst_frame_jpeg
+    assert "worst_frame_jpeg" not in repr(got)  # bytes stay out of logs
+    # no frame -> nothing stored
+    plain = store.save_session(c.id, make_analysis(), recorded_at=T0)
+    assert store.get_session(plain.id).worst_frame_jpeg is None
+    with raw(db_path) as con:
+        blob = con.execute("SELECT worst_frame_jpeg FROM sessions WHERE id=?", (saved.id,)).fetchone()[0]
+        assert blob == saved.worst_frame_jpeg
+
+
+def test_worst_frame_thumbnail_is_small(store: Store):
+    c = store.create_client("Ann")
+    rng = np.random.default_rng(0)
+    noisy = rng.integers(0, 256, size=(1920, 1080, 3), dtype=np.uint8)  # worst case for JPEG
+    rec = store.save_session(c.id, make_analysis(), recorded_at=T0, worst_frame_rgb=noisy)
+    assert len(rec.worst_frame_jpeg) <= 100_000
+    thumb = rec.worst_frame_rgb()
+    assert max(thumb.shape[:2]) <= 640
+    assert thumb.shape[0] > thumb.shape[1]  # portrait stays portrait
+    assert abs(thumb.shape[0] / thumb.shape[1] - 1920 / 1080) < 0.02
+
+
+def test_worst_frame_other_pixel_formats_and_bad_input(store: Store, tmp_path: Path):
+    c = store.create_client("Ann")
+    grey = np.full((50, 60), 200, np.uint8)
+    rgba = np.zeros((50, 60, 4), np.uint8)
+    as_float = np.full((50, 60, 3), 0.5)
+    for frame in (grey, rgba, as_float):
+        rec = store.save_session(c.id, make_analysis(), recorded_at=T0, worst_frame_rgb=frame)
+        assert rec.worst_frame_rgb().shape == (50, 60, 3)
+    assert abs(int(store.get_session(rec.id).worst_frame_rgb()[25, 30, 0]) - 128) <= 3
+    n = len(store.list_sessions(c.id))
+    video = make_video(tmp_path / "v.mp4")
+    for bad in (np.zeros((10,)), np.zeros((1, 1, 3), np.uint8), np.array(["a", "b"]), "not an image"):
+        with pytest.raises(StoreError, match="worst-frame"):
+            store.save_session(c.id, make_analysis(), recorded_at=T0, worst_frame_rgb=bad,
+                               video_path=video, keep_video=True)
+    assert len(store.list_sessions(c.id)) == n  # nothing saved...
+    media = store.media_dir
+    assert not media.exists() or not any(media.rglob("*.mp4"))  # ...and no video copied
+
+
+def test_export_includes_worst_frame_thumbnail(store: Store):
+    import base64
+
+    c = store.create_client("Ann")
+    rec = store.save_session(c.id, make_analysis(), recorded_at=T0, worst_frame_rgb=_two_colour_frame())
+    store.save_session(c.id, make_analysis(), recorded_at=T0 + timedelta(days=1))
+    export = store.export_client(c.id)
+    json.dumps(export)
+    first, second = export["sessions"]
+    assert base64.b64decode(first["worst_frame_jpeg_base64"]) == rec.worst_frame_jpeg
+    assert first["has_worst_frame"] is True
+    assert second["worst_frame_jpeg_base64"] is None and second["has_worst_frame"] is False
 
 
 # --------------------------------------------------------------------------- clients
@@ -516,7 +628,7 @@ def test_export_client(store: Store, tmp_path: Path):
     round_trip = json.loads(json.dumps(export))  # JSON-able
     assert round_trip == export
     assert export["format"] == "squatcheck-client-export"
-    assert export["store_schema_version"] == 2
+    assert export["store_schema_version"] == 3
     assert export["client"]["name"] == "Ann" and export["client"]["notes"] == "runner"
     assert [s["id"] for s in export["sessions"]] == [s1.id, s2.id]
     assert export["sessions"][0]["notes"] == "first"
@@ -687,18 +799,19 @@ _MIGRATION_CHILD = textwrap.dedent(
 
     def slow(conn):
         with open(marker, "w") as f:
-            f.write("in migration 3")
+            f.write("in the extra migration")
         time.sleep(120)
 
-    migrate(make_engine(db), migrations=MIGRATIONS + (Migration(3, "slow", slow),))
+    extra = Migration(len(MIGRATIONS) + 1, "slow", slow)
+    migrate(make_engine(db), migrations=MIGRATIONS + (extra,))
     os._exit(4)
     """
 )
 
 
 def test_kill_during_first_migration_leaves_clean_db(tmp_path: Path):
-    """v1, v2 and v3 run in one transaction; killing it mid-way leaves an empty DB that
-    the next open migrates from scratch."""
+    """All migrations (plus a slow extra one) run in one transaction; killing it mid-way
+    leaves an empty DB that the next open migrates from scratch."""
     db = tmp_path / "mig" / "squatcheck.db"
     marker = tmp_path / "in_migration"
     script = tmp_path / "mchild.py"
@@ -718,7 +831,7 @@ def test_kill_during_first_migration_leaves_clean_db(tmp_path: Path):
         assert tables <= {"schema_version"}  # nothing half-created (at most the empty version table)
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     with Store.open(db) as s:
-        assert s.schema_version == 2
+        assert s.schema_version == LATEST_SCHEMA_VERSION
         s.create_client("Works")
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from vision import __version__
 from vision.assess import SEVERITY_ORDER, assess_rep, not_a_squat
 from vision.reps import segment_reps
+from vision.shots import shot_ids
 from vision.signals import Signals, clean_track, compute_signals
 from vision.thresholds import get_profile
 from vision.track import PoseTrack
@@ -106,7 +107,8 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
         result["quality"] = {"score": 0.0, "notes": ["No person found."], "person_fraction": float(present.mean()) if len(track) else 0.0}
         return Analysis(result, track)
 
-    sig = compute_signals(clean_track(track))
+    shots = shot_ids(track)
+    sig = compute_signals(clean_track(track, shots), shots=shots)
     quality = assess_quality(sig, track.people)
     result["quality"] = {"score": round(quality.score, 2), "notes": list(quality.notes),
                          "person_fraction": round(quality.person_fraction, 3),
@@ -122,7 +124,7 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
 
     clip_view = classify_view(sig.shoulder_ratio, sig.nose_offset, standing_mask(sig)) if not forced else \
         ViewVerdict(forced, 1.0, float("nan"), float("nan"))
-    windows, rejected = segment_reps(sig.t, np.where(sig.valid, sig.depth, np.nan), prof.thresholds)
+    windows, rejected = segment_reps(sig.t, np.where(sig.valid, sig.depth, np.nan), prof.thresholds, shots)
     reps = []
     for win in windows:
         rep_view = _rep_view(sig, win.start, win.end, forced)
@@ -186,8 +188,9 @@ def extract_track(path: str | Path, *, model: str = "full", max_side: int = INFE
     timings = timings if timings is not None else {}
     timings.setdefault("decode_wait_s", 0.0)
     timings.setdefault("pose_s", 0.0)
-    times, frames = [], []
+    times, frames, cuts = [], [], []
     size = (0, 0)
+    previous_thumb = None
     with PoseEstimator(model) as estimator:
         frame_iter = iter_frames(path, max_side=max_side, start_s=start_s, end_s=end_s)
         try:
@@ -199,6 +202,9 @@ def extract_track(path: str | Path, *, model: str = "full", max_side: int = INFE
                     break
                 frames.append(estimator.process(frame.rgb, frame.t_s))
                 times.append(frame.t_s)
+                thumb = frame_thumbnail(frame.rgb)
+                cuts.append(0.0 if previous_thumb is None else float(np.mean(np.abs(thumb - previous_thumb))))
+                previous_thumb = thumb
                 size = (frame.rgb.shape[1], frame.rgb.shape[0])
                 timings["decode_wait_s"] += w1 - w0
                 timings["pose_s"] += time.perf_counter() - w1
@@ -206,7 +212,14 @@ def extract_track(path: str | Path, *, model: str = "full", max_side: int = INFE
                     progress(len(frames), total_frames or 0)
         finally:
             frame_iter.close()
-    return PoseTrack.from_frames(times, frames, *size)
+    return PoseTrack.from_frames(times, frames, *size, cut_scores=cuts)
+
+
+def frame_thumbnail(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 → (24, 24) float grey thumbnail in [0, 1], for hard-cut detection."""
+    import cv2
+
+    return cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (24, 24), interpolation=cv2.INTER_AREA) / 255.0
 
 
 def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyweight", model: str = "full",

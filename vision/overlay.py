@@ -14,6 +14,7 @@ degree sign is drawn as a small ring.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import unicodedata
 from pathlib import Path
@@ -90,10 +91,10 @@ def _text_thickness(scale: float) -> int:
 
 def _point(p: np.ndarray) -> tuple[int, int] | None:
     """A drawable integer pixel from a (2,) float point, or None for NaN/inf/absurd values."""
-    p = np.asarray(p, float)
-    if p.shape != (2,) or not np.all(np.isfinite(p)) or np.any(np.abs(p) > _MAX_COORD):
+    x, y = float(p[0]), float(p[1])  # plain floats: this runs ~70 times a frame
+    if not (math.isfinite(x) and math.isfinite(y)) or abs(x) > _MAX_COORD or abs(y) > _MAX_COORD:
         return None
-    return int(round(p[0])), int(round(p[1]))
+    return int(round(x)), int(round(y))
 
 
 def _finite(x) -> bool:
@@ -121,12 +122,21 @@ def _as_visibility(visibility) -> np.ndarray:
     return np.nan_to_num(v[:NUM_LANDMARKS], nan=0.0)
 
 
-def _blend_onto(dst: np.ndarray, layer: np.ndarray, alpha: float) -> None:
-    """In place: dst = (1 - alpha) * dst + alpha * layer, only where layer differs from dst."""
-    changed = np.any(layer != dst, axis=-1)
+def _blend_onto(dst: np.ndarray, layer: np.ndarray, alpha: float, box: tuple[int, int, int, int] | None = None) -> None:
+    """In place: dst = (1 - alpha) * dst + alpha * layer, only where layer differs from dst.
+
+    ``box`` = (x0, y0, x1, y1) limits the work to where ``layer`` was drawn on.
+    """
+    h, w = dst.shape[:2]
+    x0, y0, x1, y1 = box if box is not None else (0, 0, w, h)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 <= x0 or y1 <= y0:
+        return
+    d, lay = dst[y0:y1, x0:x1], layer[y0:y1, x0:x1]
+    changed = np.any(lay != d, axis=-1)
     if changed.any():
-        mixed = cv2.addWeighted(layer, alpha, dst, 1.0 - alpha, 0.0)
-        dst[changed] = mixed[changed]
+        mixed = cv2.addWeighted(lay, alpha, d, 1.0 - alpha, 0.0)
+        d[changed] = mixed[changed]
 
 
 def _darken_box(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, alpha: float) -> None:
@@ -166,6 +176,7 @@ def _degree_radius(scale: float) -> int:
     return max(1, int(round(scale * 4)))
 
 
+@functools.lru_cache(maxsize=4096)  # the same words are measured on every frame
 def _text_size(text: str, scale: float, thick: int) -> tuple[int, int, int]:
     """(width, cap height, descent) in pixels of ``text`` as :func:`_put_text` draws it."""
     parts = text.split("°")
@@ -294,34 +305,54 @@ def draw_pose(rgb: np.ndarray, xy: np.ndarray, visibility: np.ndarray | None = N
     """
     out = np.array(rgb, dtype=np.uint8, copy=True)
     pts = _as_xy(xy)
-    vis = _as_visibility(visibility)
+    seen = _as_visibility(visibility) >= MIN_VISIBILITY
     lw = _line_px(out.shape)
     radius = max(2, int(round(lw * 1.3)))
-    faint = out.copy()  # low-confidence parts are drawn here, then blended in at FAINT_ALPHA
-    any_faint = False
+    if not seen.all():
+        # low-confidence parts go on a scratch copy blended in faintly, before the solid parts so
+        # the blend never washes over them
+        faint = out.copy()
+        if _draw_skeleton(faint, pts, ~seen, flags, lw, radius, edge_needs_both=False):
+            _blend_onto(out, faint, FAINT_ALPHA, _points_box(pts, lw + radius + 3))
+    _draw_skeleton(out, pts, seen, flags, lw, radius, edge_needs_both=True)
+    return out
+
+
+def _points_box(pts: np.ndarray, margin: int) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) around the drawable points of (N, 2) ``pts``, grown by ``margin``."""
+    ok = [p for p in (_point(q) for q in pts) if p is not None]
+    if not ok:
+        return None
+    xs, ys = [p[0] for p in ok], [p[1] for p in ok]
+    return min(xs) - margin, min(ys) - margin, max(xs) + margin + 1, max(ys) + margin + 1
+
+
+def _draw_skeleton(img: np.ndarray, pts: np.ndarray, selected: np.ndarray, flags: Mapping | None, lw: int,
+                   radius: int, *, edge_needs_both: bool) -> bool:
+    """In place: the selected dots, and edges with both ends (or either end) selected.
+
+    ``pts`` is (33, 2), ``selected`` (33,) bool. An edge is as confident as its weaker end, so the
+    solid pass needs both ends seen and the faint pass takes an edge with either end unseen.
+    Returns whether anything was drawn.
+    """
+    drew = False
     for a, b in SKELETON_EDGES:
         pa, pb = _point(pts[a]), _point(pts[b])
-        if pa is None or pb is None:
+        wanted = (selected[a] and selected[b]) if edge_needs_both else (selected[a] or selected[b])
+        if pa is None or pb is None or not wanted:
             continue
-        seen = min(vis[a], vis[b]) >= MIN_VISIBILITY
-        any_faint |= not seen
-        layer = out if seen else faint
         # dark under-stroke so white/green lines stay visible on pale backgrounds
-        cv2.line(layer, pa, pb, BLACK, lw + 2, cv2.LINE_AA)
-        cv2.line(layer, pa, pb, _edge_color(a, b, flags), lw, cv2.LINE_AA)
-    drawn = {i for e in SKELETON_EDGES for i in e}
-    for i in sorted(drawn):
+        cv2.line(img, pa, pb, BLACK, lw + 2, cv2.LINE_AA)
+        cv2.line(img, pa, pb, _edge_color(a, b, flags), lw, cv2.LINE_AA)
+        drew = True
+    for i in sorted({i for e in SKELETON_EDGES for i in e}):
         p = _point(pts[i])
-        if p is None:
+        if p is None or not selected[i]:
             continue
-        seen = vis[i] >= MIN_VISIBILITY
-        any_faint |= not seen
-        layer = out if seen else faint
-        cv2.circle(layer, p, radius + 1, BLACK, -1, cv2.LINE_AA)
-        cv2.circle(layer, p, radius, _joint_color(i, flags), -1, cv2.LINE_AA)
-    if any_faint:
-        _blend_onto(out, faint, FAINT_ALPHA)
-    return out
+        cv2.circle(img, p, radius + 1, BLACK, -1, cv2.LINE_AA)
+        cv2.circle(img, p, radius, _joint_color(i, flags), -1, cv2.LINE_AA)
+        drew = True
+    return drew
 
 
 # ------------------------------------------------------------------------------------------------
@@ -346,7 +377,8 @@ def _medial(xy: np.ndarray, leg: str) -> float:
 
 def _best_side_leg(xy: np.ndarray, visibility) -> str | None:
     """The leg to label in a side view: the better-seen one (the near leg), else any complete one."""
-    complete = [leg for leg in LEGS if np.isfinite(g.knee_flexion(*_leg_points(xy, leg)))]
+    complete = [leg for leg in LEGS
+                if np.isfinite(g.knee_flexion(*_leg_points(xy, leg))) and _point(xy[LEGS[leg][1]]) is not None]
     if len(complete) < 2 or visibility is None:
         return complete[0] if complete else None
     vis = _as_visibility(visibility)
@@ -378,9 +410,16 @@ def draw_angles(rgb: np.ndarray, xy: np.ndarray, *, view: str, visibility: np.nd
     scale = 0.8 * _font_scale(out.shape)
     # clear of the joint dot and of the limb's flesh around the skeleton line
     gap = max(3 * _line_px(out.shape) + 2, int(0.03 * min(out.shape[:2])))
-    if view == "side":
-        _side_labels(out, pts, visibility, scale, gap)
-        return out
+    with np.errstate(invalid="ignore", over="ignore"):  # inf landmarks: NaN angles, skipped below
+        if view == "side":
+            _side_labels(out, pts, visibility, scale, gap)
+        else:
+            _knee_labels(out, pts, view, scale, gap)
+    return out
+
+
+def _knee_labels(out: np.ndarray, pts: np.ndarray, view: str, scale: float, gap: int) -> None:
+    """In place: each knee's flexion (front view: and signed FPPA) beside the outside of the leg."""
     for leg in LEGS:
         hip, knee, ankle = _leg_points(pts, leg)
         flex = float(g.knee_flexion(hip, knee, ankle))
@@ -398,7 +437,6 @@ def draw_angles(rgb: np.ndarray, xy: np.ndarray, *, view: str, visibility: np.nd
         edge = np.nanmax(outward * xs) * outward
         x = int(round(edge + outward * gap)) if np.isfinite(edge) else k[0]
         _draw_label(out, lines, (x, k[1]), align="left" if outward > 0 else "right", scale=scale)
-    return out
 
 
 def _side_labels(out: np.ndarray, pts: np.ndarray, visibility, scale: float, gap: int) -> None:
@@ -439,7 +477,7 @@ def draw_hud(rgb: np.ndarray, *, rep_count: int, rep_label: str | None, verdict:
 
     Args:
         rgb: (H, W, 3) uint8 RGB frame.
-        rep_count: the rep number to show (0 or less: "No rep yet").
+        rep_count: the rep number to show; 0 or less shows ``rep_label`` alone (default "No rep yet").
         rep_label: short grey text after the number, e.g. "of 5"; None for none.
         verdict: e.g. "Good rep" / "Knees caved in (left)"; None for none.
         cue: one coaching sentence; None for none.
@@ -459,8 +497,10 @@ def draw_hud(rgb: np.ndarray, *, rep_count: int, rep_label: str | None, verdict:
     max_w = max(1, w - text_x - pad)
     sev_color = SEVERITY_COLORS.get(severity, WHITE)
 
-    head = _words(f"Rep {int(rep_count)}" if rep_count and rep_count > 0 else "No rep yet", WHITE)
-    head += _words(rep_label, GREY)
+    if rep_count and rep_count > 0:
+        head = _words(f"Rep {int(rep_count)}", WHITE) + _words(rep_label, GREY)
+    else:  # before the first rep (or none at all): the label alone, e.g. "No squats found"
+        head = _words(rep_label or "No rep yet", WHITE)
     if verdict:
         head[-1] = (head[-1][0] + ":", head[-1][1])
         head += _words(verdict, sev_color)
@@ -577,7 +617,7 @@ def annotate_frame(rgb: np.ndarray, t_s: float, analysis_result: Mapping, track_
     if rep is None:
         problems = analysis_result.get("problems") or []
         cue = problems[0].get("message") if (not reps and problems and isinstance(problems[0], Mapping)) else None
-        return draw_hud(out, rep_count=0, rep_label=None, verdict=None, cue=cue)
+        return draw_hud(out, rep_count=0, rep_label=None if reps else "No squats found", verdict=None, cue=cue)
     cues = rep.get("cues") or []
     return draw_hud(out, rep_count=int(rep.get("index") or 0), rep_label=f"of {len(reps)}",
                     verdict=verdict_text(rep), cue=cues[0] if cues else None, severity=rep.get("severity") or "ok")

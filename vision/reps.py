@@ -16,6 +16,7 @@ import numpy as np
 from vision.thresholds import Thresholds
 
 LOST_PERSON_S = 1.0  # a rep is abandoned when the person is lost for longer than this
+OPENING_FRACTION = 0.25  # [heuristic] a clip opening at ≤ 25% of the rep's depth saw its descent
 
 
 @dataclass(frozen=True)
@@ -44,22 +45,26 @@ class RepCounter:
     _start_i: int = -1
     _start_t: float = 0.0
     _last_seen_t: float = -np.inf
+    _wait_first: tuple | None = None   # (index, time, depth) of the first frame seen while waiting
     rejected: list = field(default_factory=list)
+
+    def restart(self) -> None:
+        """Forget any rep in progress (a hard cut or a lost person): wait for standing again."""
+        if self.state == "down":
+            self.rejected.append((self._start_i, self._bottom_i, "cut off by a change of shot"))
+        self.state, self._wait_first, self._bottom_depth = "wait", None, -np.inf
 
     def update(self, i: int, t: float, depth: float) -> RepWindow | None:
         th = self.thresholds
         if depth is None or not np.isfinite(depth):
             if self.state == "down" and t - self._last_seen_t > LOST_PERSON_S:
                 self.rejected.append((self._start_i, i, "person lost mid-rep"))
-                self.state = "wait"
+                self.state = "up"
+                self.restart()
             return None
         self._last_seen_t = t
         if self.state == "wait":
-            # a clip that opens near the top (just starting down) counts that rep; one that opens
-            # deep in a rep waits for the next standing frame
-            if depth <= th.rep_exit.value or (self._top_i < 0 and depth < th.rep_enter.value):
-                self.state, self._top_i, self._top_t = "up", i, t
-            return None
+            return self._update_wait(i, t, depth)
         if self.state == "up":
             if depth <= th.rep_exit.value:
                 self._top_i, self._top_t = i, t
@@ -74,6 +79,34 @@ class RepCounter:
         if depth > th.rep_exit.value:
             return None
         self.state, self._top_i, self._top_t = "up", i, t
+        return self._finish(i, t)
+
+    def _update_wait(self, i: int, t: float, depth: float) -> RepWindow | None:
+        """Before the first standing frame. A clip that opens just after the descent began
+        (the first depth is small next to the later bottom) still has that rep counted; one
+        that opens deep in a rep does not.
+        """
+        th = self.thresholds
+        if self._wait_first is None:
+            self._wait_first = (i, t, depth)
+            if depth < th.rep_enter.value:
+                self.state, self._top_i, self._top_t = "up", i, t
+                return None
+            self._bottom_i, self._bottom_depth = i, depth
+        if depth > self._bottom_depth:
+            self._bottom_i, self._bottom_depth = i, depth
+        if depth > th.rep_exit.value:
+            return None
+        first_i, first_t, first_depth = self._wait_first
+        self.state, self._top_i, self._top_t = "up", i, t
+        if first_depth <= OPENING_FRACTION * self._bottom_depth:
+            self._start_i, self._start_t = first_i, first_t
+            return self._finish(i, t)
+        self.rejected.append((first_i, i, "the clip starts mid-rep"))
+        return None
+
+    def _finish(self, i: int, t: float) -> RepWindow | None:
+        th = self.thresholds
         duration = t - self._start_t
         rep = RepWindow(self._start_i, self._bottom_i, i, float(self._bottom_depth))
         if self._bottom_depth < th.rep_min_depth.value:
@@ -88,8 +121,17 @@ class RepCounter:
         return None
 
 
-def segment_reps(t: np.ndarray, depth: np.ndarray, thresholds: Thresholds | None = None) -> tuple[list[RepWindow], list]:
-    """Run :class:`RepCounter` over a whole clip: (T,), (T,) -> (reps, rejected)."""
+def segment_reps(t: np.ndarray, depth: np.ndarray, thresholds: Thresholds | None = None,
+                 shots: np.ndarray | None = None) -> tuple[list[RepWindow], list]:
+    """Run :class:`RepCounter` over a whole clip: (T,), (T,) -> (reps, rejected).
+
+    At each new shot (hard cut) the counter starts over, as if the clip began there.
+    """
     counter = RepCounter(thresholds or Thresholds())
-    reps = [r for i in range(len(t)) if (r := counter.update(i, float(t[i]), float(depth[i]))) is not None]
+    reps = []
+    for i in range(len(t)):
+        if shots is not None and i and shots[i] != shots[i - 1]:
+            counter.restart()
+        if (rep := counter.update(i, float(t[i]), float(depth[i]))) is not None:
+            reps.append(rep)
     return reps, counter.rejected

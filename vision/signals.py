@@ -33,6 +33,7 @@ class Signals:
 
     t: np.ndarray
     valid: np.ndarray
+    shot: np.ndarray          # (T,) shot number (edited clips: +1 after each hard cut)
     depth: np.ndarray
     knee_flexion: np.ndarray
     kasr: np.ndarray
@@ -56,7 +57,7 @@ class Signals:
         return len(self.t)
 
 
-def clean_track(track: PoseTrack) -> PoseTrack:
+def clean_track(track: PoseTrack, shots: np.ndarray | None = None) -> PoseTrack:
     """Fill short gaps, reject outliers and low-pass every coordinate (zero phase).
 
     Low-visibility points are kept here, not dropped: MediaPipe's guess for an occluded far leg
@@ -65,21 +66,31 @@ def clean_track(track: PoseTrack) -> PoseTrack:
     from dataclasses import replace
 
     xy = track.xy
-    out = np.empty_like(xy)
-    for j in range(NUM_LANDMARKS):
-        for k in range(2):
-            out[:, j, k] = clean_series(track.t, xy[:, j, k]) if len(track) else xy[:, j, k]
+    out = xy.copy()
+    shots = np.zeros(len(track), int) if shots is None else shots
+    fs = None if len(track) < 2 else 1.0 / float(np.median(np.diff(track.t)))
+    for shot in np.unique(shots):
+        sel = np.flatnonzero(shots == shot)   # never filter across a hard cut
+        for j in range(NUM_LANDMARKS):
+            for k in range(2):
+                out[sel, j, k] = clean_series(track.t[sel], xy[sel, j, k], fs)
     return replace(track, xy=out)
 
 
-def rolling_nanstat(t: np.ndarray, x: np.ndarray, half_window_s: float, stat, causal: bool = False) -> np.ndarray:
+def rolling_nanstat(t: np.ndarray, x: np.ndarray, half_window_s: float, stat, causal: bool = False,
+                    groups: np.ndarray | None = None) -> np.ndarray:
     """Apply ``stat`` (e.g. a percentile) to x over a time window around each frame: (T,) -> (T,).
 
-    ``causal`` uses only the past (live use). Frames are grouped in 0.25 s steps so the cost
-    stays linear in clip length.
+    ``causal`` uses only the past (live use); ``groups`` (T,) keeps windows inside one group
+    (a shot of an edited clip). Frames are binned in 0.25 s steps so the cost stays linear.
     """
     out = np.full(len(t), np.nan)
     if len(t) == 0:
+        return out
+    if groups is not None and len(np.unique(groups)) > 1:
+        for g_id in np.unique(groups):
+            sel = groups == g_id
+            out[sel] = rolling_nanstat(t[sel], x[sel], half_window_s, stat, causal)
         return out
     step = 0.25
     bins = np.floor((t - t[0]) / step).astype(int)
@@ -95,8 +106,8 @@ def rolling_nanstat(t: np.ndarray, x: np.ndarray, half_window_s: float, stat, ca
     return out
 
 
-def compute_signals(track: PoseTrack, *, causal: bool = False) -> Signals:
-    """Per-frame signals of a cleaned track (see :class:`Signals`)."""
+def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray | None = None) -> Signals:
+    """Per-frame signals of a cleaned track (see :class:`Signals`); references stay within ``shots``."""
     P = lambda i: track.xy[:, i]  # noqa: E731
     t = track.t
     vis = track.visibility
@@ -106,12 +117,13 @@ def compute_signals(track: PoseTrack, *, causal: bool = False) -> Signals:
 
     chord = np.stack([g.distance(P(h), P(a)) for h, _, a, _, _ in LEGS], axis=1).mean(axis=1)
     chord = np.where(valid, chord, np.nan)
-    chord_ref = rolling_nanstat(t, chord, STANDING_WINDOW_S, lambda v: np.percentile(v, STANDING_PERCENTILE), causal)
+    chord_ref = rolling_nanstat(t, chord, STANDING_WINDOW_S, lambda v: np.percentile(v, STANDING_PERCENTILE), causal,
+                                shots)
     depth = 1.0 - chord / chord_ref
     standing = valid & (depth <= STANDING_DEPTH)
 
     def standing_ref(x):
-        return rolling_nanstat(t, np.where(standing, x, np.nan), STANDING_WINDOW_S, np.median, causal)
+        return rolling_nanstat(t, np.where(standing, x, np.nan), STANDING_WINDOW_S, np.median, causal, shots)
 
     hip_w = standing_ref(g.distance(P(L_HIP), P(R_HIP)))
     ankle_w = g.horizontal_separation(P(L_ANKLE), P(R_ANKLE))
@@ -135,6 +147,7 @@ def compute_signals(track: PoseTrack, *, causal: bool = False) -> Signals:
         return Signals(
             t=t,
             valid=valid,
+            shot=np.zeros(len(t), int) if shots is None else np.asarray(shots),
             depth=depth,
             knee_flexion=knee_flexion,
             kasr=g.separation_ratio(P(L_KNEE), P(R_KNEE), P(L_ANKLE), P(R_ANKLE)),

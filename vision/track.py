@@ -50,6 +50,8 @@ class PoseTrack:
         world: (T, 33, 3) metres.
         people: (T,) int, people detected per frame.
         width, height: frame size in pixels (upright).
+        cut_score: (T,) mean absolute difference of consecutive frames' small grey thumbnails
+            (0–1), used to find hard cuts in edited clips; None when not measured (live, tests).
     """
 
     t: np.ndarray
@@ -60,13 +62,14 @@ class PoseTrack:
     people: np.ndarray
     width: int
     height: int
+    cut_score: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
 
     @classmethod
-    def from_frames(cls, times, frames: list[PoseFrame], width: int, height: int) -> "PoseTrack":
+    def from_frames(cls, times, frames: list[PoseFrame], width: int, height: int, cut_scores=None) -> "PoseTrack":
         """Stack per-frame outputs (as produced by ``vision.pose``) into aligned arrays."""
         if not frames:
             return cls.empty(width, height)
@@ -79,6 +82,7 @@ class PoseTrack:
             people=np.asarray([f.people for f in frames], dtype=int),
             width=int(width),
             height=int(height),
+            cut_score=None if cut_scores is None else np.asarray(cut_scores, dtype=float),
         )
 
     @classmethod
@@ -100,11 +104,13 @@ class PoseTrack:
                        presence=self.presence[:, MIRROR_PERMUTATION])
 
     def save(self, path) -> None:
+        extra = {} if self.cut_score is None else {"cut_score": self.cut_score}
         np.savez_compressed(path, t=self.t, xy=self.xy, visibility=self.visibility, presence=self.presence,
-                            world=self.world, people=self.people, size=np.array([self.width, self.height]))
+                            world=self.world, people=self.people, size=np.array([self.width, self.height]), **extra)
 
     @classmethod
     def load(cls, path) -> "PoseTrack":
         d = np.load(path)
         w, h = (int(v) for v in d["size"])
-        return cls(d["t"], d["xy"], d["visibility"], d["presence"], d["world"], d["people"], w, h)
+        cut = d["cut_score"] if "cut_score" in d.files else None
+        return cls(d["t"], d["xy"], d["visibility"], d["presence"], d["world"], d["people"], w, h, cut)

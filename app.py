@@ -1,0 +1,29 @@
+"""SquatCheck web app: ``streamlit run app.py``.
+
+Pages live in ``ui/``; the sidebar settings (``ui/settings.py``) are drawn here on every run so
+they are shared by all pages through ``st.session_state``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui import settings
+
+ROOT = Path(__file__).resolve().parent
+
+st.set_page_config(page_title="SquatCheck", page_icon="🏋️", layout="wide",
+                   menu_items={"About": "SquatCheck: an offline squat and knee-valgus screening aid."})
+
+pages = [
+    st.Page(ROOT / "ui" / "analyze_page.py", title="Analyse a video", icon="🎬", url_path="analyse", default=True),
+    st.Page(ROOT / "ui" / "live_page.py", title="Live webcam", icon="📷", url_path="live"),
+]
+if (ROOT / "ui" / "clients_page.py").is_file():
+    pages.append(st.Page(ROOT / "ui" / "clients_page.py", title="Clients", icon="🗂️", url_path="clients"))
+
+page = st.navigation(pages)
+settings.render_sidebar()
+page.run()

@@ -1,0 +1,389 @@
+"""Page: upload a squat video, analyse it, show the results.
+
+The analysis itself is the engine's (``vision.analysis.analyze_video``); this page saves the
+upload, runs the engine with a progress bar, caches the result per file content + settings
+(so widget clicks do not recompute) and lays out what ``ui.presenters`` prepares.
+
+Test seam: when ``st.session_state["_test_video_path"]`` is set, that file is analysed instead
+of an upload (``streamlit.testing`` cannot drive a file uploader).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+import streamlit as st
+
+from ui import presenters, settings as ui_settings
+from vision.errors import SquatCheckError, VideoReadError
+
+log = logging.getLogger("squatcheck.ui")
+
+UPLOAD_TYPES = ["mp4", "mov", "m4v", "webm", "avi", "mkv"]
+MAX_UPLOAD_MB = 500            # keep in step with .streamlit/config.toml (server.maxUploadSize)
+CACHE_ENTRIES = 3              # analyses kept per browser session
+TEST_PATH_KEY = "_test_video_path"
+WORK_DIR = Path(tempfile.gettempdir()) / "squatcheck_ui"
+THUMB_MAX_SIDE = 480
+VIDEO_MAX_SIDE = 720
+FILMING_TIPS = (
+    "**How to film:** phone on a stand at hip height, 2–3 m away, whole body from head to feet in frame, "
+    "good light, one person in view. Film **from the front** to check the knees (valgus) and **from the side** "
+    "to check depth, trunk lean and heels. 3–5 slow reps are plenty."
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# Input: an upload (or the test seam) → a file on disk + its content hash
+# ------------------------------------------------------------------------------------------------
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _save_upload(uploaded) -> tuple[Path, str]:
+    """Write the upload to a temp file named by its SHA-256 (written once, reused on reruns)."""
+    data = uploaded.getbuffer()
+    sha = hashlib.sha256(data).hexdigest()
+    suffix = Path(uploaded.name).suffix.lower() or ".mp4"
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    path = WORK_DIR / f"{sha[:32]}{suffix}"
+    if not path.is_file() or path.stat().st_size != len(data):
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return path, sha
+
+
+def _pick_source() -> tuple[Path, str, str] | None:
+    """(path on disk, SHA-256, display name) of the clip to analyse, or None."""
+    test_path = st.session_state.get(TEST_PATH_KEY)
+    if test_path:
+        path = Path(test_path)
+        sha = _sha256_file(path) if path.is_file() else f"missing:{path}"
+        return path, sha, path.name
+    uploaded = st.file_uploader(
+        "Squat video", type=UPLOAD_TYPES, key="upload",
+        help=f"MP4, MOV, M4V, WebM, AVI or MKV, up to {MAX_UPLOAD_MB} MB and 20 minutes. "
+             "The video is analysed on this computer and not sent anywhere.")
+    if uploaded is None:
+        return None
+    path, sha = _save_upload(uploaded)
+    return path, sha, uploaded.name
+
+
+# ------------------------------------------------------------------------------------------------
+# Running the engine, cached per (content, settings)
+# ------------------------------------------------------------------------------------------------
+
+
+def _cache() -> OrderedDict:
+    cache = st.session_state.get("_analysis_cache")
+    if not isinstance(cache, OrderedDict):
+        cache = OrderedDict()
+        st.session_state["_analysis_cache"] = cache
+    return cache
+
+
+def _throttled_progress(bar, label_fn, min_interval_s: float = 0.25):
+    t0 = time.perf_counter()
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] < min_interval_s and done < total:
+            return
+        last[0] = now
+        frac, text = label_fn(done, total, now - t0)
+        bar.progress(frac, text=text)
+    return progress
+
+
+def _analyse(path: Path, sha: str, name: str, settings: ui_settings.Settings, mirrored: bool) -> dict | None:
+    """The cached entry for this clip + settings (running the engine if needed); None after an error."""
+    key = (sha, settings.analysis_key(), mirrored)
+    cache = _cache()
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    from vision.analysis import analyze_video
+
+    bar = st.progress(0.0, text="Opening the video…")
+    try:
+        analysis = analyze_video(path, view=settings.view, profile=settings.profile, model=settings.model,
+                                 mirrored=mirrored,
+                                 progress=_throttled_progress(bar, presenters.progress_text))
+    except SquatCheckError as err:
+        bar.empty()
+        _show_input_error(err)
+        return None
+    except Exception as err:  # a bug or an unexpected library failure: never a traceback on the page
+        bar.empty()
+        _show_unexpected_error(err, "analysing this video")
+        return None
+    bar.empty()
+    analysis.result["source"]["file"] = name  # the user's file name, not the temp file's
+    entry = {"key": key, "name": name, "path": path, "analysis": analysis, "thumbs": None, "video": None,
+             "video_error": None}
+    cache[key] = entry
+    while len(cache) > CACHE_ENTRIES:
+        cache.popitem(last=False)
+    return entry
+
+
+def _show_input_error(err: SquatCheckError) -> None:
+    msg = str(err)
+    if isinstance(err, VideoReadError):
+        msg += "\n\nTry another file: a clip straight from a phone's camera app (MP4 or MOV) works best."
+    st.error(msg, icon="⚠️")
+
+
+def _show_unexpected_error(err: BaseException, doing: str) -> None:
+    log.exception("Unexpected error while %s", doing)
+    st.error(f"Something went wrong {doing}. Please try again; if it keeps happening, try another clip "
+             "(an MP4 straight from a phone works best) and report the problem with the details below.",
+             icon="⚠️")
+    with st.expander("Details"):
+        st.code(f"{type(err).__name__}: {err}", language=None)
+
+
+def _thumbnails(entry: dict) -> dict:
+    if entry["thumbs"] is None:
+        from vision.overlay import bottom_frames
+
+        try:
+            with st.spinner("Picking the bottom frame of each rep…"):
+                entry["thumbs"] = bottom_frames(entry["path"], entry["analysis"], max_side=THUMB_MAX_SIDE)
+        except Exception:  # thumbnails are a nice-to-have: never fail the page for them
+            log.exception("bottom_frames failed")
+            entry["thumbs"] = {}
+    return entry["thumbs"]
+
+
+def _annotated_video(entry: dict) -> Path | None:
+    """Render (once) the annotated H.264 MP4 for this entry."""
+    if entry["video"] is not None or entry["video_error"]:
+        return entry["video"]
+    from vision.overlay import render_annotated_video
+
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    out = WORK_DIR / f"{hashlib.sha256(repr(entry['key']).encode()).hexdigest()[:32]}.annotated.mp4"
+    bar = st.progress(0.0, text="Drawing the annotated video…")
+
+    def label(done, total, elapsed):
+        frac, text = presenters.progress_text(done, total, elapsed)
+        return frac, text.replace("Analysing", "Drawing the annotated video")
+    try:
+        entry["video"] = render_annotated_video(entry["path"], entry["analysis"], out, max_side=VIDEO_MAX_SIDE,
+                                                progress=_throttled_progress(bar, label))
+    except SquatCheckError as err:
+        entry["video_error"] = str(err)
+    except Exception as err:
+        log.exception("render_annotated_video failed")
+        entry["video_error"] = f"The annotated video could not be made ({type(err).__name__})."
+    finally:
+        bar.empty()
+    return entry["video"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Results
+# ------------------------------------------------------------------------------------------------
+
+
+def _signals_chart(analysis):
+    import altair as alt
+
+    result = analysis.result
+    df = presenters.chart_frame(analysis.signals)
+    if df.empty:
+        return None
+    bands = presenters.rep_bands(result)
+    rules = presenters.threshold_rules(result)
+    duration = result.get("video", {}).get("duration_s") or float(df["t"].max())
+    x = alt.X("t:Q", title="time (s)", scale=alt.Scale(domain=[0, float(duration)], nice=False))
+    sev_scale = alt.Scale(domain=["ok", "minor", "major"], range=["#2e9e4f", "#f0a800", "#d62728"])
+    panels = []
+    for panel, y_title, _ in presenters.CHART_PANELS:
+        d = df[df["panel"] == panel]
+        if d["value"].notna().sum() == 0:
+            continue
+        layers = []
+        if not bands.empty:
+            layers.append(alt.Chart(bands).mark_rect(opacity=0.14).encode(
+                x=alt.X("start_s:Q", scale=alt.Scale(domain=[0, float(duration)], nice=False)), x2="end_s:Q",
+                color=alt.Color("severity:N", scale=sev_scale, legend=alt.Legend(title="Rep verdict")),
+                tooltip=[alt.Tooltip("label:N", title="rep"), alt.Tooltip("severity:N", title="verdict")]))
+        layers.append(alt.Chart(d).mark_line(strokeWidth=2).encode(
+            x=x, y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+            color=alt.Color("series:N", legend=alt.Legend(title="Signal")),
+            tooltip=[alt.Tooltip("series:N"), alt.Tooltip("t:Q", format=".2f", title="time (s)"),
+                     alt.Tooltip("value:Q", format=".2f")]))
+        r = rules[rules["panel"] == panel]
+        if not r.empty:
+            layers.append(alt.Chart(r).mark_rule(strokeDash=[5, 4], color="#444").encode(y="value:Q"))
+            layers.append(alt.Chart(r).mark_text(align="left", dx=4, dy=-6, color="#444", fontSize=11).encode(
+                x=alt.value(0), y="value:Q", text="label:N"))
+        panels.append(alt.layer(*layers).resolve_scale(color="independent").properties(
+            title=panel, height=150, width="container"))
+    if not panels:
+        return None
+    return alt.vconcat(*panels).resolve_scale(color="independent")
+
+
+def _show_header(result: dict, name: str) -> None:
+    st.subheader(f"Results: {name}")
+    st.info(result.get("disclaimer") or "", icon="ℹ️")
+    st.markdown(f"**Camera view found:** {presenters.view_text(result)}")
+    notes = presenters.quality_notes(result)
+    if notes:
+        st.caption("Video quality: " + " ".join(notes))
+    for msg in presenters.problem_messages(result):
+        st.warning(msg)
+    judged_not = presenters.not_judged(result)
+    tips = presenters.refilm_tips(result)
+    if judged_not or tips:
+        with st.expander("Not judged from this video, and how to re-film", expanded=bool(result.get("problems"))):
+            for why in judged_not.values():
+                st.markdown(f"- {why}")
+            for tip in tips:
+                st.markdown(f"- **Re-filming tip:** {tip}")
+
+
+def _show_summary(result: dict) -> None:
+    tiles = presenters.summary_tiles(result)
+    for col, tile in zip(st.columns(len(tiles)), tiles):
+        col.metric(tile["label"], tile["value"], help=tile["help"])
+    cue = presenters.main_cue(result)
+    if cue and result.get("reps"):
+        st.markdown(f"**Main cue:** {cue}")
+
+
+def _show_norms(result: dict, settings: ui_settings.Settings) -> None:
+    from vision.thresholds import get_profile
+
+    if get_profile(settings.profile).single_leg:
+        lines = presenters.single_leg_norm(result.get("thresholds") or {}, settings.sex)
+        st.caption(" · ".join(lines) + ". " + ui_settings.SEX_HELP)
+
+
+def _show_results(entry: dict, settings: ui_settings.Settings) -> None:
+    analysis = entry["analysis"]
+    result = analysis.result
+    _show_header(result, entry["name"])
+    if not result.get("reps"):
+        st.info(FILMING_TIPS)
+        _show_downloads(entry, video=None)
+        return
+    _show_summary(result)
+    _show_norms(result, settings)
+
+    st.markdown("#### Rep by rep")
+    st.dataframe(presenters.styled_rep_table(result), hide_index=True, width="stretch",
+                 column_config={"Cue": st.column_config.TextColumn(width="large")})
+
+    chart = _signals_chart(analysis)
+    if chart is not None:
+        st.markdown("#### Signals over time")
+        st.caption("Shaded bands are the reps (green ok, amber minor, red major). Dashed lines are thresholds: "
+                   "KASR below 0.8 (knees narrower than the ankles) suggests valgus.")
+        st.altair_chart(chart, width="stretch")
+
+    thumbs = _thumbnails(entry)
+    if thumbs:
+        st.markdown("#### Bottom of each rep")
+        reps = {int(r["index"]): r for r in result["reps"]}
+        per_row = 4
+        items = sorted(thumbs.items())
+        for start in range(0, len(items), per_row):
+            cols = st.columns(per_row)
+            for col, (idx, img) in zip(cols, items[start:start + per_row]):
+                rep = reps.get(idx, {})
+                col.image(img, caption=f"Rep {idx} at {presenters.fmt_seconds(rep.get('bottom_s'))}: "
+                                       f"{presenters.SEVERITY_LABELS.get(rep.get('severity'), '')} — "
+                                       f"{(rep.get('cues') or [''])[0]}", width="stretch")
+
+    st.markdown("#### Annotated video")
+    video = _annotated_video(entry)
+    if video is not None and Path(video).is_file():
+        st.video(str(video))
+    elif entry["video_error"]:
+        st.warning(entry["video_error"])
+    _show_downloads(entry, video)
+    _show_save_to_client(entry)
+
+
+def _show_downloads(entry: dict, video: Path | None) -> None:
+    from vision.export import to_csv, to_json
+
+    result = entry["analysis"].result
+    stem = Path(entry["name"]).stem or "squat"
+    cols = st.columns(3)
+    cols[0].download_button("Download JSON", to_json(result), file_name=f"{stem}.squatcheck.json",
+                            mime="application/json", on_click="ignore", key="dl_json")
+    cols[1].download_button("Download CSV (one row per rep)", to_csv(result), file_name=f"{stem}.reps.csv",
+                            mime="text/csv", on_click="ignore", key="dl_csv", disabled=not result.get("reps"))
+    if video is not None and Path(video).is_file():
+        cols[2].download_button("Download annotated MP4", Path(video).read_bytes(),
+                                file_name=f"{stem}.annotated.mp4", mime="video/mp4", on_click="ignore",
+                                key="dl_mp4")
+
+
+def _show_save_to_client(entry: dict) -> None:
+    try:
+        from ui.clients_page import render_save_to_client
+    except ImportError:
+        return
+    result = entry["analysis"].result
+    thumbs = entry.get("thumbs") or {}
+    worst = (result.get("summary") or {}).get("worst_rep")
+    frame = thumbs.get(worst) if worst is not None else None
+    if frame is None and thumbs:
+        frame = next(iter(thumbs.values()))
+    st.markdown("#### Save to a client")
+    try:
+        render_save_to_client(result, str(entry["path"]), worst_frame_rgb=frame)
+    except Exception as err:
+        _show_unexpected_error(err, "showing the save-to-client form")
+
+
+# ------------------------------------------------------------------------------------------------
+# Page
+# ------------------------------------------------------------------------------------------------
+
+
+def render() -> None:
+    st.title("Analyse a squat video")
+    st.caption("Upload a clip of a few squats. The app finds each rep and checks the knees (valgus), depth and, "
+               "from the side, trunk lean and heels. Everything runs on this computer.")
+    settings = ui_settings.current()
+    mirrored = st.checkbox("Mirror-image video (recorded with a selfie camera that flips the picture)",
+                           key="upload_mirrored",
+                           help="Tick this if left and right are swapped in the recording, so 'left knee' "
+                                "means the person's own left.")
+    source = _pick_source()
+    if source is None:
+        st.markdown(FILMING_TIPS)
+        return
+    path, sha, name = source
+    entry = _analyse(path, sha, name, settings, mirrored)
+    if entry is None:
+        return
+    try:
+        _show_results(entry, settings)
+    except Exception as err:
+        _show_unexpected_error(err, "showing the results")
+
+
+if __name__ == "__main__":
+    render()

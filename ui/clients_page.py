@@ -1,0 +1,614 @@
+"""The "Clients" page: client list, session history, progress chart, session comparison,
+PDF / JSON downloads and the privacy tools (export everything, erase a client).
+
+Also provides :func:`render_save_to_client`, the compact "save this analysis to a client's
+history" form that the Analyze page embeds under its results.
+
+This is a thin UI layer: numbers come from :mod:`vision.store` / :mod:`vision.progress`,
+and all display shaping lives in :mod:`ui.clients_presenters` (pure, unit-tested).
+Every error from the store is shown as a plain-words ``st.error``, never a traceback.
+
+Run as a page (``st.navigation([... st.Page("ui/clients_page.py", title="Clients") ...])``)
+it renders the whole page; imported as a module it only defines functions.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parents[1]
+if str(_ROOT) not in sys.path:  # run as a page file: make `ui` / `vision` importable
+    sys.path.insert(0, str(_ROOT))
+
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+from datetime import date, datetime  # noqa: E402
+from typing import Any, Callable, Mapping, Sequence  # noqa: E402
+
+import altair as alt  # noqa: E402
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from ui import clients_presenters as P  # noqa: E402
+from vision.progress import NOT_MEANINGFUL, compare_sessions  # noqa: E402
+from vision.report_pdf import render_session_pdf  # noqa: E402
+from vision.store import (  # noqa: E402
+    ClientRecord,
+    SessionRecord,
+    Store,
+    StoreError,
+    default_database_url,
+)
+
+__all__ = [
+    "database_url",
+    "get_store",
+    "render_clients_page",
+    "render_save_to_client",
+    "session_pdf",
+]
+
+log = logging.getLogger(__name__)
+
+K = "clients_"  # prefix of every widget / session-state key on this page
+_FLASH = K + "flash"
+_EXPORT = K + "export"
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def database_url() -> str:
+    """``$SQUATCHECK_DB_URL`` if set, else the SQLite file in the user's data directory."""
+    return default_database_url()
+
+
+@st.cache_resource(show_spinner=False, on_release=Store.close)
+def _open_store(url: str) -> Store:
+    return Store.open(url)
+
+
+def get_store() -> Store:
+    """The client-history store, opened once per database URL (shared by all sessions of
+    this app; the store is thread-safe). Raises :class:`StoreError` if it cannot be opened."""
+    return _open_store(database_url())
+
+
+def session_pdf(store: Store, session_id: int, *, client_name: str | None = None) -> bytes:
+    """The PDF report of a saved session, exactly as the page offers it for download: with
+    the client's previous session for the "change since last time" section, the stored
+    worst-frame thumbnail and the session notes."""
+    rec = store.get_session(session_id)
+    if client_name is None:
+        client_name = store.get_client(rec.client_id).name
+    prev = store.previous_session(session_id)
+    return render_session_pdf(
+        rec.analysis,
+        client_name=client_name,
+        recorded_at=rec.recorded_at,
+        previous=prev.analysis if prev is not None else None,
+        worst_frame_rgb=rec.worst_frame_rgb(),
+        notes=rec.notes,
+        previous_recorded_at=prev.recorded_at if prev is not None else None,
+    )
+
+
+@st.cache_data(show_spinner="Preparing the PDF report...", max_entries=64)
+def _cached_session_pdf(
+    _store: Store, url: str, session_id: int, client_name: str, notes: str,
+    previous_id: int | None,
+) -> bytes:
+    # The arguments after _store are the cache key: everything the PDF depends on that can
+    # change (a session's analysis never changes once saved).
+    return session_pdf(_store, session_id, client_name=client_name)
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _plain(err: BaseException, action: str) -> str:
+    """An exception as one plain sentence for the trainer."""
+    if isinstance(err, StoreError):
+        return str(err)
+    log.error("could not %s", action, exc_info=err)
+    detail = str(err).strip().splitlines()
+    return f"Could not {action}: {detail[0] if detail else type(err).__name__}."
+
+
+def _flash(kind: str, text: str) -> None:
+    st.session_state.setdefault(_FLASH, []).append((kind, text))
+
+
+def _show_flash() -> None:
+    for kind, text in st.session_state.pop(_FLASH, []):
+        {"success": st.success, "error": st.error, "info": st.info}.get(kind, st.info)(text)
+
+
+def _act(action: str, fn: Callable[[], str | None]) -> None:
+    """Run a widget callback's store operation; report the outcome on the next render."""
+    try:
+        msg = fn()
+    except Exception as err:  # noqa: BLE001 - shown to the user in plain words
+        _flash("error", _plain(err, action))
+    else:
+        if msg:
+            _flash("success", msg)
+
+
+def _state_default(key: str, value: Any) -> None:
+    """Seed a keyed widget once (so it is never given both a value and a state)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def _on_create_client() -> None:
+    name = st.session_state.get(K + "new_name", "")
+    notes = st.session_state.get(K + "new_notes", "")
+
+    def run() -> str:
+        client = get_store().create_client(name, notes)
+        st.session_state[K + "new_name"] = ""
+        st.session_state[K + "new_notes"] = ""
+        st.session_state[K + "search"] = ""
+        st.session_state[K + "pick"] = client.id
+        return f"Added {client.name}."
+
+    _act("add the client", run)
+
+
+def _on_rename_client(client_id: int) -> None:
+    new_name = st.session_state.get(f"{K}rename_{client_id}", "")
+
+    def run() -> str:
+        client = get_store().rename_client(client_id, new_name)
+        st.session_state[f"{K}rename_{client_id}"] = client.name
+        return f"Renamed to {client.name}."
+
+    _act("rename the client", run)
+
+
+def _on_client_notes(client_id: int) -> None:
+    notes = st.session_state.get(f"{K}cnotes_{client_id}", "")
+
+    def run() -> str:
+        get_store().set_client_notes(client_id, notes)
+        return "Client notes saved."
+
+    _act("save the client notes", run)
+
+
+def _on_delete_client(client_id: int, name: str) -> None:
+    key = f"{K}del_confirm_{client_id}"
+    if not P.names_match(st.session_state.get(key, ""), name):
+        _flash("error", f"To delete {name}, first type their name in the box exactly as shown. "
+                        "Nothing was deleted.")
+        return
+
+    def run() -> str:
+        get_store().delete_client(client_id)
+        st.session_state.pop(key, None)
+        st.session_state.pop(K + "pick", None)
+        st.session_state.pop(_EXPORT, None)
+        return f"Deleted {name} and all their data."
+
+    _act("delete the client", run)
+
+
+def _on_prepare_export(client_id: int, name: str) -> None:
+    def run() -> None:
+        data = P.json_bytes(get_store().export_client(client_id))
+        st.session_state[_EXPORT] = (client_id, data, P.export_file_name(name, date.today()))
+
+    _act("export the client's data", run)
+
+
+def _on_session_notes(session_id: int) -> None:
+    notes = st.session_state.get(f"{K}snotes_{session_id}", "")
+
+    def run() -> str:
+        get_store().update_session_notes(session_id, notes)
+        return "Session notes saved."
+
+    _act("save the session notes", run)
+
+
+def _on_delete_session(session_id: int) -> None:
+    key = f"{K}sdel_ok_{session_id}"
+    if not st.session_state.get(key):
+        _flash("error", "Tick “Yes, delete this session” first. Nothing was deleted.")
+        return
+
+    def run() -> str:
+        get_store().delete_session(session_id)
+        st.session_state.pop(key, None)
+        return f"Deleted session #{session_id}."
+
+    _act("delete the session", run)
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def render_clients_page() -> None:
+    """The whole Clients page."""
+    st.title("Clients")
+    try:
+        store = get_store()
+    except Exception as err:  # noqa: BLE001
+        st.error(_plain(err, "open the client history"))
+        st.caption(f"Database: {database_url()}")
+        return
+    st.caption(P.storage_caption(store.url) + " · Nothing is uploaded or sent anywhere.")
+    _show_flash()
+
+    try:
+        clients = store.list_clients()
+    except Exception as err:  # noqa: BLE001
+        st.error(_plain(err, "list the clients"))
+        return
+
+    client = _client_picker(clients)
+    with st.expander("Add a new client", expanded=not clients):
+        st.text_input("Name", key=K + "new_name", placeholder="e.g. Anna Smith")
+        st.text_area("Notes (optional)", key=K + "new_notes", height=68,
+                     placeholder="Goals, injuries, anything useful for the next session")
+        st.button("Add client", key=K + "create", on_click=_on_create_client)
+
+    if client is None:
+        return
+    st.divider()
+    _client_view(store, client)
+
+
+def _client_picker(clients: Sequence[ClientRecord]) -> ClientRecord | None:
+    if not clients:
+        st.info("No clients yet. Add your first client below.")
+        return None
+    by_id = {c.id: c for c in clients}
+    query = st.text_input("Find a client", key=K + "search", placeholder="Type part of a name")
+    shown = P.filter_clients(clients, query)
+    if not shown:
+        st.info(f"No client name contains “{query.strip()}”.")
+        return None
+    ids = [c.id for c in shown]
+    if st.session_state.get(K + "pick") not in ids:
+        st.session_state[K + "pick"] = ids[0]
+    picked = st.selectbox(
+        f"Client ({len(shown)} of {len(clients)})" if query else "Client",
+        ids,
+        format_func=lambda i: P.client_label(by_id[i]) if i in by_id else f"#{i}",
+        key=K + "pick",
+    )
+    return by_id.get(picked)
+
+
+def _client_view(store: Store, client: ClientRecord) -> None:
+    st.header(client.name)
+    if client.notes:
+        st.caption(client.notes)
+    try:
+        sessions = store.list_sessions(client.id)  # oldest first
+    except Exception as err:  # noqa: BLE001
+        st.error(_plain(err, "read the sessions"))
+        return
+
+    history, progress, compare, detail, privacy = st.tabs(
+        ["History", "Progress", "Compare two sessions", "Session details", "Client & privacy"]
+    )
+    with history:
+        _history_tab(sessions)
+    with progress:
+        _progress_tab(store, client)
+    with compare:
+        _compare_tab(client, sessions)
+    with detail:
+        _session_tab(store, client, sessions)
+    with privacy:
+        _privacy_tab(store, client, sessions)
+
+
+def _history_tab(sessions: Sequence[SessionRecord]) -> None:
+    if not sessions:
+        st.info("No saved sessions yet. Analyse a video, then use “Save to a client's "
+                "history” under the results.")
+        return
+    df = pd.DataFrame(P.history_rows(sessions), columns=list(P.HISTORY_COLUMNS))
+    st.dataframe(df, hide_index=True, key=K + "history")
+    st.caption("Newest first. KASR: knee-to-ankle separation at the bottom (lower = knees "
+               "closer together). n/a: not measurable from that camera angle.")
+
+
+def trend_chart(rows: Sequence[Mapping[str, Any]]) -> alt.FacetChart:
+    """Small multiples (one row per measure, own y scale) of :func:`P.trend_long` rows."""
+    df = pd.DataFrame(list(rows))
+    order = [label for _, label, _ in P.TREND_METRICS]
+    x = alt.X("recorded_at:T", title="Session date")
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
+    tooltip = [
+        alt.Tooltip("date:N", title="Recorded"),
+        alt.Tooltip("metric:N", title="Measure"),
+        alt.Tooltip("display:N", title="Value"),
+        alt.Tooltip("session_id:Q", title="Session #"),
+    ]
+    line = alt.Chart().mark_line().encode(x=x, y=y)
+    points = alt.Chart().mark_point(filled=True, size=70).encode(x=x, y=y, tooltip=tooltip)
+    return (
+        alt.layer(line, points, data=df)
+        .properties(width=560, height=130)
+        .facet(row=alt.Row("metric:N", sort=order, title=None,
+                           header=alt.Header(labelAngle=0, labelAlign="left",
+                                             labelOrient="top", labelFontWeight="bold")))
+        .resolve_scale(y="independent")
+    )
+
+
+def _progress_tab(store: Store, client: ClientRecord) -> None:
+    try:
+        trend = store.trend(client.id)
+    except Exception as err:  # noqa: BLE001
+        st.error(_plain(err, "read the progress data"))
+        return
+    rows = P.trend_long(trend)
+    if not rows:
+        st.info("Nothing to chart yet: save sessions with at least one rep.")
+    else:
+        st.altair_chart(trend_chart(rows), key=f"{K}trend_{client.id}")
+    st.caption(P.measurement_error_note())
+
+
+def _compare_tab(client: ClientRecord, sessions: Sequence[SessionRecord]) -> None:
+    pair = P.default_comparison_pair(sessions)
+    if pair is None:
+        st.info("Save at least two sessions for this client to compare them.")
+        return
+    by_id = {s.id: s for s in sessions}
+    ids = [s.id for s in reversed(sessions)]  # newest first
+    key_a, key_b = f"{K}cmp_a_{client.id}", f"{K}cmp_b_{client.id}"
+    for key, default in ((key_a, pair[0]), (key_b, pair[1])):
+        if st.session_state.get(key) not in by_id:
+            st.session_state[key] = default
+    label = lambda i: P.session_label(by_id[i]) if i in by_id else f"#{i}"  # noqa: E731
+    col_a, col_b = st.columns(2)
+    a = col_a.selectbox("First session", ids, format_func=label, key=key_a)
+    b = col_b.selectbox("Second session", ids, format_func=label, key=key_b)
+    if a == b or a not in by_id or b not in by_id:
+        st.info("Pick two different sessions.")
+        return
+    earlier, later = P.order_pair(by_id[a], by_id[b])
+    cols = st.columns(2)
+    for col, title, rec in ((cols[0], "Earlier", earlier), (cols[1], "Later", later)):
+        with col.container(border=True):
+            st.markdown(f"**{title}:** {P.session_label(rec)}")
+            for tile_label, value in P.session_tiles(rec):
+                st.metric(tile_label, value)
+    entries = compare_sessions(earlier.analysis, later.analysis)
+    st.markdown("**Change from the earlier to the later session**")
+    st.dataframe(pd.DataFrame(P.comparison_rows(entries)), hide_index=True,
+                 key=f"{K}cmp_table_{client.id}")
+    st.caption(f"“{NOT_MEANINGFUL}”: the difference is smaller than what 2D video can "
+               "reliably measure, so treat it as no change. " + P.measurement_error_note())
+
+
+def _session_tab(store: Store, client: ClientRecord, sessions: Sequence[SessionRecord]) -> None:
+    if not sessions:
+        st.info("No saved sessions yet.")
+        return
+    by_id = {s.id: s for s in sessions}
+    ids = [s.id for s in reversed(sessions)]  # newest first
+    key = f"{K}session_pick_{client.id}"
+    if st.session_state.get(key) not in by_id:
+        st.session_state[key] = ids[0]
+    sid = st.selectbox("Session", ids, key=key,
+                       format_func=lambda i: P.session_label(by_id[i]) if i in by_id else f"#{i}")
+    rec = by_id[sid]
+    position = [s.id for s in sessions].index(sid)
+    previous = sessions[position - 1] if position > 0 else None
+
+    left, right = st.columns([2, 1])
+    with left:
+        st.markdown("  \n".join(f"**{label}:** {value}" for label, value in P.session_tiles(rec)))
+        if rec.analysis.get("summary", {}).get("main_cue"):
+            st.caption(f"Main cue: {rec.analysis['summary']['main_cue']}")
+        if rec.video_path is not None:
+            st.caption(f"Video kept on this computer: {rec.video_path}")
+    with right:
+        try:
+            thumb = rec.worst_frame_rgb()
+        except Exception as err:  # noqa: BLE001 - a broken picture must not hide the page
+            log.warning("could not decode worst frame of session %s: %s", rec.id, err)
+            thumb = None
+        if thumb is not None:
+            st.image(thumb, caption="Worst rep, bottom position", width=220)
+
+    notes_key = f"{K}snotes_{rec.id}"
+    _state_default(notes_key, rec.notes)
+    st.text_area("Session notes", key=notes_key, height=80)
+    st.button("Save notes", key=f"{K}snotes_save_{rec.id}", on_click=_on_session_notes,
+              args=(rec.id,))
+
+    col_pdf, col_json = st.columns(2)
+    with col_pdf:
+        try:
+            pdf = _cached_session_pdf(store, store.url, rec.id, client.name, rec.notes,
+                                      previous.id if previous else None)
+        except Exception as err:  # noqa: BLE001
+            st.error(_plain(err, "make the PDF report"))
+        else:
+            st.download_button(
+                "Download PDF report", pdf, file_name=P.pdf_file_name(client.name, rec.recorded_at),
+                mime="application/pdf", key=f"{K}pdf_{rec.id}", on_click="ignore",
+                help="Includes the change since the previous session." if previous else None,
+            )
+    with col_json:
+        st.download_button(
+            "Download data (JSON)", P.json_bytes(rec.to_dict()),
+            file_name=P.session_json_file_name(client.name, rec), mime="application/json",
+            key=f"{K}json_{rec.id}", on_click="ignore",
+        )
+
+    with st.expander("Delete this session"):
+        st.checkbox("Yes, delete this session permanently", key=f"{K}sdel_ok_{rec.id}")
+        st.button("Delete session", key=f"{K}sdel_{rec.id}", on_click=_on_delete_session,
+                  args=(rec.id,))
+
+
+def _privacy_tab(store: Store, client: ClientRecord, sessions: Sequence[SessionRecord]) -> None:
+    st.markdown("**Name and notes**")
+    rename_key = f"{K}rename_{client.id}"
+    _state_default(rename_key, client.name)
+    st.text_input("Client name", key=rename_key)
+    st.button("Rename", key=f"{K}rename_btn_{client.id}", on_click=_on_rename_client,
+              args=(client.id,))
+    notes_key = f"{K}cnotes_{client.id}"
+    _state_default(notes_key, client.notes)
+    st.text_area("Client notes", key=notes_key, height=80)
+    st.button("Save client notes", key=f"{K}cnotes_btn_{client.id}", on_click=_on_client_notes,
+              args=(client.id,))
+
+    st.divider()
+    st.markdown("**Privacy**")
+    kept = [s for s in sessions if s.video_path is not None]
+    st.markdown(
+        f"{P.storage_caption(store.url)}. Nothing on this page is uploaded or sent anywhere. "
+        "Videos are kept only when “Keep the video on this computer” was ticked while saving; "
+        "otherwise only the numbers and a small picture of the worst rep are stored. "
+        f"{client.name} has {len(kept)} kept video{'s' if len(kept) != 1 else ''}."
+    )
+    st.button("Export all data for this client", key=f"{K}export_{client.id}",
+              on_click=_on_prepare_export, args=(client.id, client.name))
+    ready = st.session_state.get(_EXPORT)
+    if ready and ready[0] == client.id:
+        st.download_button(f"Download {client.name}'s data (JSON)", ready[1], file_name=ready[2],
+                           mime="application/json", key=f"{K}export_dl_{client.id}",
+                           on_click="ignore")
+        if kept:
+            st.caption(f"Kept videos are not inside the JSON; they are in {store.media_dir}.")
+
+    st.divider()
+    st.markdown("**Delete this client and all their data**")
+    st.caption(f"Erases {client.name}, all {len(sessions)} saved session"
+               f"{'s' if len(sessions) != 1 else ''} and any kept videos from this computer. "
+               "This cannot be undone.")
+    st.text_input(f"Type “{client.name}” to confirm", key=f"{K}del_confirm_{client.id}")
+    st.button("Delete this client and all their data", key=f"{K}del_{client.id}",
+              type="primary", on_click=_on_delete_client, args=(client.id, client.name))
+
+
+# --------------------------------------------------------------------------- save form
+
+
+def _fingerprint(result: Mapping[str, Any]) -> str:
+    blob = json.dumps(result, sort_keys=True, default=str, ensure_ascii=True)
+    return hashlib.sha1(blob.encode("ascii")).hexdigest()
+
+
+def render_save_to_client(
+    result: dict,
+    video_path: str | None,
+    worst_frame_rgb: Any = None,
+    *,
+    key: str = "save_to_client",
+) -> int | None:
+    """A compact "save this analysis to a client's history" form.
+
+    ``result``: the analysis dict (``Analysis.result``). ``video_path``: the analysed clip
+    (copied only if the trainer ticks "Keep the video on this computer", default off).
+    ``worst_frame_rgb``: the worst rep's bottom frame, stored as a small thumbnail for the
+    PDF report. ``key``: prefix for widget keys (change it to embed the form twice).
+    Returns the saved session id (also on later reruns for the same result), else None.
+    """
+    k = lambda name: f"{key}_{name}"  # noqa: E731
+    with st.container(border=True):
+        st.markdown("**Save to a client's history**")
+        if not isinstance(result, Mapping):
+            st.error("There is no analysis result to save.")
+            return None
+        try:
+            fingerprint = _fingerprint(result)
+        except Exception as err:  # noqa: BLE001
+            st.error(_plain(err, "read the analysis result"))
+            return None
+        done = st.session_state.get(k("saved"))
+        if done and done[0] == fingerprint:
+            st.success(done[1])
+            st.caption("Open the Clients page to see the history, or analyse another video.")
+            return done[2]
+
+        try:
+            store = get_store()
+            clients = store.list_clients()
+        except Exception as err:  # noqa: BLE001
+            st.error(_plain(err, "open the client history"))
+            return None
+
+        names = {c.id: c.name for c in clients}
+        options: list[Any] = [P.NEW_CLIENT] + [c.id for c in clients]
+        choice = st.selectbox(
+            "Client", options, index=None, placeholder="Choose a client...", key=k("client"),
+            format_func=lambda o: "+ New client" if o == P.NEW_CLIENT else names.get(o, f"#{o}"),
+        )
+        new_name = ""
+        if choice == P.NEW_CLIENT:
+            new_name = st.text_input("New client's name", key=k("new_name"))
+        day = st.date_input("Date filmed", max_value=date.today(), key=k("date"))
+        notes = st.text_area("Notes (optional)", key=k("notes"), height=68)
+        can_keep = bool(video_path) and Path(str(video_path)).is_file()
+        keep = st.checkbox(
+            "Keep the video on this computer", value=False, key=k("keep"), disabled=not can_keep,
+            help="Off: only the numbers and a small picture of the worst rep are saved. "
+                 "On: a copy of the video is also stored on this computer (never uploaded).",
+        )
+        if not st.button("Save to client history", key=k("button"), type="primary"):
+            return None
+
+        if choice is None:
+            st.error("Choose a client, or “+ New client” to add one.")
+            return None
+        if choice == P.NEW_CLIENT and not (new_name or "").strip():
+            st.error("Type the new client's name.")
+            return None
+        if not isinstance(day, date):
+            day = date.today()
+        created: ClientRecord | None = None
+        try:
+            if choice == P.NEW_CLIENT:
+                created = store.create_client(new_name)
+                client_id, client_name = created.id, created.name
+            else:
+                client_id, client_name = choice, names.get(choice, f"#{choice}")
+            rec = store.save_session(
+                client_id,
+                dict(result),
+                recorded_at=P.recorded_at_for(day, datetime.now()),
+                notes=notes or "",
+                video_path=video_path if keep else None,
+                keep_video=bool(keep),
+                worst_frame_rgb=worst_frame_rgb,
+            )
+        except Exception as err:  # noqa: BLE001
+            if created is not None:  # don't leave an empty client behind a failed save
+                try:
+                    store.delete_client(created.id)
+                except Exception:  # noqa: BLE001
+                    log.warning("could not remove client %s after a failed save", created.id)
+            st.error(_plain(err, "save the session"))
+            return None
+        msg = f"Saved as session #{rec.id} for {client_name}."
+        if rec.video_path is not None:
+            msg += " The video was kept on this computer."
+        st.session_state[k("saved")] = (fingerprint, msg, rec.id)
+        st.success(msg)
+        return rec.id
+
+
+if __name__ == "__main__":  # executed as a Streamlit page (st.navigation / streamlit run)
+    # Render through the imported module so the page and the Analyze page's save form share
+    # one set of cached functions (one open Store per database).
+    from ui import clients_page as _page
+
+    _page.render_clients_page()

@@ -1,0 +1,94 @@
+"""Sidebar settings shared by every page (kept in ``st.session_state``).
+
+``render_sidebar()`` draws the widgets (called once per run from ``app.py``, so the values
+survive page switches); ``current()`` reads the values anywhere, with defaults when the
+sidebar has not been drawn (a page run on its own, e.g. in tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from ui import presenters
+from vision.pose import MODEL_FILES, MODELS_DIR
+from vision.thresholds import PROFILES, get_profile
+
+VIEWS = ("auto", "front", "side")
+VIEW_HELP = {"auto": "detect per rep", "front": "facing the camera", "side": "side-on (90°)"}
+SEX_HELP = ("Only matters for the single-leg profile: it picks which published single-leg FPPA norm is shown "
+            "(Herrington & Munro 2010: up to 13° for women, 9° for men). Double-leg squats have no sex-specific "
+            "norms, so for them this changes nothing.")
+
+KEYS = {"view": "settings_view", "profile": "settings_profile", "sex": "settings_sex", "model": "settings_model"}
+DEFAULTS = {"view": "auto", "profile": "bodyweight", "sex": "not specified", "model": "full"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    view: str
+    profile: str
+    sex: str
+    model: str
+
+    def analysis_key(self) -> tuple:
+        """What changes an analysis result (sex does not: it only picks a norm to display)."""
+        return (self.view, self.profile, self.model)
+
+
+def available_models() -> list[str]:
+    """``full`` (bundled) first, then ``lite`` / ``heavy`` when their files are in ``models/``."""
+    names = ["full"]
+    names += [m for m in ("lite", "heavy") if (MODELS_DIR / MODEL_FILES[m]).is_file()]
+    return names
+
+
+def current() -> Settings:
+    state = st.session_state
+    values = {name: state.get(key, DEFAULTS[name]) for name, key in KEYS.items()}
+    if values["view"] not in VIEWS:
+        values["view"] = DEFAULTS["view"]
+    if values["profile"] not in PROFILES:
+        values["profile"] = DEFAULTS["profile"]
+    if values["sex"] not in presenters.SEX_OPTIONS:
+        values["sex"] = DEFAULTS["sex"]
+    if values["model"] not in available_models():
+        values["model"] = DEFAULTS["model"]
+    return Settings(**values)
+
+
+def render_sidebar() -> Settings:
+    """Draw the settings in the sidebar and return them."""
+    cur = current()
+    with st.sidebar:
+        st.header("Settings")
+        st.selectbox("Camera view", VIEWS, index=VIEWS.index(cur.view), key=KEYS["view"],
+                     format_func=lambda v: f"{v} ({VIEW_HELP[v]})",
+                     help="Auto detects front or side for each rep. Force it only if detection gets it wrong.")
+        profiles = list(PROFILES)
+        st.selectbox("Squat type", profiles, index=profiles.index(cur.profile), key=KEYS["profile"],
+                     help="\n\n".join(f"**{p.name}**: {p.description}" for p in PROFILES.values()))
+        st.selectbox("Sex (for single-leg FPPA norms)", presenters.SEX_OPTIONS,
+                     index=presenters.SEX_OPTIONS.index(cur.sex), key=KEYS["sex"], help=SEX_HELP)
+        models = available_models()
+        st.selectbox("Pose model", models, index=models.index(cur.model), key=KEYS["model"],
+                     disabled=len(models) == 1,
+                     help="'full' is bundled. 'lite' (faster) and 'heavy' (slower, a little more accurate) appear "
+                          "here once fetched with: python -m vision fetch-models lite heavy")
+        settings = current()
+        profile = get_profile(settings.profile)
+        if profile.single_leg:
+            for line in presenters.single_leg_norm(profile.thresholds.to_dict(), settings.sex):
+                st.caption(line)
+        with st.expander("Thresholds and sources"):
+            render_thresholds(settings)
+    return settings
+
+
+def render_thresholds(settings: Settings) -> None:
+    profile = get_profile(settings.profile)
+    st.caption(f"Profile **{profile.name}**: {profile.description} "
+               "Entries marked [heuristic] are design choices that no study validates.")
+    st.markdown(presenters.threshold_markdown(profile.thresholds.to_dict()))
+    st.caption(SEX_HELP)

@@ -1,0 +1,301 @@
+"""Pose extraction for long clips split across processes.
+
+MediaPipe's pose landmarker runs on one CPU core (measured: process CPU time / wall time ~0.95
+during inference), so a second core is only used by the decoder thread. For clips of at least
+``PARALLEL_MIN_S`` seconds, :func:`extract_track_parallel` cuts ``[0, duration)`` into one
+contiguous time segment per worker process and runs :func:`vision.analysis.extract_track` on each.
+
+Seams: every segment but the first starts decoding ``OVERLAP_S`` seconds early, so the landmarker's
+tracker and landmark smoothing have settled by the segment's own start; those warm-up frames are
+dropped when the segments are stitched. The stitched track has the same frames (same presentation
+timestamps) as a sequential run; landmarks just after a seam can differ slightly (see
+``tests/test_parallel.py`` and BENCHMARKS.md for the measured differences).
+
+Segments are balanced by work, not by length: the first segment has no warm-up to decode, so it is
+``OVERLAP_S`` seconds longer than the others and every worker processes about the same number of
+frames.
+
+Processes use the ``spawn`` start method (MediaPipe is not fork-safe). Each worker writes its track
+to an uncompressed ``.npz`` in a private temp folder and reports its timings through a queue; the
+parent polls that queue, aggregates progress from a shared counter, and terminates every worker
+when it is interrupted or when any worker fails. A worker's :class:`~vision.errors.SquatCheckError`
+is re-raised in the parent as the same class with the same message.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+import multiprocessing as mp
+import os
+import queue
+import shutil
+import signal
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from vision.errors import SquatCheckError
+from vision.track import PoseTrack
+
+__all__ = ["OVERLAP_S", "PARALLEL_MIN_S", "extract_track_parallel", "plan_segments"]
+
+log = logging.getLogger(__name__)
+
+PARALLEL_MIN_S = 20.0   # shorter clips: process start-up (~1-2 s each) outweighs the gain
+OVERLAP_S = 2.0         # warm-up decoded before each segment's start and then dropped
+_POLL_S = 0.1           # how often the parent checks results, worker deaths and progress
+_DEATH_GRACE_S = 2.0    # a worker that exited may still have its last message in the pipe
+_JOIN_TIMEOUT_S = 5.0
+_START_METHOD = "spawn"
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class _Job:
+    index: int
+    path: str
+    model: str
+    max_side: int | None
+    keep_start: float        # frames with keep_start <= t < keep_end belong to this segment
+    keep_end: float | None   # None: up to the end of the clip
+    decode_start: float      # keep_start - OVERLAP_S (clamped at 0)
+    out_file: str
+    parent_pid: int
+
+
+def plan_segments(duration_s: float, workers: int, overlap_s: float = OVERLAP_S) -> list[tuple[float, float | None]]:
+    """``[(keep_start, keep_end), ...]`` covering ``[0, inf)``: the last segment is open-ended.
+
+    Each worker decodes ``keep_end - keep_start`` seconds plus ``overlap_s`` of warm-up (none for
+    the first), so the first segment is made ``overlap_s`` longer to balance the work:
+    ``L0 = (D + (W - 1) * O) / W`` and ``L = L0 - O``. Falls back to equal lengths if that would
+    leave the later segments no longer than their warm-up.
+    """
+    workers = max(1, int(workers))
+    if workers == 1 or not math.isfinite(duration_s) or duration_s <= 0:
+        return [(0.0, None)]
+    first = (duration_s + (workers - 1) * overlap_s) / workers
+    rest = first - overlap_s
+    if rest <= overlap_s:
+        first = rest = duration_s / workers
+    bounds = [0.0, first] + [first + k * rest for k in range(1, workers - 1)]
+    return [(bounds[k], bounds[k + 1] if k + 1 < len(bounds) else None) for k in range(workers)]
+
+
+# --------------------------------------------------------------------------------------------------
+# Worker side (runs in a spawned process)
+# --------------------------------------------------------------------------------------------------
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit this worker if the parent dies without terminating it (e.g. SIGKILL)."""
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent_pid:
+                os._exit(3)
+    threading.Thread(target=watch, name="squatcheck-parent-watch", daemon=True).start()
+
+
+def _save_track(track: PoseTrack, path: str) -> None:
+    # Uncompressed: a long clip's track is a few MB and zlib would cost more than it saves.
+    np.savez(path, t=track.t, xy=track.xy, visibility=track.visibility, presence=track.presence,
+             world=track.world, people=track.people, size=np.array([track.width, track.height]))
+
+
+def _worker(job: _Job, counter, results) -> None:
+    """Process body: extract one segment's track, save it, report timings or the error."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's job: it terminates us
+    _watch_parent(job.parent_pid)
+    seen = 0
+
+    def progress(done: int, _total: int) -> None:
+        nonlocal seen
+        with counter.get_lock():
+            counter.value += done - seen
+        seen = done
+
+    try:
+        from vision.analysis import extract_track
+
+        timings: dict = {}
+        t0 = time.perf_counter()
+        track = extract_track(job.path, model=job.model, max_side=job.max_side, progress=progress,
+                              start_s=job.decode_start, end_s=job.keep_end, timings=timings)
+        timings["wall_s"] = time.perf_counter() - t0
+        timings["frames"] = len(track)
+        _save_track(track, job.out_file)
+        results.put(("ok", job.index, timings))
+    except SquatCheckError as exc:
+        results.put(("error", job.index, type(exc).__module__, type(exc).__qualname__, str(exc)))
+    except BaseException as exc:  # noqa: BLE001 - a bug or a native failure: report, parent re-raises
+        results.put(("crash", job.index, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+
+
+# --------------------------------------------------------------------------------------------------
+# Parent side
+# --------------------------------------------------------------------------------------------------
+
+
+def _squatcheck_error(module: str, qualname: str, message: str) -> SquatCheckError:
+    """Rebuild the worker's exception class by name (falls back to the base class)."""
+    try:
+        cls = importlib.import_module(module)
+        for part in qualname.split("."):
+            cls = getattr(cls, part)
+        if isinstance(cls, type) and issubclass(cls, SquatCheckError):
+            return cls(message)
+    except (ImportError, AttributeError, TypeError):
+        pass
+    return SquatCheckError(message)
+
+
+def _stitch(parts: list[PoseTrack], jobs: list[_Job]) -> PoseTrack:
+    """Keep each segment's own frames ``[keep_start, keep_end)`` and concatenate them in order."""
+    kept = []
+    last_t = -math.inf
+    for track, job in zip(parts, jobs):
+        if len(track) == 0:
+            continue
+        mask = track.t >= job.keep_start
+        if job.keep_end is not None:
+            mask &= track.t < job.keep_end
+        mask &= track.t > last_t  # defensive: strictly increasing across seams
+        idx = np.flatnonzero(mask)
+        if idx.size:
+            kept.append((track, idx))
+            last_t = float(track.t[idx[-1]])
+    if not kept:
+        ref = next((p for p in parts if p.width), parts[0])
+        return PoseTrack.empty(ref.width, ref.height)
+    sizes = {(tr.width, tr.height) for tr, _ in kept}
+    if len(sizes) > 1:
+        raise RuntimeError(f"segments decoded at different frame sizes: {sorted(sizes)}")
+    width, height = sizes.pop()
+    cat = lambda name: np.concatenate([getattr(tr, name)[idx] for tr, idx in kept])  # noqa: E731
+    return PoseTrack(t=cat("t"), xy=cat("xy"), visibility=cat("visibility"), presence=cat("presence"),
+                     world=cat("world"), people=cat("people"), width=width, height=height)
+
+
+def _stop(procs: list) -> None:
+    """Terminate and reap every worker we started that is still running."""
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + _JOIN_TIMEOUT_S
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(1.0)
+
+
+def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_side: int | None = 640,
+                           workers: int = 2, progress: ProgressFn | None = None,
+                           total_frames: int | None = None, timings: dict | None = None,
+                           duration_s: float | None = None) -> PoseTrack:
+    """Like :func:`vision.analysis.extract_track` for the whole clip, with ``workers`` processes.
+
+    Args:
+        path: the video file (already probed by the caller, normally ``analyze_video``).
+        model, max_side: passed to every worker's ``extract_track``.
+        workers: number of processes (= segments). ``1`` still runs in a child process.
+        progress: called from this (the parent) process as ``progress(done, total)`` with frames
+            done across all workers; ``total`` includes the warm-up frames, so it is a little more
+            than the clip's frame count. A final call reports ``(total, total)``.
+        total_frames: the clip's frame count (from ``probe``), for progress.
+        timings: filled with ``decode_wait_s`` and ``pose_s`` summed over workers, ``wall_s`` for
+            this call, ``workers``, ``segments`` and per-worker ``worker_wall_s``/``worker_frames``.
+        duration_s: the clip's duration; probed when not given.
+
+    Raises:
+        SquatCheckError (the subclass the worker raised, e.g. VideoReadError/ModelNotFoundError).
+        RuntimeError: a worker crashed or exited without a result.
+    """
+    t0 = time.perf_counter()
+    timings = timings if timings is not None else {}
+    path = str(path)
+    if duration_s is None or total_frames is None:
+        from vision.video import probe
+
+        info = probe(path)
+        duration_s = info.duration_s if duration_s is None else duration_s
+        total_frames = info.frames if total_frames is None else total_frames
+    fps = (total_frames / duration_s) if total_frames and duration_s else 30.0
+    segments = plan_segments(duration_s, workers)
+    warmup_frames = int(round(sum(min(OVERLAP_S, s) for s, _ in segments) * fps))
+    progress_total = (total_frames or 0) + warmup_frames
+
+    ctx = mp.get_context(_START_METHOD)
+    counter = ctx.Value("q", 0)
+    results = ctx.Queue()
+    tmpdir = tempfile.mkdtemp(prefix="squatcheck-parallel-")
+    jobs = [_Job(index=i, path=path, model=str(model), max_side=max_side, keep_start=s, keep_end=e,
+                 decode_start=max(0.0, s - OVERLAP_S), out_file=os.path.join(tmpdir, f"segment{i}.npz"),
+                 parent_pid=os.getpid())
+            for i, (s, e) in enumerate(segments)]
+    procs = []
+    outcomes: dict[int, dict] = {}
+    try:
+        for job in jobs:
+            p = ctx.Process(target=_worker, args=(job, counter, results), name=f"squatcheck-pose-{job.index}",
+                            daemon=True)
+            p.start()
+            procs.append(p)
+        dead_since: dict[int, float] = {}
+        last_done = -1
+        while len(outcomes) < len(jobs):
+            try:
+                msg = results.get(timeout=_POLL_S)
+            except queue.Empty:
+                msg = None
+            if msg is not None:
+                kind, index = msg[0], msg[1]
+                if kind == "ok":
+                    outcomes[index] = msg[2]
+                elif kind == "error":
+                    raise _squatcheck_error(*msg[2:])
+                else:
+                    err = RuntimeError(f"pose worker {index} failed: {msg[2]}")
+                    err.add_note("worker traceback:\n" + msg[3])
+                    raise err
+            now = time.monotonic()
+            for i, p in enumerate(procs):
+                if i not in outcomes and not p.is_alive():
+                    if now - dead_since.setdefault(i, now) > _DEATH_GRACE_S:
+                        raise RuntimeError(f"pose worker {i} exited (code {p.exitcode}) without a result")
+            if progress:
+                done = counter.value
+                if done != last_done:
+                    progress(done, max(progress_total, done))
+                    last_done = done
+        for p in procs:
+            p.join(_JOIN_TIMEOUT_S)
+        parts = [PoseTrack.load(job.out_file) for job in jobs]
+    finally:
+        _stop(procs)
+        results.close()
+        results.cancel_join_thread()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+    track = _stitch(parts, jobs)
+    if progress:
+        done = max(progress_total, counter.value)
+        progress(done, done)
+    timings["decode_wait_s"] = timings.get("decode_wait_s", 0.0) + sum(o.get("decode_wait_s", 0.0) for o in outcomes.values())
+    timings["pose_s"] = timings.get("pose_s", 0.0) + sum(o.get("pose_s", 0.0) for o in outcomes.values())
+    timings["workers"] = len(jobs)
+    timings["segments"] = [[round(s, 3), None if e is None else round(e, 3)] for s, e in segments]
+    timings["worker_wall_s"] = [round(outcomes[i]["wall_s"], 3) for i in range(len(jobs))]
+    timings["worker_frames"] = [int(outcomes[i]["frames"]) for i in range(len(jobs))]
+    timings["wall_s"] = time.perf_counter() - t0
+    return track
