@@ -262,7 +262,7 @@ def test_any_landmarks_draw_without_errors(xy, vis, left, view):
 
 
 @pytest.fixture
-def labels(monkeypatch):
+def angle_labels(monkeypatch):
     """Record every angle label as (text lines, anchor) instead of only drawing it."""
     seen = []
     real = overlay._draw_label
@@ -275,14 +275,14 @@ def labels(monkeypatch):
     return seen
 
 
-def test_front_view_labels_knee_flexion_and_signed_fppa(labels):
+def test_front_view_labels_knee_flexion_and_signed_fppa(angle_labels):
     xy = figure()
     xy[L_KNEE] = (172, 172)  # left knee pushed towards the midline (valgus)
     xy[R_KNEE] = (124, 172)  # right knee pushed out (varus)
     out = draw_angles(blank(), xy, view="front")
-    assert len(labels) == 2
+    assert len(angle_labels) == 2
     by_leg = {}
-    for lines, anchor in labels:
+    for lines, anchor in angle_labels:
         by_leg["left" if anchor[0] > 160 else "right"] = lines
     for leg, (h, k, a), medial in (("left", (L_HIP, L_KNEE, L_ANKLE), -1), ("right", (R_HIP, R_KNEE, R_ANKLE), 1)):
         flex = float(g.knee_flexion(xy[h], xy[k], xy[a]))
@@ -301,7 +301,7 @@ def test_front_view_labels_do_not_cover_the_legs():
         assert np.all(patch(out, mid(xy, a, b)) == BG)
 
 
-def test_side_view_labels_near_knee_and_trunk(labels):
+def test_side_view_labels_near_knee_and_trunk(angle_labels):
     xy = figure()
     # side-on person facing image left: knees forward (left), trunk leaning forward 45 degrees
     xy[[L_HIP, R_HIP]] = (200, 150)
@@ -311,7 +311,7 @@ def test_side_view_labels_near_knee_and_trunk(labels):
     vis = np.ones(NUM_LANDMARKS)
     vis[[R_HIP, R_KNEE, R_ANKLE]] = 0.3
     draw_angles(blank(), xy, view="side", visibility=vis)
-    texts = {lines[0].split()[0]: (lines, anchor) for lines, anchor in labels}
+    texts = {lines[0].split()[0]: (lines, anchor) for lines, anchor in angle_labels}
     assert set(texts) == {"knee", "trunk"}
     flex = float(g.knee_flexion(xy[L_HIP], xy[L_KNEE], xy[L_ANKLE]))
     assert texts["knee"][0] == [f"knee {flex:.0f}°"]
@@ -319,16 +319,17 @@ def test_side_view_labels_near_knee_and_trunk(labels):
     assert texts["knee"][1][0] < 150 and texts["trunk"][1][0] > 200  # in front of the knee, behind the hip
 
 
-def test_angles_skip_missing_legs_and_views_without_fppa(labels):
+def test_angles_skip_missing_legs_and_views_without_fppa(angle_labels):
     xy = figure()
     xy[R_ANKLE] = np.nan
     draw_angles(blank(), xy, view="oblique")
-    assert [lines for lines, _ in labels] == [[f"knee {float(g.knee_flexion(xy[L_HIP], xy[L_KNEE], xy[L_ANKLE])):.0f}°"]]
-    labels.clear()
+    flex = float(g.knee_flexion(xy[L_HIP], xy[L_KNEE], xy[L_ANKLE]))
+    assert [lines for lines, _ in angle_labels] == [[f"knee {flex:.0f}°"]]
+    angle_labels.clear()
     img = blank()
     assert np.array_equal(draw_angles(img, np.full((NUM_LANDMARKS, 2), np.nan), view="side"), img)
     assert np.array_equal(draw_angles(img, np.full((NUM_LANDMARKS, 2), np.nan), view="front"), img)
-    assert labels == []
+    assert angle_labels == []
 
 
 # --------------------------------------------------------------------------------------------------
@@ -589,7 +590,12 @@ def test_bottom_frames_without_reps_decodes_nothing(clip, monkeypatch):
 # --------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.videos
 def test_real_clip_end_to_end(tmp_path):
+    """MediaPipe on the shortest real clip, then the annotated video and the bottom thumbnails.
+
+    Saves /tmp/overlay_real_annotated.png and /tmp/overlay_real_bottom.png for a human look.
+    """
     path = shared_clip(REAL_CLIP)
     from vision.analysis import analyze_video
 

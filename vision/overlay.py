@@ -238,6 +238,18 @@ def _wrap_words(words: list[tuple[str, tuple]], scale: float, thick: int, max_w:
     return lines
 
 
+def _with_ellipsis(line: list[tuple[str, tuple]], scale: float, thick: int, max_w: int) -> list[tuple[str, tuple]]:
+    """``line`` ending in "..." (dropping words until it fits in ``max_w``): the text was cut here."""
+    space = cv2.getTextSize(" ", _FONT, scale, thick)[0][0]
+    line = list(line)
+    while line:
+        words = line[:-1] + [(line[-1][0] + "...", line[-1][1])]
+        if len(line) == 1 or sum(_text_size(w, scale, thick)[0] + space for w, _ in words) - space <= max_w:
+            return words
+        line.pop()
+    return line
+
+
 def _words(text: str | None, color) -> list[tuple[str, tuple]]:
     return [(w, color) for w in _ascii(text).split()] if text else []
 
@@ -501,8 +513,9 @@ def draw_hud(rgb: np.ndarray, *, rep_count: int, rep_label: str | None, verdict:
         head = _words(f"Rep {int(rep_count)}", WHITE) + _words(rep_label, GREY)
     else:  # before the first rep (or none at all): the label alone, e.g. "No squats found"
         head = _words(rep_label or "No rep yet", WHITE)
-    if verdict:
+    if verdict and head:
         head[-1] = (head[-1][0] + ":", head[-1][1])
+    if verdict:
         head += _words(verdict, sev_color)
     rows = [(line, scale, thick) for line in _wrap_words(head, scale, thick, max_w)]
     rows += [(line, cue_scale, cue_thick) for line in _wrap_words(_words(cue, WHITE), cue_scale, cue_thick, max_w)]
@@ -514,9 +527,7 @@ def draw_hud(rgb: np.ndarray, *, rep_count: int, rep_label: str | None, verdict:
         _, cap, base = _text_size("Hg", sc, th)
         row_h = cap + base + pad // 2
         if i and y + row_h + pad > budget:
-            last_line, last_sc, last_th, last_y = placed[-1]
-            placed[-1] = (last_line[:-1] + [(last_line[-1][0] + "...", last_line[-1][1])] if last_line else last_line,
-                          last_sc, last_th, last_y)
+            placed[-1] = (_with_ellipsis(placed[-1][0], placed[-1][1], placed[-1][2], max_w),) + placed[-1][1:]
             break
         placed.append((line, sc, th, y + cap))
         y += row_h

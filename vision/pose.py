@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +87,19 @@ def _frame_from_landmarks(pose, world, width: int, height: int, people: int) -> 
     return PoseFrame(xy, vis, pres, wxyz, people)
 
 
+def count_people(candidates: list[PoseFrame]) -> int:
+    """How many detections are real, substantial people: a body seen clearly (mean visibility
+    ≥ 0.5) and at least 30% of the largest one's height. Faint or tiny extra detections
+    (reflections, posters, someone far behind) do not count as "several people in view".
+    """
+    sizes = [_body_size(c) for c in candidates]
+    largest = max(sizes) if sizes else 0.0
+    return sum(
+        1 for c, size in zip(candidates, sizes)
+        if np.mean(c.visibility[list(BODY)]) >= 0.5 and size >= 0.3 * largest
+    )
+
+
 def _body_centre(frame: PoseFrame) -> np.ndarray:
     return np.nanmean(frame.xy[list(BODY)], axis=0)
 
@@ -144,13 +158,12 @@ class PoseEstimator:
             with _quiet_native_stderr():
                 result = self._landmarker.detect_for_video(image, t_ms)
             self._warmed_up = True
-        people = len(result.pose_landmarks)
-        if people == 0:
+        if not result.pose_landmarks:
             return PoseFrame.empty(0)
-        candidates = [
-            _frame_from_landmarks(p, w, width, height, people)
-            for p, w in zip(result.pose_landmarks, result.pose_world_landmarks or [None] * people)
-        ]
+        worlds = result.pose_world_landmarks or [None] * len(result.pose_landmarks)
+        candidates = [_frame_from_landmarks(p, w, width, height, 0) for p, w in zip(result.pose_landmarks, worlds)]
+        people = count_people(candidates)
+        candidates = [replace(c, people=people) for c in candidates]
         if self._last_centre is None:
             chosen = max(candidates, key=_body_size)
         else:
