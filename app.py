@@ -14,15 +14,15 @@ from ui import settings
 
 ROOT = Path(__file__).resolve().parent
 
-st.set_page_config(page_title="SquatCheck", page_icon="🏋️", layout="wide",
+st.set_page_config(page_title="SquatCheck", page_icon=":material/fitness_center:", layout="wide",
                    menu_items={"About": "SquatCheck: an offline squat and knee-valgus screening aid."})
 
 pages = [
-    st.Page(ROOT / "ui" / "analyze_page.py", title="Analyse a video", icon="🎬", url_path="analyse", default=True),
-    st.Page(ROOT / "ui" / "live_page.py", title="Live webcam", icon="📷", url_path="live"),
+    st.Page(ROOT / "ui" / "analyze_page.py", title="Analyse a video", icon=":material/movie:", url_path="analyse", default=True),
+    st.Page(ROOT / "ui" / "live_page.py", title="Live webcam", icon=":material/videocam:", url_path="live"),
 ]
 if (ROOT / "ui" / "clients_page.py").is_file():
-    pages.append(st.Page(ROOT / "ui" / "clients_page.py", title="Clients", icon="🗂️", url_path="clients"))
+    pages.append(st.Page(ROOT / "ui" / "clients_page.py", title="Clients", icon=":material/groups:", url_path="clients"))
 
 page = st.navigation(pages)
 settings.render_sidebar()

@@ -134,3 +134,29 @@ def test_json_contract_fields_and_strict_json():
         assert isinstance(rep["flags"], list) and isinstance(rep["metrics"], dict)
         assert 0.0 <= rep["confidence"] <= 1.0 and rep["cues"]
     assert to_csv(res).count("\n") == 1 + len(doc["reps"])
+
+
+def _single_leg_track(knee_in_px: float):
+    """Front view single-leg squat to 70° on the left leg (hip over the foot): the right foot is
+    lifted and kept there; the left knee drifts ``knee_in_px``·sin(θ/2) towards the midline."""
+    theta = flexion_profile(T, [(1, 2.0, 70), (4, 2.0, 70), (7, 2.0, 70)])
+    track = front_squat_track(T, theta, knee_track=0.0, hip_half=60.0, ankle_half=60.0)
+    xy = track.xy.copy()
+    for j in (R_KNEE + 2, R_KNEE + 4, R_KNEE + 6):     # right ankle, heel, toe: lifted 0.6 L
+        xy[:, j, 1] -= 0.6 * L
+    xy[:, L_KNEE, 0] -= knee_in_px * np.sin(np.radians(theta) / 2)
+    return replace(track, xy=xy)
+
+
+def test_single_leg_profile_uses_sex_specific_fppa_norms():
+    # at the bottom the knee is 7.4 px in: atan(7.4/65.6) + atan(7.4/93.4) ≈ 11° of FPPA
+    mild = _single_leg_track(knee_in_px=7.4 / np.sin(np.radians(35)))
+    female = run(mild, profile="single-leg", sex="female")
+    male = run(mild, profile="single-leg", sex="male")
+    assert female["summary"]["rep_count"] == male["summary"]["rep_count"] == 3
+    fppa = female["reps"][0]["metrics"]["fppa_left_deg"]
+    assert 9 < fppa < 13, fppa                      # between the two norms...
+    assert all("knee_valgus" not in f for f in flags(female))   # ...normal for a woman (≤ 13°)
+    assert all("knee_valgus" in f for f in flags(male))         # ...above normal for a man (> 9°)
+    assert male["reps"][0]["valgus"]["left"] and male["reps"][0]["metrics"]["standing_leg"] == "left"
+    assert run(_single_leg_track(0.0), profile="single-leg", sex="male")["summary"]["valgus_reps"] == 0

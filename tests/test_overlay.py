@@ -275,7 +275,7 @@ def angle_labels(monkeypatch):
     return seen
 
 
-def test_front_view_labels_knee_flexion_and_signed_fppa(angle_labels):
+def test_front_view_labels_signed_fppa(angle_labels):
     xy = figure()
     xy[L_KNEE] = (172, 172)  # left knee pushed towards the midline (valgus)
     xy[R_KNEE] = (124, 172)  # right knee pushed out (varus)
@@ -285,13 +285,23 @@ def test_front_view_labels_knee_flexion_and_signed_fppa(angle_labels):
     for lines, anchor in angle_labels:
         by_leg["left" if anchor[0] > 160 else "right"] = lines
     for leg, (h, k, a), medial in (("left", (L_HIP, L_KNEE, L_ANKLE), -1), ("right", (R_HIP, R_KNEE, R_ANKLE), 1)):
-        flex = float(g.knee_flexion(xy[h], xy[k], xy[a]))
         f = float(g.fppa(xy[h], xy[k], xy[a], medial))
-        assert by_leg[leg] == [f"knee {flex:.0f}°", f"FPPA {f:+.0f}°"]
-    assert by_leg["left"][1].startswith("FPPA +") and by_leg["right"][1].startswith("FPPA -")
+        assert by_leg[leg] == [f"FPPA {f:+.0f}°"]
+    assert by_leg["left"][0].startswith("FPPA +") and by_leg["right"][0].startswith("FPPA -")
     # the labels sit outside the legs: left leg's label to the image right of its outermost point
     assert not np.array_equal(out, blank())
     assert np.all(out[:150] == BG)  # nothing in the top part of the frame
+
+
+def test_front_view_hides_fppa_when_the_thigh_points_at_the_camera(angle_labels):
+    """A thigh foreshortened to under half the shank (deep squat, seen from the front) makes
+    FPPA meaningless (planar cross-talk): the label says n/a instead of a number."""
+    xy = figure()
+    for hip, knee in ((L_HIP, L_KNEE), (R_HIP, R_KNEE)):
+        shank = float(np.linalg.norm(xy[knee] - xy[knee + 2]))
+        xy[hip] = xy[knee] + (0, -0.3 * shank)
+    draw_angles(blank(), xy, view="front")
+    assert [lines for lines, _ in angle_labels] == [["FPPA n/a"], ["FPPA n/a"]]
 
 
 def test_front_view_labels_do_not_cover_the_legs():

@@ -31,6 +31,8 @@ TEST_PATH_KEY = "_test_video_path"
 WORK_DIR = Path(tempfile.gettempdir()) / "squatcheck_ui"
 THUMB_MAX_SIDE = 480
 VIDEO_MAX_SIDE = 720
+VIDEO_PORTRAIT_WIDTH = 360     # on-page size of the annotated video (px)
+VIDEO_LANDSCAPE_WIDTH = 720
 FILMING_TIPS = (
     "**How to film:** phone on a stand at hip height, 2–3 m away, whole body from head to feet in frame, "
     "good light, one person in view. Film **from the front** to check the knees (valgus) and **from the side** "
@@ -145,14 +147,14 @@ def _show_input_error(err: SquatCheckError) -> None:
     msg = str(err)
     if isinstance(err, VideoReadError):
         msg += "\n\nTry another file: a clip straight from a phone's camera app (MP4 or MOV) works best."
-    st.error(msg, icon="⚠️")
+    st.error(msg, icon=":material/error:")
 
 
 def _show_unexpected_error(err: BaseException, doing: str) -> None:
     log.exception("Unexpected error while %s", doing)
     st.error(f"Something went wrong {doing}. Please try again; if it keeps happening, try another clip "
              "(an MP4 straight from a phone works best) and report the problem with the details below.",
-             icon="⚠️")
+             icon=":material/error:")
     with st.expander("Details"):
         st.code(f"{type(err).__name__}: {err}", language=None)
 
@@ -201,32 +203,35 @@ def _annotated_video(entry: dict) -> Path | None:
 # ------------------------------------------------------------------------------------------------
 
 
-def _signals_chart(analysis):
+def _signal_charts(analysis) -> list:
+    """One Altair chart per signal panel (knee flexion, KASR, depth) with rep bands and threshold rules."""
     import altair as alt
 
     result = analysis.result
     df = presenters.chart_frame(analysis.signals)
     if df.empty:
-        return None
+        return []
     bands = presenters.rep_bands(result)
     rules = presenters.threshold_rules(result)
-    duration = result.get("video", {}).get("duration_s") or float(df["t"].max())
-    x = alt.X("t:Q", title="time (s)", scale=alt.Scale(domain=[0, float(duration)], nice=False))
+    duration = float(result.get("video", {}).get("duration_s") or df["t"].max())
+    x_scale = alt.Scale(domain=[0, duration], nice=False)
     sev_scale = alt.Scale(domain=["ok", "minor", "major"], range=["#2e9e4f", "#f0a800", "#d62728"])
-    panels = []
+    charts = []
     for panel, y_title, _ in presenters.CHART_PANELS:
         d = df[df["panel"] == panel]
         if d["value"].notna().sum() == 0:
             continue
         layers = []
         if not bands.empty:
-            layers.append(alt.Chart(bands).mark_rect(opacity=0.14).encode(
-                x=alt.X("start_s:Q", scale=alt.Scale(domain=[0, float(duration)], nice=False)), x2="end_s:Q",
-                color=alt.Color("severity:N", scale=sev_scale, legend=alt.Legend(title="Rep verdict")),
+            layers.append(alt.Chart(bands).mark_rect(opacity=0.15).encode(
+                x=alt.X("start_s:Q", scale=x_scale, title="time (s)"), x2="end_s:Q",
+                color=alt.Color("severity:N", scale=sev_scale, legend=None),
                 tooltip=[alt.Tooltip("label:N", title="rep"), alt.Tooltip("severity:N", title="verdict")]))
         layers.append(alt.Chart(d).mark_line(strokeWidth=2).encode(
-            x=x, y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
-            color=alt.Color("series:N", legend=alt.Legend(title="Signal")),
+            x=alt.X("t:Q", scale=x_scale, title="time (s)"),
+            y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+            color=alt.Color("series:N", legend=alt.Legend(title=None, orient="top-right", direction="horizontal")
+                            if d["series"].nunique() > 1 else None),
             tooltip=[alt.Tooltip("series:N"), alt.Tooltip("t:Q", format=".2f", title="time (s)"),
                      alt.Tooltip("value:Q", format=".2f")]))
         r = rules[rules["panel"] == panel]
@@ -234,16 +239,15 @@ def _signals_chart(analysis):
             layers.append(alt.Chart(r).mark_rule(strokeDash=[5, 4], color="#444").encode(y="value:Q"))
             layers.append(alt.Chart(r).mark_text(align="left", dx=4, dy=-6, color="#444", fontSize=11).encode(
                 x=alt.value(0), y="value:Q", text="label:N"))
-        panels.append(alt.layer(*layers).resolve_scale(color="independent").properties(
-            title=panel, height=150, width="container"))
-    if not panels:
-        return None
-    return alt.vconcat(*panels).resolve_scale(color="independent")
+        title = panel
+        if panel == "Knee flexion" and result.get("view") != "side":
+            title += " (2D: reads low from the front)"
+        charts.append(alt.layer(*layers).resolve_scale(color="independent").properties(title=title, height=170))
+    return charts
 
 
 def _show_header(result: dict, name: str) -> None:
     st.subheader(f"Results: {name}")
-    st.info(result.get("disclaimer") or "", icon="ℹ️")
     st.markdown(f"**Camera view found:** {presenters.view_text(result)}")
     notes = presenters.quality_notes(result)
     if notes:
@@ -269,6 +273,12 @@ def _show_summary(result: dict) -> None:
         st.markdown(f"**Main cue:** {cue}")
 
 
+def _show_disclaimer(result: dict) -> None:
+    from vision.analysis import DISCLAIMER
+
+    st.info(result.get("disclaimer") or DISCLAIMER, icon=":material/info:")
+
+
 def _show_norms(result: dict, settings: ui_settings.Settings) -> None:
     from vision.thresholds import get_profile
 
@@ -283,21 +293,26 @@ def _show_results(entry: dict, settings: ui_settings.Settings) -> None:
     _show_header(result, entry["name"])
     if not result.get("reps"):
         st.info(FILMING_TIPS)
+        _show_disclaimer(result)
         _show_downloads(entry, video=None)
         return
     _show_summary(result)
+    _show_disclaimer(result)
     _show_norms(result, settings)
 
     st.markdown("#### Rep by rep")
+    small = st.column_config.TextColumn(width="small")
     st.dataframe(presenters.styled_rep_table(result), hide_index=True, width="stretch",
-                 column_config={"Cue": st.column_config.TextColumn(width="large")})
+                 column_config={"Rep": st.column_config.NumberColumn(width="small"), "Verdict": small,
+                                "Confidence": small, "Cue": st.column_config.TextColumn(width="large")})
 
-    chart = _signals_chart(analysis)
-    if chart is not None:
+    charts = _signal_charts(analysis)
+    if charts:
         st.markdown("#### Signals over time")
-        st.caption("Shaded bands are the reps (green ok, amber minor, red major). Dashed lines are thresholds: "
-                   "KASR below 0.8 (knees narrower than the ankles) suggests valgus.")
-        st.altair_chart(chart, width="stretch")
+        st.caption("Shaded bands are the reps (green ok, amber minor, red major); dashed lines are thresholds. "
+                   "KASR is knee width ÷ ankle width: below 0.8 the knees are well inside the feet (valgus).")
+        for chart in charts:
+            st.altair_chart(chart, width="stretch")
 
     thumbs = _thumbnails(entry)
     if thumbs:
@@ -316,7 +331,9 @@ def _show_results(entry: dict, settings: ui_settings.Settings) -> None:
     st.markdown("#### Annotated video")
     video = _annotated_video(entry)
     if video is not None and Path(video).is_file():
-        st.video(str(video))
+        info = result.get("video") or {}
+        portrait = (info.get("height") or 0) > (info.get("width") or 0)
+        st.video(str(video), width=VIDEO_PORTRAIT_WIDTH if portrait else VIDEO_LANDSCAPE_WIDTH)
     elif entry["video_error"]:
         st.warning(entry["video_error"])
     _show_downloads(entry, video)

@@ -318,7 +318,7 @@ def _history_tab(sessions: Sequence[SessionRecord]) -> None:
                 "history” under the results.")
         return
     df = pd.DataFrame(P.history_rows(sessions), columns=list(P.HISTORY_COLUMNS))
-    st.dataframe(df, hide_index=True, key=K + "history")
+    st.dataframe(df, hide_index=True)
     st.caption("Newest first. KASR: knee-to-ankle separation at the bottom (lower = knees "
                "closer together). n/a: not measurable from that camera angle.")
 
@@ -388,8 +388,7 @@ def _compare_tab(client: ClientRecord, sessions: Sequence[SessionRecord]) -> Non
                 st.metric(tile_label, value)
     entries = compare_sessions(earlier.analysis, later.analysis)
     st.markdown("**Change from the earlier to the later session**")
-    st.dataframe(pd.DataFrame(P.comparison_rows(entries)), hide_index=True,
-                 key=f"{K}cmp_table_{client.id}")
+    st.dataframe(pd.DataFrame(P.comparison_rows(entries)), hide_index=True)
     st.caption(f"“{NOT_MEANINGFUL}”: the difference is smaller than what 2D video can "
                "reliably measure, so treat it as no change. " + P.measurement_error_note())
 

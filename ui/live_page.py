@@ -211,7 +211,7 @@ def render() -> None:
         if snap["rep_count"]:
             st.markdown(f"Last set: **{snap['rep_count']} reps**.")
         st.info("Press **START** to turn the camera on. No picture, or an error about the device? " + CAMERA_HELP,
-                icon="📷")
+                icon=":material/videocam:")
     from vision.analysis import DISCLAIMER
 
     st.caption(DISCLAIMER)

@@ -180,18 +180,18 @@ def main_cue(result: Mapping) -> str | None:
 
 
 def depth_verdict(rep: Mapping) -> str:
-    """``"OK · 88° knee"``, ``"Shallow · 45° knee"``, ``"not judged"``; "≈" marks a front-view estimate."""
+    """Side view: ``"OK · 118° knee"`` / ``"Shallow · 85° knee"``; other views ``"≈ OK"`` / ``"≈ Shallow"``
+    (an estimate: the 2D knee angle is foreshortened, so no number); ``"not judged"`` when not judged."""
     nj = rep.get("not_judged") or {}
     if "depth" in nj:
         return "not judged"
     metrics = rep.get("metrics") or {}
-    approx = rep.get("view") != "side"
+    side = rep.get("view") == "side"
     verdict = "Shallow" if "shallow" in (rep.get("flags") or []) else "OK"
     flex = metrics.get("knee_flexion_deg")
-    text = ("≈ " if approx else "") + verdict
-    if finite(flex):
-        text += f" · {float(flex):.0f}° knee"
-    return text
+    if not side:  # from the front the 2D knee angle is foreshortened: no number, and "≈"
+        return "≈ " + verdict
+    return f"{verdict} · {float(flex):.0f}° knee" if finite(flex) else verdict
 
 
 def valgus_cell(rep: Mapping, leg: str) -> str:
@@ -265,13 +265,13 @@ CHART_PANELS = (
     # panel, y-axis title, series (name, signal attribute, column or None)
     ("Knee flexion", "degrees", (("Left knee", "knee_flexion", 0), ("Right knee", "knee_flexion", 1))),
     ("KASR (knee ÷ ankle width)", "ratio", (("KASR", "kasr", None),)),
-    ("Depth signal", "0 standing → ~0.5 parallel", (("Depth", "depth", None),)),
+    ("Depth signal (0 standing, about 0.5 at parallel)", "depth", (("Depth", "depth", None),)),
 )
 # panel → (threshold key, label)
 PANEL_RULES = {
     "Knee flexion": ("parallel_knee_flexion", "parallel ≈ {v:g}°"),
     "KASR (knee ÷ ankle width)": ("kasr_min", "valgus below {v:g}"),
-    "Depth signal": ("rep_min_depth", "min rep depth {v:g}"),
+    "Depth signal (0 standing, about 0.5 at parallel)": ("rep_min_depth", "min rep depth {v:g}"),
 }
 
 
@@ -327,10 +327,16 @@ def rep_bands(result: Mapping) -> pd.DataFrame:
 
 
 def threshold_rules(result: Mapping) -> pd.DataFrame:
-    """Horizontal threshold lines per chart panel: ``[panel, value, label]`` (from ``result["thresholds"]``)."""
+    """Horizontal threshold lines per chart panel: ``[panel, value, label]`` (from ``result["thresholds"]``).
+
+    The parallel knee angle is drawn only for a side view: from the front the 2D knee angle is
+    foreshortened and never gets near it.
+    """
     ths = result.get("thresholds") or {}
     rows = []
     for panel, (key, label) in PANEL_RULES.items():
+        if key == "parallel_knee_flexion" and result.get("view") != "side":
+            continue
         th = ths.get(key) or {}
         if finite(th.get("value")):
             v = float(th["value"])

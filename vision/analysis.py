@@ -66,7 +66,7 @@ def _rep_view(sig: Signals, start: int, end: int, forced: str | None) -> ViewVer
 
 
 def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyweight", mirrored: bool = False,
-                  video_info: dict | None = None, source: str | None = None) -> Analysis:
+                  video_info: dict | None = None, source: str | None = None, sex: str | None = None) -> Analysis:
     """Analyse a landmark track. Pure: no I/O.
 
     Args:
@@ -74,6 +74,7 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
         view: ``auto`` to detect per rep, or force ``front`` / ``side``.
         profile: a key of ``vision.thresholds.PROFILES``.
         mirrored: the frames were a mirror image (selfie camera): relabel left/right.
+        sex: "female" / "male" / None: selects the single-leg FPPA norm (single-leg profile only).
     """
     prof = get_profile(profile)
     forced = None if view == "auto" else view
@@ -90,6 +91,7 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
         "view": "unknown",
         "view_confidence": 0.0,
         "profile": prof.name,
+        "sex": sex,
         "mirrored": mirrored,
         "quality": {},
         "reps": [],
@@ -128,11 +130,11 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
     reps = []
     for win in windows:
         rep_view = _rep_view(sig, win.start, win.end, forced)
-        reason = not_a_squat(sig, win, rep_view.view, prof.thresholds)
+        reason = not_a_squat(sig, win, rep_view.view, prof.thresholds, prof.single_leg)
         if reason:
             rejected.append((win.start, win.end, reason))
             continue
-        reps.append(assess_rep(sig, win, rep_view, prof, len(reps) + 1))
+        reps.append(assess_rep(sig, win, rep_view, prof, len(reps) + 1, sex=sex))
     result["rejected_dips"] = [{"start_s": round(float(sig.t[a]), 2), "end_s": round(float(sig.t[b]), 2), "reason": r}
                                for a, b, r in rejected if 0 <= a < len(sig.t) and 0 <= b < len(sig.t)]
 
@@ -224,7 +226,7 @@ def frame_thumbnail(rgb: np.ndarray) -> np.ndarray:
 
 def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyweight", model: str = "full",
                   mirrored: bool = False, progress: ProgressFn | None = None,
-                  max_side: int = INFERENCE_MAX_SIDE, workers: int = 1) -> Analysis:
+                  max_side: int = INFERENCE_MAX_SIDE, workers: int = 1, sex: str | None = None) -> Analysis:
     """Decode ``path``, run pose on every frame (streamed: memory stays flat) and analyse it.
 
     ``workers`` > 1 splits a long clip into overlapping time segments run in separate
@@ -255,7 +257,7 @@ def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyw
     track = rescale_track(track, info.width, info.height)
     a0 = time.perf_counter()
     analysis = analyze_track(track, view=view, profile=profile, mirrored=mirrored, video_info=info.to_dict(),
-                             source=Path(path).name)
+                             source=Path(path).name, sex=sex)
     timings["analysis_s"] = time.perf_counter() - a0
     timings["total_s"] = time.perf_counter() - t0
     analysis.timings = timings

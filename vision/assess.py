@@ -55,15 +55,21 @@ def _r(x, nd=3):
     return None if x is None or not np.isfinite(x) else round(float(x), nd)
 
 
-def not_a_squat(sig: Signals, win: RepWindow, view: str, th) -> str | None:
-    """Why this dip is not a squat (a lunge, a step, bending over), or None if it is one."""
+def not_a_squat(sig: Signals, win: RepWindow, view: str, th, single_leg: bool = False) -> str | None:
+    """Why this dip is not a squat (a lunge, a step, bending over), or None if it is one.
+
+    For single-leg squats only the standing foot must stay planted (the other is lifted).
+    """
     idx = np.arange(win.start, win.end + 1)
     # feet must stay put while the body is lowered (walking out with a bar beforehand is fine)
     lowered = idx[sig.depth[idx] >= 0.25 * win.peak_depth]
     ankles = sig.ankle_pos[lowered]
-    moved = np.nanmax(np.linalg.norm(ankles - ankles[0], axis=-1)) if len(lowered) else 0.0
+    per_foot = np.nanmax(np.linalg.norm(ankles - ankles[0], axis=-1), axis=0) if len(lowered) else np.zeros(2)
+    moved = np.nanmin(per_foot) if single_leg else np.nanmax(per_foot)
     if moved > th.stance_max_step.value:
         return "the feet moved (a step or lunge), not a squat"
+    if single_leg:
+        return None
     b = sig.ankle_pos[win.bottom]
     if view == "side" and abs(b[0, 0] - b[1, 0]) > th.stance_max_split.value:
         return "the feet were split front-to-back (lunge / split squat)"
@@ -85,8 +91,12 @@ def _phase(sig: Signals, win: RepWindow, i: int) -> str:
     return "descent" if i < win.bottom else "ascent"
 
 
-def assess_rep(sig: Signals, win: RepWindow, view: ViewVerdict, profile: Profile, index: int) -> dict:
-    """Metrics, flags, cues and confidence for one rep (the JSON ``reps[]`` object)."""
+def assess_rep(sig: Signals, win: RepWindow, view: ViewVerdict, profile: Profile, index: int,
+               sex: str | None = None) -> dict:
+    """Metrics, flags, cues and confidence for one rep (the JSON ``reps[]`` object).
+
+    ``sex`` ("female"/"male"/None) picks the single-leg FPPA norm; it changes nothing else.
+    """
     th = profile.thresholds
     t = sig.t
     fs = 1.0 / np.median(np.diff(t)) if len(t) > 1 else 30.0
@@ -182,9 +192,15 @@ def assess_rep(sig: Signals, win: RepWindow, view: ViewVerdict, profile: Profile
             side = "left" if np.nanmean(shift) > 0 else "right"
             flags.append({"code": "lateral_shift", "severity": "minor", "value": _r(lat), "threshold": th.lateral_shift.value,
                           "direction": side})
+    elif view.supports("valgus") and profile.single_leg:
+        _single_leg_valgus(sig, win, loaded, base, n_sus, th, sex, metrics, flags, valgus)
+        for key in ("asymmetry", "lateral_shift"):
+            unsupported[key] = "Bilateral measures are off for single-leg squats."
+        for key in ("kasr_min", "asymmetry_deg", "lateral_shift"):
+            metrics[key] = None
     else:
         for key in ("valgus", "asymmetry", "lateral_shift"):
-            unsupported[key] = WHY_NOT[key] if not profile.single_leg else "Bilateral measures are off for single-leg squats."
+            unsupported[key] = WHY_NOT[key]
         for key in ("kasr_min", "valgus_left", "valgus_right", "asymmetry_deg", "lateral_shift"):
             metrics[key] = None
 
@@ -230,6 +246,27 @@ def assess_rep(sig: Signals, win: RepWindow, view: ViewVerdict, profile: Profile
         "valgus": valgus,
         "not_judged": unsupported,
     }
+
+
+def _single_leg_valgus(sig, win, loaded, base, n_sus, th, sex, metrics, flags, valgus) -> None:
+    """Single-leg squat: the standing leg's FPPA against single-leg norms (Herrington & Munro
+    2010: > 13° women, > 9° men; ≥ 16° "high", Herrington 2014). Unknown sex uses 13°, the
+    upper of the two, to avoid over-flagging. The standing leg is the one whose ankle stays lowest.
+    """
+    k = int(np.nanargmax(np.nanmean(sig.ankle_pos[loaded, :, 1], axis=0))) if len(loaded) else 0
+    name = LEGS[k]
+    gated = sig.thigh_ratio[loaded, k] >= th.fppa_min_thigh.value
+    fppa = sustained_max(np.where(gated, sig.fppa[loaded, k], np.nan), n_sus)
+    limit = {"male": th.fppa_single_leg_male.value}.get(sex or "", th.fppa_single_leg_female.value)
+    metrics[f"fppa_{name}_deg"] = _r(fppa, 1)
+    metrics["standing_leg"] = name
+    metrics["fppa_norm_deg"] = limit
+    if np.isfinite(fppa) and fppa > limit:
+        valgus[name] = True
+        i = loaded[int(np.nanargmax(np.where(gated, sig.fppa[loaded, k], -np.inf)))]
+        valgus["phase"] = _phase(sig, win, i)
+        flags.append({"code": "knee_valgus", "severity": "major" if fppa >= th.fppa_single_leg_high.value else "minor",
+                      "legs": [name], "phase": valgus["phase"], "value": _r(fppa, 1), "threshold": limit})
 
 
 def cues_for(flags: list[dict]) -> list[str]:

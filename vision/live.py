@@ -118,7 +118,7 @@ class LiveAnalyzer:
             return None
         win = RepWindow(start, bottom, end, float(np.nanmax(sig.depth[start:end + 1])))
         view = _rep_view(sig, start, end, self.forced_view)
-        if not_a_squat(sig, win, view.view, self.profile.thresholds):
+        if not_a_squat(sig, win, view.view, self.profile.thresholds, self.profile.single_leg):
             return None
         return assess_rep(sig, win, view, self.profile, len(self.state.reps) + 1)
 

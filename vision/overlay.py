@@ -404,8 +404,8 @@ def _fmt_deg(x: float, signed: bool = False) -> str:
 def draw_angles(rgb: np.ndarray, xy: np.ndarray, *, view: str, visibility: np.ndarray | None = None) -> np.ndarray:
     """Write joint angles beside the joints on a copy of ``rgb``.
 
-    Front view: knee flexion and signed FPPA (+ = knee inside the hip-ankle line, valgus) for each
-    knee, on the outer side of the knee. Side view: the near leg's knee flexion in front of the knee
+    Front view: signed FPPA (+ = knee inside the hip-ankle line, valgus) for each knee, on the
+    outer side of the knee, hidden while the thigh is foreshortened. Side view: the near leg's knee flexion in front of the knee
     and the trunk angle from vertical behind the hip. Other views: knee flexion only.
 
     Args:
@@ -431,18 +431,26 @@ def draw_angles(rgb: np.ndarray, xy: np.ndarray, *, view: str, visibility: np.nd
 
 
 def _knee_labels(out: np.ndarray, pts: np.ndarray, view: str, scale: float, gap: int) -> None:
-    """In place: each knee's flexion (front view: and signed FPPA) beside the outside of the leg."""
+    """In place: a label beside the outside of each leg.
+
+    Front view: the signed FPPA (+ = knee inside the hip–ankle line), but only while the thigh
+    is not pointing at the camera: a 2D thigh shorter than half the shank is foreshortened and
+    both FPPA and the 2D knee angle would mislead (planar cross-talk). Other views: knee flexion.
+    """
     for leg in LEGS:
         hip, knee, ankle = _leg_points(pts, leg)
         flex = float(g.knee_flexion(hip, knee, ankle))
         k = _point(knee)
         if not np.isfinite(flex) or k is None:
             continue
-        lines = [("knee " + _fmt_deg(flex), WHITE)]
         if view == "front":
+            thigh, shank = float(g.distance(hip, knee)), float(g.distance(knee, ankle))
             f = float(g.fppa(hip, knee, ankle, _medial(pts, leg)))
-            if np.isfinite(f):
-                lines.append(("FPPA " + _fmt_deg(f, signed=True), WHITE))
+            if not np.isfinite(f):
+                continue
+            lines = [("FPPA " + _fmt_deg(f, signed=True), WHITE)] if thigh >= 0.5 * shank else [("FPPA n/a", GREY)]
+        else:
+            lines = [("knee " + _fmt_deg(flex), WHITE)]
         # labels go outside the whole leg (a caved-in knee has its hip and ankle further out)
         outward = -_medial(pts, leg)
         xs = np.array([p[0] for p in (hip, knee, ankle)])
