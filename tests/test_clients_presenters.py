@@ -192,6 +192,29 @@ def test_trend_long():
     assert P.trend_long([]) == []
 
 
+def test_trend_panels_domains_and_error_bands():
+    trend = [
+        {"session_id": 1, "recorded_at": T0.isoformat(), "valgus_rate": 0.5,
+         "depth_mean": 0.05, "asymmetry_mean_deg": 3.0},
+        {"session_id": 2, "recorded_at": (T0 + timedelta(days=7)).isoformat(),
+         "valgus_rate": 0.25, "depth_mean": 0.5, "asymmetry_mean_deg": None},
+    ]
+    panels = P.trend_panels(P.trend_long(trend, UTC))
+    assert [p["metric"] for p in panels] == [
+        "Reps with knee valgus (%)", "Depth ratio (higher = deeper)", "Left/right asymmetry (°)"]
+    valgus, depth, asym = panels
+    assert [r["value"] for r in valgus["rows"]] == [50.0, 25.0]
+    assert (valgus["domain"], valgus["band"], valgus["threshold"]) == ((0.0, 100.0), None, None)
+    # band = latest (0.5) +/- 0.15; data 0.05..0.65 -> padded by 5% of 0.6
+    assert depth["band"] == (0.35, 0.65) and depth["threshold"] == 0.15
+    assert depth["domain"] == (0.02, 0.68)
+    # a single value: the axis spans exactly the +/-9 deg error band (+5%)
+    assert asym["band"] == (-6.0, 12.0)
+    assert asym["domain"] == (-6.9, 12.9)
+    assert [r["session_id"] for r in asym["rows"]] == [1]
+    assert P.trend_panels([]) == []
+
+
 def test_measurement_error_note_uses_compare_thresholds():
     assert P.measurement_error_note() == (
         "Changes smaller than the measurement error are not meaningful: reps with knee valgus "

@@ -33,6 +33,7 @@ THUMB_MAX_SIDE = 480
 VIDEO_MAX_SIDE = 720
 VIDEO_PORTRAIT_WIDTH = 360     # on-page size of the annotated video (px)
 VIDEO_LANDSCAPE_WIDTH = 720
+CHART_HEIGHT = 260             # px per signal panel (title, plot and axis)
 FILMING_TIPS = (
     "**How to film:** phone on a stand at hip height, 2–3 m away, whole body from head to feet in frame, "
     "good light, one person in view. Film **from the front** to check the knees (valgus) and **from the side** "
@@ -230,7 +231,7 @@ def _signal_charts(analysis) -> list:
         layers.append(alt.Chart(d).mark_line(strokeWidth=2).encode(
             x=alt.X("t:Q", scale=x_scale, title="time (s)"),
             y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
-            color=alt.Color("series:N", legend=alt.Legend(title=None, orient="top-right", direction="horizontal")
+            color=alt.Color("series:N", legend=alt.Legend(title=None, orient="top", direction="horizontal")
                             if d["series"].nunique() > 1 else None),
             tooltip=[alt.Tooltip("series:N"), alt.Tooltip("t:Q", format=".2f", title="time (s)"),
                      alt.Tooltip("value:Q", format=".2f")]))
@@ -242,7 +243,7 @@ def _signal_charts(analysis) -> list:
         title = panel
         if panel == "Knee flexion" and result.get("view") != "side":
             title += " (2D: reads low from the front)"
-        charts.append(alt.layer(*layers).resolve_scale(color="independent").properties(title=title, height=170))
+        charts.append(alt.layer(*layers).resolve_scale(color="independent").properties(title=title, height=250))
     return charts
 
 
@@ -312,7 +313,7 @@ def _show_results(entry: dict, settings: ui_settings.Settings) -> None:
         st.caption("Shaded bands are the reps (green ok, amber minor, red major); dashed lines are thresholds. "
                    "KASR is knee width ÷ ankle width: below 0.8 the knees are well inside the feet (valgus).")
         for chart in charts:
-            st.altair_chart(chart, width="stretch")
+            st.altair_chart(chart, width="stretch", height=CHART_HEIGHT)
 
     thumbs = _thumbnails(entry)
     if thumbs:

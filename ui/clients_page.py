@@ -32,7 +32,12 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from ui import clients_presenters as P  # noqa: E402
-from vision.progress import NOT_MEANINGFUL, compare_sessions  # noqa: E402
+from vision.progress import (  # noqa: E402
+    NOT_MEANINGFUL,
+    VALGUS_COUNT_THRESHOLD,
+    VALGUS_RATE_THRESHOLD,
+    compare_sessions,
+)
 from vision.report_pdf import render_session_pdf  # noqa: E402
 from vision.store import (  # noqa: E402
     ClientRecord,
@@ -323,28 +328,41 @@ def _history_tab(sessions: Sequence[SessionRecord]) -> None:
                "closer together). n/a: not measurable from that camera angle.")
 
 
-def trend_chart(rows: Sequence[Mapping[str, Any]]) -> alt.FacetChart:
-    """Small multiples (one row per measure, own y scale) of :func:`P.trend_long` rows."""
-    df = pd.DataFrame(list(rows))
-    order = [label for _, label, _ in P.TREND_METRICS]
-    x = alt.X("recorded_at:T", title="Session date")
-    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
-    tooltip = [
-        alt.Tooltip("date:N", title="Recorded"),
-        alt.Tooltip("metric:N", title="Measure"),
-        alt.Tooltip("display:N", title="Value"),
-        alt.Tooltip("session_id:Q", title="Session #"),
-    ]
-    line = alt.Chart().mark_line().encode(x=x, y=y)
-    points = alt.Chart().mark_point(filled=True, size=70).encode(x=x, y=y, tooltip=tooltip)
-    return (
-        alt.layer(line, points, data=df)
-        .properties(width=560, height=130)
-        .facet(row=alt.Row("metric:N", sort=order, title=None,
-                           header=alt.Header(labelAngle=0, labelAlign="left",
-                                             labelOrient="top", labelFontWeight="bold")))
-        .resolve_scale(y="independent")
-    )
+def trend_chart(rows: Sequence[Mapping[str, Any]]) -> alt.VConcatChart:
+    """One small line chart per measure (own y axis, shared time axis) from
+    :func:`P.trend_long` rows, with a grey band = the latest value +/- measurement error."""
+    charts = []
+    panels = P.trend_panels(rows)
+    for i, panel in enumerate(panels):
+        last = i == len(panels) - 1
+        scale = alt.Scale(domain=list(panel["domain"]), nice=False, zero=False)
+        x = alt.X("recorded_at:T", title="Session date" if last else None,
+                  axis=alt.Axis(labels=last, ticks=last))
+        y = alt.Y("value:Q", title=None, scale=scale)
+        data = pd.DataFrame(panel["rows"])
+        tooltip = [
+            alt.Tooltip("date:N", title="Recorded"),
+            alt.Tooltip("display:N", title=panel["metric"]),
+            alt.Tooltip("session_id:Q", title="Session #"),
+        ]
+        layers = []
+        subtitle = (f"Meaningful only with a change of {VALGUS_COUNT_THRESHOLD}+ valgus reps or "
+                    f"{VALGUS_RATE_THRESHOLD * 100:.0f}+ points; side-view sessions cannot "
+                    "show valgus and are left out")
+        if panel["band"] is not None:
+            lo, hi = panel["band"]
+            band = pd.DataFrame([{"lo": lo, "hi": hi}])
+            layers.append(alt.Chart(band).mark_rect(color="#9e9e9e", opacity=0.18).encode(
+                y=alt.Y("lo:Q", scale=scale, title=None), y2="hi:Q"))
+            unit = "°" if "°" in panel["metric"] else ""
+            subtitle = (f"Grey band: within measurement error (±{panel['threshold']:g}{unit}) "
+                        "of the latest session")
+        layers.append(alt.Chart(data).mark_line().encode(x=x, y=y))
+        layers.append(alt.Chart(data).mark_point(filled=True, size=70).encode(
+            x=x, y=y, tooltip=tooltip))
+        title = alt.TitleParams(panel["metric"], subtitle=subtitle, anchor="start", fontSize=13)
+        charts.append(alt.layer(*layers).properties(width=560, height=120, title=title))
+    return alt.vconcat(*charts, spacing=18).resolve_scale(x="shared")
 
 
 def _progress_tab(store: Store, client: ClientRecord) -> None:
@@ -357,7 +375,10 @@ def _progress_tab(store: Store, client: ClientRecord) -> None:
     if not rows:
         st.info("Nothing to chart yet: save sessions with at least one rep.")
     else:
-        st.altair_chart(trend_chart(rows), key=f"{K}trend_{client.id}")
+        try:
+            st.altair_chart(trend_chart(rows), key=f"{K}trend_{client.id}")
+        except Exception as err:  # noqa: BLE001 - the chart is not worth a traceback
+            st.error(_plain(err, "draw the progress chart"))
     st.caption(P.measurement_error_note())
 
 
@@ -384,11 +405,11 @@ def _compare_tab(client: ClientRecord, sessions: Sequence[SessionRecord]) -> Non
     for col, title, rec in ((cols[0], "Earlier", earlier), (cols[1], "Later", later)):
         with col.container(border=True):
             st.markdown(f"**{title}:** {P.session_label(rec)}")
-            for tile_label, value in P.session_tiles(rec):
-                st.metric(tile_label, value)
+            st.markdown("  \n".join(f"{tile_label}: **{value}**"
+                                     for tile_label, value in P.session_tiles(rec)))
     entries = compare_sessions(earlier.analysis, later.analysis)
     st.markdown("**Change from the earlier to the later session**")
-    st.dataframe(pd.DataFrame(P.comparison_rows(entries)), hide_index=True)
+    st.table(pd.DataFrame(P.comparison_rows(entries)), hide_index=True)
     st.caption(f"“{NOT_MEANINGFUL}”: the difference is smaller than what 2D video can "
                "reliably measure, so treat it as no change. " + P.measurement_error_note())
 
@@ -476,7 +497,8 @@ def _privacy_tab(store: Store, client: ClientRecord, sessions: Sequence[SessionR
         f"{P.storage_caption(store.url)}. Nothing on this page is uploaded or sent anywhere. "
         "Videos are kept only when “Keep the video on this computer” was ticked while saving; "
         "otherwise only the numbers and a small picture of the worst rep are stored. "
-        f"{client.name} has {len(kept)} kept video{'s' if len(kept) != 1 else ''}."
+        + (f"{client.name} has {len(kept)} kept video{'s' if len(kept) != 1 else ''}."
+           if kept else f"No videos of {client.name} are kept.")
     )
     st.button("Export all data for this client", key=f"{K}export_{client.id}",
               on_click=_on_prepare_export, args=(client.id, client.name))

@@ -53,6 +53,7 @@ __all__ = [
     "slug",
     "storage_caption",
     "trend_long",
+    "trend_panels",
     "valgus_text",
 ]
 
@@ -64,11 +65,13 @@ HISTORY_COLUMNS = (
     "Asymmetry", "Notes",
 )
 
-# (key in Store.trend rows, chart label, multiplier for display)
-TREND_METRICS: tuple[tuple[str, str, float], ...] = (
-    ("valgus_rate", "Reps with knee valgus (%)", 100.0),
-    ("depth_mean", "Depth ratio (higher = deeper)", 1.0),
-    ("asymmetry_mean_deg", "Left/right asymmetry (°)", 1.0),
+# (key in Store.trend rows, chart label, multiplier for display, measurement error in
+# display units or None). The valgus rate gets no error band: compare_sessions also calls a
+# change of >= 2 valgus reps meaningful, which a band on the rate axis cannot show.
+TREND_METRICS: tuple[tuple[str, str, float, float | None], ...] = (
+    ("valgus_rate", "Reps with knee valgus (%)", 100.0, None),
+    ("depth_mean", "Depth ratio (higher = deeper)", 1.0, DEPTH_RATIO_THRESHOLD),
+    ("asymmetry_mean_deg", "Left/right asymmetry (°)", 1.0, ANGLE_SDD_DEG),
 )
 
 _Rec = TypeVar("_Rec")
@@ -247,7 +250,7 @@ def trend_long(trend: Sequence[Mapping[str, Any]], tz: tzinfo | None = None) -> 
             shown = fmt_dt(datetime.fromisoformat(when), tz) if when else NA
         except (TypeError, ValueError):
             shown = str(when)
-        for key, label, scale in TREND_METRICS:
+        for key, label, scale, _ in TREND_METRICS:
             v = _finite(row.get(key))
             if v is None:
                 continue
@@ -263,6 +266,38 @@ def trend_long(trend: Sequence[Mapping[str, Any]], tz: tzinfo | None = None) -> 
                 "display": display,
             })
     return out
+
+
+def trend_panels(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`trend_long` rows (oldest first) grouped into one chart panel per measure, in
+    :data:`TREND_METRICS` order, skipping measures with no data. Each panel::
+
+        {"metric": label, "rows": [...], "domain": (lo, hi), "band": (lo, hi) | None,
+         "threshold": float | None}
+
+    ``band`` is the latest session's value +/- the measurement error: earlier sessions
+    inside it are not meaningfully different from the latest. The y ``domain`` always
+    spans the band (plus 5% padding), so a change within the error never fills the whole
+    panel. The valgus rate uses a fixed 0-100 % axis and no band.
+    """
+    panels = []
+    for _, label, _, threshold in TREND_METRICS:
+        mrows = [dict(r) for r in rows if r.get("metric") == label]
+        if not mrows:
+            continue
+        values = [float(r["value"]) for r in mrows]
+        band: tuple[float, float] | None = None
+        if threshold is None:
+            domain = (0.0, 100.0)
+        else:
+            latest = values[-1]
+            band = (round(latest - threshold, 6), round(latest + threshold, 6))
+            lo, hi = min(min(values), band[0]), max(max(values), band[1])
+            pad = 0.05 * (hi - lo)
+            domain = (round(lo - pad, 6), round(hi + pad, 6))
+        panels.append({"metric": label, "rows": mrows, "domain": domain, "band": band,
+                       "threshold": threshold})
+    return panels
 
 
 def measurement_error_note() -> str:

@@ -57,7 +57,7 @@ def _problem(code: str, message: str) -> dict:
     return {"code": code, "message": message}
 
 
-def _rep_view(sig: Signals, start: int, end: int, forced: str | None) -> ViewVerdict:
+def rep_view(sig: Signals, start: int, end: int, forced: str | None) -> ViewVerdict:
     if forced:
         return ViewVerdict(forced, 1.0, float("nan"), float("nan"))
     t = sig.t
@@ -129,12 +129,12 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
     windows, rejected = segment_reps(sig.t, np.where(sig.valid, sig.depth, np.nan), prof.thresholds, shots)
     reps = []
     for win in windows:
-        rep_view = _rep_view(sig, win.start, win.end, forced)
-        reason = not_a_squat(sig, win, rep_view.view, prof.thresholds, prof.single_leg)
+        verdict = rep_view(sig, win.start, win.end, forced)
+        reason = not_a_squat(sig, win, verdict.view, prof.thresholds, prof.single_leg)
         if reason:
             rejected.append((win.start, win.end, reason))
             continue
-        reps.append(assess_rep(sig, win, rep_view, prof, len(reps) + 1, sex=sex))
+        reps.append(assess_rep(sig, win, verdict, prof, len(reps) + 1, sex=sex))
     result["rejected_dips"] = [{"start_s": round(float(sig.t[a]), 2), "end_s": round(float(sig.t[b]), 2), "reason": r}
                                for a, b, r in rejected if 0 <= a < len(sig.t) and 0 <= b < len(sig.t)]
 

@@ -61,10 +61,16 @@ def not_a_squat(sig: Signals, win: RepWindow, view: str, th, single_leg: bool = 
     For single-leg squats only the standing foot must stay planted (the other is lifted).
     """
     idx = np.arange(win.start, win.end + 1)
-    # feet must stay put while the body is lowered (walking out with a bar beforehand is fine)
+    # feet must stay put while the body is lowered (walking out with a bar beforehand is fine).
+    # Robust to tracking jitter: only clearly seen ankles, and the typical distance from the
+    # foot's median spot (a step moves the foot for a good part of the rep, a glitch for a frame)
     lowered = idx[sig.depth[idx] >= 0.25 * win.peak_depth]
-    ankles = sig.ankle_pos[lowered]
-    per_foot = np.nanmax(np.linalg.norm(ankles - ankles[0], axis=-1), axis=0) if len(lowered) else np.zeros(2)
+    per_foot = np.zeros(2)
+    for k in range(2):
+        seen = lowered[sig.ankle_visibility[lowered, k] >= 0.5]
+        if len(seen) >= 3:
+            pos = sig.ankle_pos[seen, k]
+            per_foot[k] = 2 * np.nanpercentile(np.linalg.norm(pos - np.nanmedian(pos, axis=0), axis=-1), 75)
     moved = np.nanmin(per_foot) if single_leg else np.nanmax(per_foot)
     if moved > th.stance_max_step.value:
         return "the feet moved (a step or lunge), not a squat"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vision import geometry as g
-from vision.analysis import _rep_view
+from vision.analysis import rep_view
 from vision.assess import assess_rep, not_a_squat
 from vision.filters import OneEuroFilter
 from vision.landmarks import L_ANKLE, L_HIP, LOWER_BODY, R_ANKLE, R_HIP
@@ -117,7 +117,7 @@ class LiveAnalyzer:
         if start < 0:
             return None
         win = RepWindow(start, bottom, end, float(np.nanmax(sig.depth[start:end + 1])))
-        view = _rep_view(sig, start, end, self.forced_view)
+        view = rep_view(sig, start, end, self.forced_view)
         if not_a_squat(sig, win, view.view, self.profile.thresholds, self.profile.single_leg):
             return None
         return assess_rep(sig, win, view, self.profile, len(self.state.reps) + 1)

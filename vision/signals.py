@@ -50,6 +50,7 @@ class Signals:
     nose_offset: np.ndarray   # |nose x − mid-shoulder x| / shoulder width (T,): head turned / body oblique
     torso_ratio: np.ndarray   # projected torso length / standing torso length (T,): < 0.5 = bent far over
     ankle_pos: np.ndarray     # (T, 2, 2) ankle xy in standing leg lengths (for the planted-feet check)
+    ankle_visibility: np.ndarray  # (T, 2)
     visibility: np.ndarray    # mean lower-body visibility (T,)
     lower_visibility: np.ndarray  # (T, 2) per-leg mean visibility of hip/knee/ankle
 
@@ -165,6 +166,7 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
             nose_offset=np.abs(P(0)[:, 0] - mid_sh[:, 0]) / sh_w,
             torso_ratio=torso / standing_ref(torso),
             ankle_pos=np.stack([P(L_ANKLE), P(R_ANKLE)], axis=1) / (thigh + shank).mean(axis=1)[:, None, None],
+            ankle_visibility=vis[:, [L_ANKLE, R_ANKLE]],
             visibility=vis[:, list(LOWER_BODY)].mean(axis=1),
             lower_visibility=lower_vis,
         )

@@ -25,7 +25,7 @@ class Thresholds:
     rep_min_depth: Threshold = Threshold(0.15, "depth", "[heuristic] ≈ 65° knee flexion: a quarter squat; VALD requires ≥ 30° flexion")
     rep_min_duration: Threshold = Threshold(0.6, "s", "DESIGN §4 / research §5: a rep lasts at least 0.6 s")
     rep_max_duration: Threshold = Threshold(12.0, "s", "[heuristic] longer dips are sitting, resting or set-up, not reps")
-    stance_max_step: Threshold = Threshold(0.25, "leg lengths", "[heuristic] feet stay planted during a squat (a lunge steps)")
+    stance_max_step: Threshold = Threshold(0.5, "leg lengths", "[heuristic] feet stay planted during a squat; a step or lunge moves a foot ≥ half a leg length, while MediaPipe ankle jitter in poor light reaches ~0.2")
     stance_max_split: Threshold = Threshold(0.35, "leg lengths", "[heuristic] feet side by side, not split front-to-back (lunge / split squat)")
     # --- depth
     parallel_knee_flexion: Threshold = Threshold(110.0, "deg", "Parallel ≈ 110–120° knee flexion (interior 60–70°; scite depth review)")
