@@ -432,8 +432,9 @@ def _session_tab(store: Store, client: ClientRecord, sessions: Sequence[SessionR
     left, right = st.columns([2, 1])
     with left:
         st.markdown("  \n".join(f"**{label}:** {value}" for label, value in P.session_tiles(rec)))
-        if rec.analysis.get("summary", {}).get("main_cue"):
-            st.caption(f"Main cue: {rec.analysis['summary']['main_cue']}")
+        main_cue = (rec.analysis.get("summary") or {}).get("main_cue")
+        if main_cue:
+            st.caption(f"Main cue: {main_cue}")
         if rec.video_path is not None:
             st.caption(f"Video kept on this computer: {rec.video_path}")
     with right:

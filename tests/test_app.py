@@ -1,0 +1,238 @@
+"""The Streamlit app under ``streamlit.testing`` (no browser): pages load, a real clip is analysed
+(MediaPipe runs for real), bad input gives a helpful error, settings list every threshold.
+
+``AppTest`` cannot drive a file uploader, so the analyse page reads the clip path from
+``st.session_state["_test_video_path"]`` when it is set (its documented test seam).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from vision.thresholds import PROFILES, Thresholds  # noqa: E402
+
+SHARED_VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "videos"
+APP = str(ROOT / "app.py")
+ANALYZE_PAGE = str(ROOT / "ui" / "analyze_page.py")
+LIVE_PAGE = str(ROOT / "ui" / "live_page.py")
+CLIENTS_PAGE = ROOT / "ui" / "clients_page.py"
+TIMEOUT = 120  # MediaPipe runs for real; AppTest's default is 3 s
+
+
+def shared_clip(name: str) -> Path:
+    path = SHARED_VIDEOS / name
+    if path.is_file():
+        return path
+    reason = f"shared clip {name} not found in {SHARED_VIDEOS}"
+    if os.environ.get("CI"):
+        pytest.fail(reason + " (CI must have the shared clips)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    """Never touch the user's client database; give streamlit-webrtc a session it can live without."""
+    monkeypatch.setenv("SQUATCHECK_DB_URL", f"sqlite:///{tmp_path / 'clients.db'}")
+    import streamlit_webrtc.component as webrtc_component
+
+    # Under AppTest there is no real server session; the component handles a missing one (None).
+    monkeypatch.setattr(webrtc_component, "get_this_session_info", lambda: None)
+
+
+def _texts(elements) -> list[str]:
+    return [str(e.value) for e in elements]
+
+
+def _all_markdown(at) -> str:
+    return "\n".join(_texts(at.markdown) + _texts(at.caption) + _texts(at.info) + _texts(at.warning)
+                     + _texts(at.error) + _texts(at.success))
+
+
+def _run_analysis(clip: Path, **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["_test_video_path"] = str(clip)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run(timeout=TIMEOUT)
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def test_app_loads_with_sidebar_settings():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run(timeout=TIMEOUT)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Analyse a squat video"]
+    labels = [s.label for s in at.sidebar.selectbox]
+    assert labels == ["Camera view", "Squat type", "Sex (for single-leg FPPA norms)", "Pose model"]
+    assert at.sidebar.selectbox(key="settings_view").options == [
+        "auto (detect per rep)", "front (facing the camera)", "side (side-on (90°))"]
+    assert at.sidebar.selectbox(key="settings_profile").options == list(PROFILES)
+    assert at.sidebar.selectbox(key="settings_sex").options == ["not specified", "female", "male"]
+    assert "full" in at.sidebar.selectbox(key="settings_model").options
+    # no clip yet: the filming tips are shown
+    assert "How to film" in _all_markdown(at)
+
+
+def test_settings_expander_lists_every_threshold_with_source():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run(timeout=TIMEOUT)
+    assert not at.exception
+    expander = [e for e in at.sidebar.expander if e.label == "Thresholds and sources"]
+    assert expander, "thresholds expander missing"
+    text = "\n".join(_texts(expander[0].markdown) + _texts(expander[0].caption))
+    for name, th in Thresholds().to_dict().items():
+        assert f"**{name}** = {th['value']:g} {th['unit']} — {th['source']}" in text
+    assert "single-leg" in text.lower()
+
+
+def test_single_leg_profile_shows_the_sex_specific_norm():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run(timeout=TIMEOUT)
+    at.sidebar.selectbox(key="settings_profile").select("single-leg").run(timeout=TIMEOUT)
+    at.sidebar.selectbox(key="settings_sex").select("female").run(timeout=TIMEOUT)
+    assert not at.exception
+    captions = _texts(at.sidebar.caption)
+    assert "Single-leg FPPA norm (women): up to 13°" in captions
+    at.sidebar.selectbox(key="settings_sex").select("male").run(timeout=TIMEOUT)
+    assert "Single-leg FPPA norm (men): up to 9°" in _texts(at.sidebar.caption)
+
+
+def test_navigation_switches_to_every_page():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run(timeout=TIMEOUT)
+    at.switch_page("ui/live_page.py").run(timeout=TIMEOUT)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Live webcam"]
+    if CLIENTS_PAGE.is_file():
+        at.switch_page("ui/clients_page.py").run(timeout=TIMEOUT)
+        assert not at.exception
+    at.switch_page("ui/analyze_page.py").run(timeout=TIMEOUT)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Analyse a squat video"]
+
+
+@pytest.mark.parametrize("page", [ANALYZE_PAGE, LIVE_PAGE, str(CLIENTS_PAGE)])
+def test_each_page_renders_on_its_own(page):
+    if not Path(page).is_file():
+        pytest.skip(f"{page} does not exist yet")
+    at = AppTest.from_file(page, default_timeout=TIMEOUT).run(timeout=TIMEOUT)
+    assert not at.exception
+
+
+def test_live_page_explains_how_to_get_a_camera_without_one():
+    at = AppTest.from_file(LIVE_PAGE, default_timeout=TIMEOUT).run(timeout=TIMEOUT)
+    assert not at.exception
+    assert not at.error
+    info = "\n".join(_texts(at.info))
+    assert "START" in info
+    assert "Allow camera access in the browser's address bar, or plug in a webcam" in info
+    assert "https or localhost" in info
+    assert at.checkbox(key="live_mirror").value is True
+    assert "Screening aid" in "\n".join(_texts(at.caption))
+
+
+def test_live_page_warns_about_bad_ice_server_json(monkeypatch):
+    monkeypatch.setenv("SQUATCHECK_ICE_SERVERS", "{oops")
+    at = AppTest.from_file(LIVE_PAGE, default_timeout=TIMEOUT).run(timeout=TIMEOUT)
+    assert not at.exception
+    assert any("SQUATCHECK_ICE_SERVERS" in w for w in _texts(at.warning))
+
+
+# --- analysing -------------------------------------------------------------------------------
+
+
+def test_analyse_real_clip_shows_summary_table_and_downloads():
+    clip = shared_clip("front_overheadsquat_kneein_asym_01.mov")
+    import vision.analysis
+
+    real = vision.analysis.analyze_video
+    with mock.patch.object(vision.analysis, "analyze_video", side_effect=real) as spy:
+        at = _run_analysis(clip)
+        assert not at.exception
+        assert not at.error, _texts(at.error)
+        assert spy.call_count == 1
+
+        tiles = {m.label: m.value for m in at.metric}
+        assert tiles["Reps"] == "1"
+        assert tiles["Reps with knee valgus"] == "1 of 1"
+        assert tiles["Worst rep"] == "Rep 1"
+
+        assert len(at.dataframe) == 1
+        table = at.dataframe[0].value
+        assert list(table.columns) == ["Rep", "Time", "Verdict", "Depth", "Valgus L", "Valgus R", "Other flags",
+                                       "Confidence", "Cue"]
+        assert len(table) == 1
+        row = table.iloc[0]
+        assert row["Verdict"] == "Major"
+        assert row["Valgus R"].startswith("caved in")  # labels.csv: the right knee caves in
+        assert "right knee" in row["Cue"]
+
+        text = _all_markdown(at)
+        assert "Camera view found:** Front view" in text
+        assert "Screening aid, not a diagnosis" in text and "±3°" in text  # disclaimer with measurement error
+        assert "Main cue:" in text
+        labels = [b.label for b in at.get("download_button")]
+        assert labels == ["Download JSON", "Download CSV (one row per rep)", "Download annotated MP4"]
+        assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart"), "signal charts missing"
+        assert at.get("imgs"), "bottom-frame thumbnails missing"
+        assert at.get("video"), "annotated video missing"
+
+        # a widget click reruns the script: the cached result is reused, the engine does not run again
+        at.checkbox(key="upload_mirrored").check().run(timeout=TIMEOUT)  # a setting that changes the result
+        assert spy.call_count == 2
+        at.checkbox(key="upload_mirrored").uncheck().run(timeout=TIMEOUT)
+        at.run(timeout=TIMEOUT)
+        assert spy.call_count == 2, "rerun recomputed the analysis instead of using the cache"
+        assert not at.exception
+
+
+def test_corrupt_file_shows_helpful_error(tmp_path):
+    bad = tmp_path / "not_a_video.mp4"
+    bad.write_bytes(os.urandom(64 * 1024))
+    at = _run_analysis(bad)
+    assert not at.exception
+    assert len(at.error) == 1
+    msg = at.error[0].value
+    assert "not_a_video.mp4" in msg
+    assert "Traceback" not in msg
+    assert "phone" in msg  # says what to do
+    assert not at.metric and not at.dataframe
+
+
+def test_missing_file_shows_error_not_exception(tmp_path):
+    at = _run_analysis(tmp_path / "gone.mp4")
+    assert not at.exception
+    assert len(at.error) == 1 and "gone.mp4" in at.error[0].value
+
+
+def test_no_person_clip_shows_the_problem_as_a_warning():
+    clip = shared_clip("neg_no_person_blank_screen_01.mp4")
+    at = _run_analysis(clip)
+    assert not at.exception
+    assert not at.error
+    warnings = _texts(at.warning)
+    assert any("No person was found" in w for w in warnings)
+    assert not at.dataframe  # no rep table without reps
+    assert "Screening aid" in "\n".join(_texts(at.info))
+
+
+def test_unexpected_error_is_friendly(tmp_path):
+    clip = shared_clip("front_barbell_highbar_short_01.mp4")
+    import vision.analysis
+
+    with mock.patch.object(vision.analysis, "analyze_video", side_effect=RuntimeError("boom")):
+        at = _run_analysis(clip)
+    assert not at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith("Something went wrong analysing this video")
+    assert "boom" not in at.error[0].value  # details only in the expander
+    details = [e for e in at.expander if e.label == "Details"]
+    assert details and "RuntimeError: boom" in details[0].code[0].value
