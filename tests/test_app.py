@@ -181,9 +181,9 @@ def test_analyse_real_clip_shows_summary_table_and_downloads():
         assert "Main cue:" in text
         labels = [b.label for b in at.get("download_button")]
         assert labels == ["Download JSON", "Download CSV (one row per rep)", "Download annotated MP4"]
-        assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart"), "signal charts missing"
-        assert at.get("imgs"), "bottom-frame thumbnails missing"
-        assert at.get("video"), "annotated video missing"
+        assert len(at.get("vega_lite_chart")) == 3, "knee flexion, KASR and depth charts expected"
+        assert len(at.get("image")) == 1, "one bottom-frame thumbnail per rep expected"
+        assert len(at.get("video")) == 1, "annotated video missing"
 
         # a widget click reruns the script: the cached result is reused, the engine does not run again
         at.checkbox(key="upload_mirrored").check().run(timeout=TIMEOUT)  # a setting that changes the result
@@ -228,11 +228,22 @@ def test_unexpected_error_is_friendly(tmp_path):
     clip = shared_clip("front_barbell_highbar_short_01.mp4")
     import vision.analysis
 
-    with mock.patch.object(vision.analysis, "analyze_video", side_effect=RuntimeError("boom")):
+    with mock.patch.object(vision.analysis, "analyze_video", side_effect=RuntimeError("boom")) as spy:
         at = _run_analysis(clip)
+    assert spy.call_args.kwargs["sex"] is None  # bodyweight profile: sex is not used
     assert not at.exception
     assert len(at.error) == 1
     assert at.error[0].value.startswith("Something went wrong analysing this video")
     assert "boom" not in at.error[0].value  # details only in the expander
     details = [e for e in at.expander if e.label == "Details"]
     assert details and "RuntimeError: boom" in details[0].code[0].value
+
+
+def test_single_leg_profile_passes_the_chosen_sex_to_the_engine():
+    clip = shared_clip("front_barbell_highbar_short_01.mp4")
+    import vision.analysis
+
+    with mock.patch.object(vision.analysis, "analyze_video", side_effect=RuntimeError("stop here")) as spy:
+        _run_analysis(clip, settings_profile="single-leg", settings_sex="male")
+    assert spy.call_args.kwargs["profile"] == "single-leg"
+    assert spy.call_args.kwargs["sex"] == "male"

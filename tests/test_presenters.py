@@ -276,8 +276,10 @@ def test_single_leg_norm_by_sex():
     th = Thresholds().to_dict()
     assert P.single_leg_norm(th, "female") == ["Single-leg FPPA norm (women): up to 13°"]
     assert P.single_leg_norm(th, "male") == ["Single-leg FPPA norm (men): up to 9°"]
-    assert P.single_leg_norm(th, "not specified") == ["Single-leg FPPA norm (women): up to 13°",
-                                                      "Single-leg FPPA norm (men): up to 9°"]
+    assert P.single_leg_norm(th, "not specified") == [
+        "Single-leg FPPA norm: up to 13° (sex not specified: the higher, women's bound is used, so nobody is "
+        "over-flagged; men's norm is 9°)"]
+    assert (P.engine_sex("female"), P.engine_sex("male"), P.engine_sex("not specified")) == ("female", "male", None)
 
 
 # --- live ------------------------------------------------------------------------------------

@@ -21,14 +21,18 @@ import streamlit as st
 
 from ui import presenters, settings as ui_settings
 from vision.errors import SquatCheckError, VideoReadError
+from vision.video import DEFAULT_MAX_DURATION_S
 
 log = logging.getLogger("squatcheck.ui")
 
 UPLOAD_TYPES = ["mp4", "mov", "m4v", "webm", "avi", "mkv"]
 MAX_UPLOAD_MB = 500            # keep in step with .streamlit/config.toml (server.maxUploadSize)
 CACHE_ENTRIES = 3              # analyses kept per browser session
+MAX_MINUTES = DEFAULT_MAX_DURATION_S / 60
 TEST_PATH_KEY = "_test_video_path"
 WORK_DIR = Path(tempfile.gettempdir()) / "squatcheck_ui"
+WORK_MAX_AGE_S = 24 * 3600     # temp uploads / annotated videos older than this are deleted
+AUTO_RENDER_MAX_S = 90         # longer clips get a button instead of drawing the annotated video at once
 THUMB_MAX_SIDE = 480
 VIDEO_MAX_SIDE = 720
 VIDEO_PORTRAIT_WIDTH = 360     # on-page size of the annotated video (px)
@@ -54,17 +58,34 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _prune_work_dir(max_age_s: float = WORK_MAX_AGE_S) -> None:
+    """Delete this app's temp uploads and videos older than ``max_age_s`` (they are clients' videos)."""
+    cutoff = time.time() - max_age_s
+    for f in WORK_DIR.glob("*"):
+        try:
+            if f.is_file() and f.stat().st_mtime < cutoff:
+                f.unlink()
+        except OSError:
+            pass
+
+
 def _save_upload(uploaded) -> tuple[Path, str]:
-    """Write the upload to a temp file named by its SHA-256 (written once, reused on reruns)."""
+    """Write the upload to a temp file named by its SHA-256 (written and hashed once per upload)."""
+    memo = st.session_state.get("_upload_memo")
+    file_id = getattr(uploaded, "file_id", None)
+    if memo and file_id and memo[0] == file_id and Path(memo[1]).is_file():
+        return Path(memo[1]), memo[2]
     data = uploaded.getbuffer()
     sha = hashlib.sha256(data).hexdigest()
     suffix = Path(uploaded.name).suffix.lower() or ".mp4"
     WORK_DIR.mkdir(parents=True, exist_ok=True)
+    _prune_work_dir()
     path = WORK_DIR / f"{sha[:32]}{suffix}"
     if not path.is_file() or path.stat().st_size != len(data):
         tmp = path.with_name(path.name + ".part")
         tmp.write_bytes(data)
         tmp.replace(path)
+    st.session_state["_upload_memo"] = (file_id, str(path), sha)
     return path, sha
 
 
@@ -77,7 +98,7 @@ def _pick_source() -> tuple[Path, str, str] | None:
         return path, sha, path.name
     uploaded = st.file_uploader(
         "Squat video", type=UPLOAD_TYPES, key="upload",
-        help=f"MP4, MOV, M4V, WebM, AVI or MKV, up to {MAX_UPLOAD_MB} MB and 20 minutes. "
+        help=f"MP4, MOV, M4V, WebM, AVI or MKV, up to {MAX_UPLOAD_MB} MB and {MAX_MINUTES:g} minutes. "
              "The video is analysed on this computer and not sent anywhere.")
     if uploaded is None:
         return None
@@ -124,7 +145,7 @@ def _analyse(path: Path, sha: str, name: str, settings: ui_settings.Settings, mi
     bar = st.progress(0.0, text="Opening the video…")
     try:
         analysis = analyze_video(path, view=settings.view, profile=settings.profile, model=settings.model,
-                                 mirrored=mirrored,
+                                 mirrored=mirrored, sex=settings.engine_sex,
                                  progress=_throttled_progress(bar, presenters.progress_text))
     except SquatCheckError as err:
         bar.empty()
@@ -281,9 +302,7 @@ def _show_disclaimer(result: dict) -> None:
 
 
 def _show_norms(result: dict, settings: ui_settings.Settings) -> None:
-    from vision.thresholds import get_profile
-
-    if get_profile(settings.profile).single_leg:
+    if settings.single_leg:
         lines = presenters.single_leg_norm(result.get("thresholds") or {}, settings.sex)
         st.caption(" · ".join(lines) + ". " + ui_settings.SEX_HELP)
 
@@ -330,7 +349,15 @@ def _show_results(entry: dict, settings: ui_settings.Settings) -> None:
                                        f"{(rep.get('cues') or [''])[0]}", width="stretch")
 
     st.markdown("#### Annotated video")
-    video = _annotated_video(entry)
+    duration = float((result.get("video") or {}).get("duration_s") or 0)
+    video = entry["video"]
+    if video is None and not entry["video_error"]:
+        if duration <= AUTO_RENDER_MAX_S or entry.get("render_requested"):
+            video = _annotated_video(entry)
+        elif st.button(f"Draw the annotated video ({presenters.fmt_duration(duration)} of footage: this takes a "
+                       "while)", key="render_video"):
+            entry["render_requested"] = True
+            video = _annotated_video(entry)
     if video is not None and Path(video).is_file():
         info = result.get("video") or {}
         portrait = (info.get("height") or 0) > (info.get("width") or 0)

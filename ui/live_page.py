@@ -155,12 +155,12 @@ def _make_callback(sess: LiveSession):
 def _status(sess: LiveSession) -> None:
     snap = sess.snapshot
     summary = presenters.live_summary(snap["rep_count"], snap["last_rep"])
-    cols = st.columns(3)
+    cols = st.columns(2)
     cols[0].metric("Reps", summary["reps"])
-    cols[1].metric("Last rep", summary["verdict"])
-    cols[2].metric("Frames analysed", snap["frames"], help=f"about {snap['fps']:.0f} per second")
-    if summary["cue"]:
-        (st.success if summary["severity"] == "ok" else st.warning)(f"**Cue:** {summary['cue']}")
+    cols[1].metric("Frames analysed", snap["frames"], help=f"about {snap['fps']:.0f} per second right now")
+    if snap["last_rep"]:
+        box = {"ok": st.success, "minor": st.warning, "major": st.error}.get(summary["severity"], st.info)
+        box(f"**Last rep: {summary['verdict']}.** {summary['cue'] or ''}")
     if snap["error"]:
         st.error(snap["error"])
     elif snap["message"]:

@@ -370,19 +370,27 @@ def threshold_markdown(thresholds: Mapping[str, Mapping]) -> str:
 
 
 def single_leg_norm(thresholds: Mapping[str, Mapping], sex: str) -> list[str]:
-    """The single-leg FPPA norm lines to show for ``sex`` ("female", "male" or "not specified")."""
+    """The single-leg FPPA norm the engine judges with for ``sex`` ("female", "male" or "not specified").
+
+    Not specified uses the women's bound, the higher of the two, so nobody is over-flagged
+    (``vision.assess``).
+    """
     fem = (thresholds.get("fppa_single_leg_female") or {}).get("value")
     male = (thresholds.get("fppa_single_leg_male") or {}).get("value")
-    if sex == "female" and finite(fem):
-        return [f"Single-leg FPPA norm (women): up to {float(fem):g}°"]
     if sex == "male" and finite(male):
         return [f"Single-leg FPPA norm (men): up to {float(male):g}°"]
-    out = []
+    if sex == "female" and finite(fem):
+        return [f"Single-leg FPPA norm (women): up to {float(fem):g}°"]
     if finite(fem):
-        out.append(f"Single-leg FPPA norm (women): up to {float(fem):g}°")
-    if finite(male):
-        out.append(f"Single-leg FPPA norm (men): up to {float(male):g}°")
-    return out
+        men = f"; men's norm is {float(male):g}°" if finite(male) else ""
+        return [f"Single-leg FPPA norm: up to {float(fem):g}° (sex not specified: the higher, women's bound is used, "
+                f"so nobody is over-flagged{men})"]
+    return []
+
+
+def engine_sex(sex: str) -> str | None:
+    """The settings' choice as the engine's ``sex`` argument: "female" / "male" / None."""
+    return sex if sex in ("female", "male") else None
 
 
 # ------------------------------------------------------------------------------------------------

@@ -17,9 +17,10 @@ from vision.thresholds import PROFILES, get_profile
 
 VIEWS = ("auto", "front", "side")
 VIEW_HELP = {"auto": "detect per rep", "front": "facing the camera", "side": "side-on (90°)"}
-SEX_HELP = ("Only matters for the single-leg profile: it picks which published single-leg FPPA norm is shown "
-            "(Herrington & Munro 2010: up to 13° for women, 9° for men). Double-leg squats have no sex-specific "
-            "norms, so for them this changes nothing.")
+SEX_HELP = ("Only used with the single-leg profile: it picks the published single-leg FPPA norm each rep is judged "
+            "against (Herrington & Munro 2010: up to 13° for women, 9° for men). Not specified uses 13°, the higher "
+            "bound, so nobody is over-flagged. Double-leg squats have no sex-specific norms, so for them this "
+            "changes nothing.")
 
 KEYS = {"view": "settings_view", "profile": "settings_profile", "sex": "settings_sex", "model": "settings_model"}
 DEFAULTS = {"view": "auto", "profile": "bodyweight", "sex": "not specified", "model": "full"}
@@ -32,9 +33,18 @@ class Settings:
     sex: str
     model: str
 
+    @property
+    def single_leg(self) -> bool:
+        return get_profile(self.profile).single_leg
+
+    @property
+    def engine_sex(self) -> str | None:
+        """``sex`` for the engine: only the single-leg profile uses it (it picks the FPPA norm)."""
+        return presenters.engine_sex(self.sex) if self.single_leg else None
+
     def analysis_key(self) -> tuple:
-        """What changes an analysis result (sex does not: it only picks a norm to display)."""
-        return (self.view, self.profile, self.model)
+        """What changes an analysis result (sex only matters for the single-leg profile)."""
+        return (self.view, self.profile, self.model, self.engine_sex)
 
 
 def available_models() -> list[str]:

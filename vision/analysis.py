@@ -62,7 +62,7 @@ def rep_view(sig: Signals, start: int, end: int, forced: str | None) -> ViewVerd
         return ViewVerdict(forced, 1.0, float("nan"), float("nan"))
     t = sig.t
     near = (t >= t[start] - VIEW_CONTEXT_S) & (t <= t[end] + VIEW_CONTEXT_S)
-    return classify_view(sig.shoulder_ratio, sig.nose_offset, near & standing_mask(sig))
+    return classify_view(sig.shoulder_ratio, sig.nose_offset, near & standing_mask(sig), sig.ankle_ratio)
 
 
 def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyweight", mirrored: bool = False,
@@ -124,7 +124,7 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
         problems.append(_problem("body_cut_off", "Hips, knees or feet are out of frame or hidden for much of the "
                                  "clip. Step back so the whole body, head to feet, stays in frame."))
 
-    clip_view = classify_view(sig.shoulder_ratio, sig.nose_offset, standing_mask(sig)) if not forced else \
+    clip_view = classify_view(sig.shoulder_ratio, sig.nose_offset, standing_mask(sig), sig.ankle_ratio) if not forced else \
         ViewVerdict(forced, 1.0, float("nan"), float("nan"))
     windows, rejected = segment_reps(sig.t, np.where(sig.valid, sig.depth, np.nan), prof.thresholds, shots)
     reps = []

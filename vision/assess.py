@@ -26,6 +26,8 @@ HINGE_TORSO_RATIO = 0.5   # [heuristic] torso foreshortened to half: bent over ~
 HINGE_TRUNK_DEG = 60.0    # [heuristic] squats keep the trunk within ~50° of vertical
 HINGE_THIGH_HK = -0.8     # [heuristic] thigh within ~37° of vertical (hip_knee = −cos of its tilt)
 SPLIT_FRONT = 0.10        # [heuristic] ankle height difference from the front, in leg lengths
+DEPTH_MIN_VISIBILITY = 0.8  # [heuristic] a depth verdict needs the hip and the better-seen knee clearly seen
+DEPTH_VIS_WINDOW_S = 0.2    # ... around the bottom
 LEGS = ("left", "right")
 
 SEVERITY_ORDER = {"ok": 0, "minor": 1, "major": 2}
@@ -128,7 +130,14 @@ def assess_rep(sig: Signals, win: RepWindow, view: ViewVerdict, profile: Profile
     metrics["squat_depth"] = _r(win.peak_depth)
     metrics["knee_flexion_deg"] = _r(sustained_max(flex[loaded], n_sus), 1)
     metrics["depth_method"] = "side: hip vs knee height" if view.view == "side" else "approximate from this view"
-    if view.supports("depth"):
+    near_bottom = np.abs(t - t[win.bottom]) <= DEPTH_VIS_WINDOW_S
+    hip_knee_vis = min(float(np.nanmean(sig.hip_visibility[near_bottom])),
+                       float(np.nanmean(np.nanmax(sig.knee_visibility[near_bottom], axis=1))))
+    metrics["hip_knee_visibility"] = _r(hip_knee_vis, 2)
+    if view.supports("depth") and hip_knee_vis < DEPTH_MIN_VISIBILITY:
+        unsupported["depth"] = ("The hips or knees were not clearly visible at the bottom (dark or baggy clothes, "
+                                "a plate or rack in the way), so depth is not judged. Film with the hips and knees in clear view.")
+    elif view.supports("depth"):
         limit = -th.side_depth_tolerance.value if view.view == "side" else th.front_shallow_depth.value
         if np.isfinite(depth_ratio) and depth_ratio < limit:
             flags.append({"code": "shallow", "severity": "major" if depth_ratio < limit - 0.3 else "minor",

@@ -13,8 +13,8 @@ import numpy as np
 
 from vision.track import PoseTrack
 
-CUT_MIN_SCORE = 0.12   # [heuristic] ≥ 12% mean grey-level change between consecutive frames
-CUT_CONTRAST = 4.0     # [heuristic] and ≥ 4× the median change of the surrounding second
+CUT_MIN_SCORE = 0.06   # [heuristic] ≥ 6% mean grey-level change between consecutive frames
+CUT_CONTRAST = 8.0     # [heuristic] and ≥ 8× the median change of the surrounding second (cuts seen: 34–120×)
 CONTEXT = 15           # frames each side for that median
 
 

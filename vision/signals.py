@@ -48,9 +48,12 @@ class Signals:
     lateral_shift: np.ndarray  # hips off the feet's centre / ankle width (T,), + = towards the person's left
     shoulder_ratio: np.ndarray  # shoulder width / torso length (T,): ≈ 0.6 facing, ≈ 0 side on
     nose_offset: np.ndarray   # |nose x − mid-shoulder x| / shoulder width (T,): head turned / body oblique
+    ankle_ratio: np.ndarray   # horizontal ankle separation / torso length (T,): ≈ 0 side-on, ≥ 0.5 facing
     torso_ratio: np.ndarray   # projected torso length / standing torso length (T,): < 0.5 = bent far over
     ankle_pos: np.ndarray     # (T, 2, 2) ankle xy in standing leg lengths (for the planted-feet check)
     ankle_visibility: np.ndarray  # (T, 2)
+    knee_visibility: np.ndarray   # (T, 2)
+    hip_visibility: np.ndarray    # (T,) mean of the two hips
     visibility: np.ndarray    # mean lower-body visibility (T,)
     lower_visibility: np.ndarray  # (T, 2) per-leg mean visibility of hip/knee/ankle
 
@@ -164,9 +167,12 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
             lateral_shift=g.lateral_shift(mid_hip[:, 0], mid_ankle[:, 0], ankle_w) * -medial[:, 0],
             shoulder_ratio=sh_w / torso,
             nose_offset=np.abs(P(0)[:, 0] - mid_sh[:, 0]) / sh_w,
+            ankle_ratio=ankle_w / torso,
             torso_ratio=torso / standing_ref(torso),
             ankle_pos=np.stack([P(L_ANKLE), P(R_ANKLE)], axis=1) / (thigh + shank).mean(axis=1)[:, None, None],
             ankle_visibility=vis[:, [L_ANKLE, R_ANKLE]],
+            knee_visibility=vis[:, [L_KNEE, R_KNEE]],
+            hip_visibility=vis[:, [L_HIP, R_HIP]].mean(axis=1),
             visibility=vis[:, list(LOWER_BODY)].mean(axis=1),
             lower_visibility=lower_vis,
         )

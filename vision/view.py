@@ -1,8 +1,11 @@
 """Camera view (front / side / oblique / unknown) and capture-quality checks.
 
 View is judged on standing frames from the shoulder-width / torso-length ratio (DESIGN §3 /
-research spec: > 0.5 frontal, < 0.2 side-on, else oblique) plus the head's offset from the
-shoulder midline, which catches a body turned ~30–45° whose shoulders still look wide.
+research spec: > 0.5 frontal, < 0.2 side-on, else oblique) plus two cues that catch what that
+ratio misses: the head's offset from the shoulder midline (a body turned ~30–45° whose shoulders
+still look wide) and the feet's horizontal separation (side-on the ankles overlap, whatever a
+barbell plate in front of the shoulders makes the shoulder estimate say; from the front a squat
+stance keeps them apart).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from vision.signals import STANDING_DEPTH, Signals
 FRONT_MIN_SHOULDER_RATIO = 0.5   # research spec (heuristic)
 SIDE_MAX_SHOULDER_RATIO = 0.2    # research spec (heuristic)
 FRONT_MAX_NOSE_OFFSET = 0.25     # [heuristic] nose within a quarter shoulder-width of the midline
+SIDE_MAX_ANKLE_RATIO = 0.15      # [heuristic] ankles overlap: < 0.15 torso lengths apart
+FRONT_MIN_ANKLE_RATIO = 0.3      # [heuristic] a squat stance (≈ hip width or wider) seen from the front
 VIEWS = ("front", "side", "oblique", "unknown")
 
 REFILM_TIP = ("Re-film with the phone on a tripod at knee-to-hip height, about 3 m away, the whole body "
@@ -57,24 +62,31 @@ WHY_NOT = {
 }
 
 
-def classify_view(shoulder_ratio: np.ndarray, nose_offset: np.ndarray, mask: np.ndarray) -> ViewVerdict:
+def _median(x: np.ndarray, mask: np.ndarray, default: float = float("nan")) -> float:
+    v = x[mask]
+    v = v[~np.isnan(v)]
+    return float(np.median(v)) if len(v) else default
+
+
+def classify_view(shoulder_ratio: np.ndarray, nose_offset: np.ndarray, mask: np.ndarray,
+                  ankle_ratio: np.ndarray | None = None) -> ViewVerdict:
     """View over the frames in ``mask`` (standing frames of a rep or of the whole clip).
 
     Args:
-        shoulder_ratio, nose_offset: (T,) from :class:`Signals`.
+        shoulder_ratio, nose_offset, ankle_ratio: (T,) from :class:`Signals`.
         mask: (T,) bool frames to use.
     """
-    sr = shoulder_ratio[mask]
-    sr = sr[~np.isnan(sr)]
-    if len(sr) < 3:
+    ratio = _median(shoulder_ratio, mask)
+    if np.count_nonzero(mask & ~np.isnan(shoulder_ratio)) < 3:
         return ViewVerdict("unknown", 0.0, float("nan"), float("nan"))
-    ratio = float(np.median(sr))
-    nose = nose_offset[mask]
-    nose = float(np.nanmedian(nose)) if np.any(~np.isnan(nose)) else 0.0
-    if ratio < SIDE_MAX_SHOULDER_RATIO:
-        return ViewVerdict("side", float(np.clip((SIDE_MAX_SHOULDER_RATIO - ratio) / 0.1, 0.3, 1.0)), ratio, nose)
-    if ratio > FRONT_MIN_SHOULDER_RATIO and nose <= FRONT_MAX_NOSE_OFFSET:
-        conf = min((ratio - FRONT_MIN_SHOULDER_RATIO) / 0.1, (FRONT_MAX_NOSE_OFFSET - nose) / 0.1)
+    nose = _median(nose_offset, mask, 0.0)
+    feet = _median(ankle_ratio, mask, FRONT_MIN_ANKLE_RATIO) if ankle_ratio is not None else FRONT_MIN_ANKLE_RATIO
+    if ratio < SIDE_MAX_SHOULDER_RATIO or feet < SIDE_MAX_ANKLE_RATIO:
+        conf = max((SIDE_MAX_SHOULDER_RATIO - ratio) / 0.1, (SIDE_MAX_ANKLE_RATIO - feet) / 0.1)
+        return ViewVerdict("side", float(np.clip(conf, 0.3, 1.0)), ratio, nose)
+    if ratio > FRONT_MIN_SHOULDER_RATIO and nose <= FRONT_MAX_NOSE_OFFSET and feet >= FRONT_MIN_ANKLE_RATIO:
+        conf = min((ratio - FRONT_MIN_SHOULDER_RATIO) / 0.1, (FRONT_MAX_NOSE_OFFSET - nose) / 0.1,
+                   (feet - FRONT_MIN_ANKLE_RATIO) / 0.1)
         return ViewVerdict("front", float(np.clip(conf, 0.3, 1.0)), ratio, nose)
     return ViewVerdict("oblique", 0.7, ratio, nose)
 

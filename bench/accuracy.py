@@ -1,0 +1,342 @@
+"""Accuracy of the full engine on the labelled real clips.
+
+    python bench/accuracy.py [--videos DIR] [--cache DIR] [--workers N] [--clips GLOB]
+
+Runs ``analyze_video`` (real MediaPipe, default settings) on every clip in ``labels.csv`` and compares
+with the hand labels (see ``../shared/videos/README.md``). Prints a Markdown report (paste-ready for
+BENCHMARKS.md) and writes ``bench/results/accuracy.md`` and ``accuracy.json``.
+
+Scoring rules (the same for every clip; there are no per-clip special cases):
+
+* reps: the count is right when it lies in ``[reps_min, reps_max]``; the error is the distance to that range.
+* view: ``front``/``side``/``oblique`` must match; ``rear`` is a frontal-plane view, so engine ``front`` is
+  right; ``mixed`` accepts front/side/oblique; ``none`` is not judged.
+* a labelled time is matched to the rep whose ``start_s..end_s`` contains it (``-`` when no rep does).
+  ``valgus_times`` and ``shallow_times`` must carry ``knee_valgus`` / ``shallow``: a missing rep counts as
+  a miss. ``good_times`` / ``deep_times`` must NOT carry the flag: scored over the times where a rep was
+  found (a missing rep is listed, not counted as correct).
+* ``expect_problem`` must appear in ``problems``; other problem codes are listed.
+
+``--cache DIR`` stores each clip's raw pose track keyed by the clip's SHA-256, the model file's SHA-256
+and the extraction settings, so re-runs after analysis-only changes skip MediaPipe. It is off by
+default: published numbers come from a full run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import fnmatch
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+DEFAULT_VIDEOS = REPO.parent / "shared" / "videos"
+RESULTS = REPO / "bench" / "results"
+FRONTAL_VIEWS = {"front", "side", "oblique"}  # what "mixed" accepts
+
+
+# --------------------------------------------------------------------------------------------------
+# Pose-track cache (opt-in)
+# --------------------------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def install_cache(cache_dir: Path) -> dict:
+    """Wrap the engine's track extraction so raw tracks are stored in / loaded from ``cache_dir``.
+
+    ``analyze_video`` itself still runs unchanged (probe, rescale, analysis); only MediaPipe is skipped
+    on a hit. Returns a dict counting hits and misses.
+    """
+    import vision.analysis as analysis
+    import vision.parallel as parallel
+    from vision.pose import resolve_model
+    from vision.track import PoseTrack
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    stats = {"hits": 0, "misses": 0}
+    model_sha: dict[str, str] = {}
+
+    def key(path, model, max_side, extra: str) -> Path:
+        m = str(model)
+        if m not in model_sha:
+            model_sha[m] = _sha256(resolve_model(m))
+        k = hashlib.sha256(f"{_sha256(Path(path))}|{model_sha[m]}|{max_side}|{extra}".encode()).hexdigest()[:32]
+        return cache_dir / f"{Path(path).stem}.{k}.npz"
+
+    def cached(fn, extra_of):
+        def wrapper(path, **kw):
+            f = key(path, kw.get("model", "full"), kw.get("max_side"), extra_of(kw))
+            if f.is_file():
+                stats["hits"] += 1
+                return PoseTrack.load(f)
+            stats["misses"] += 1
+            track = fn(path, **kw)
+            tmp = f.with_suffix(".tmp.npz")
+            track.save(tmp)
+            os.replace(tmp, f)
+            return track
+        return wrapper
+
+    seq = analysis.extract_track
+    analysis.extract_track = cached(lambda p, **kw: seq(p, **kw),
+                                    lambda kw: f"seq:{kw.get('start_s', 0.0)}:{kw.get('end_s')}")
+    par = parallel.extract_track_parallel
+    parallel.extract_track_parallel = cached(lambda p, **kw: par(p, **kw), lambda kw: f"par{kw.get('workers')}")
+    return stats
+
+
+# --------------------------------------------------------------------------------------------------
+# Scoring
+# --------------------------------------------------------------------------------------------------
+
+
+def _times(cell: str) -> list[float]:
+    return [float(x) for x in (cell or "").replace(",", ";").split(";") if x.strip()]
+
+
+def _rep_at(reps: list[dict], t: float) -> dict | None:
+    for rep in reps:
+        if rep["start_s"] <= t <= rep["end_s"]:
+            return rep
+    return None
+
+
+def view_ok(expected: str, found: str) -> bool | None:
+    if expected == "none":
+        return None
+    if expected == "mixed":
+        return found in FRONTAL_VIEWS
+    if expected == "rear":
+        return found in ("front", "rear")
+    return found == expected
+
+
+def score_clip(row: dict, result: dict) -> dict:
+    reps = result["reps"]
+    n = len(reps)
+    lo, hi = int(row["reps_min"]), int(row["reps_max"])
+    codes = [p["code"] for p in result["problems"]]
+    expected_problem = (row.get("expect_problem") or "").strip()
+
+    def marks(times, flag, want):
+        out = []
+        for t in times:
+            rep = _rep_at(reps, t)
+            if rep is None:
+                out.append((t, "-"))
+            else:
+                has = flag in rep["flags"]
+                out.append((t, "Y" if has else "n") if want else (t, "FP" if has else "ok"))
+        return out
+
+    return {
+        "file": row["file"],
+        "view_expected": row["view"],
+        "view_found": result["view"],
+        "view_ok": view_ok(row["view"], result["view"]),
+        "reps_min": lo,
+        "reps_max": hi,
+        "reps_found": n,
+        "count_ok": lo <= n <= hi,
+        "count_error": max(0, lo - n, n - hi),
+        "valgus": marks(_times(row["valgus_times"]), "knee_valgus", True),
+        "good": marks(_times(row["good_times"]), "knee_valgus", False),
+        "shallow": marks(_times(row["shallow_times"]), "shallow", True),
+        "deep": marks(_times(row["deep_times"]), "shallow", False),
+        "expected_problem": expected_problem or None,
+        "expected_problem_found": (expected_problem in codes) if expected_problem else None,
+        "problems": codes,
+        "rep_flags": [[r["start_s"], r["bottom_s"], r["end_s"], r["flags"]] for r in reps],
+    }
+
+
+def totals(rows: list[dict]) -> dict:
+    ok = [r for r in rows if "error" not in r]
+    judged_view = [r for r in ok if r["view_ok"] is not None]
+
+    def count(key, good):
+        marks = [m for r in ok for _, m in r[key]]
+        return sum(m in good for m in marks), len(marks), sum(m == "-" for m in marks)
+
+    v_hit, v_tot, v_norep = count("valgus", {"Y"})
+    g_ok, g_tot, g_norep = count("good", {"ok"})
+    s_hit, s_tot, s_norep = count("shallow", {"Y"})
+    d_ok, d_tot, d_norep = count("deep", {"ok"})
+    prob = [r for r in ok if r["expected_problem"]]
+    none_clips = [r for r in ok if r["view_expected"] == "none"]
+    return {
+        "clips": len(rows),
+        "errors": len(rows) - len(ok),
+        "count_exact": sum(r["count_ok"] for r in ok),
+        "count_exact_rate": sum(r["count_ok"] for r in ok) / len(rows) if rows else 0.0,
+        "rep_mae": sum(r["count_error"] for r in ok) / len(ok) if ok else 0.0,
+        "valgus_sensitivity": [v_hit, v_tot, v_norep],
+        "valgus_specificity": [g_ok, g_tot - g_norep, g_norep],
+        "shallow_hits": [s_hit, s_tot, s_norep],
+        "deep_no_false_shallow": [d_ok, d_tot - d_norep, d_norep],
+        "depth_agreement": [s_hit + d_ok, s_tot + d_tot - d_norep],
+        "false_reps_on_none": sum(r["reps_found"] for r in none_clips),
+        "none_clips": len(none_clips),
+        "none_clips_with_reps": sum(r["reps_found"] > 0 for r in none_clips),
+        "view_correct": [sum(r["view_ok"] for r in judged_view), len(judged_view)],
+        "problems_recall": [sum(bool(r["expected_problem_found"]) for r in prob), len(prob)],
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------------
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{a}/{b} ({100.0 * a / b:.0f}%)" if b else "n/a"
+
+
+def _marks(items) -> str:
+    return " ".join(f"{t:g}:{m}" for t, m in items) or ""
+
+
+def markdown(rows: list[dict], tot: dict, meta: dict) -> str:
+    out = [f"### Accuracy on {tot['clips']} labelled clips",
+           "",
+           f"`{meta['command']}` — {meta['date']}, engine {meta['engine_version']}, model `{meta['model']}` "
+           f"(sha256 {meta['model_sha256'][:12]}…), {meta['machine']}; wall time {meta['wall_s']:.0f} s"
+           + (f"; track cache: {meta['cache']}" if meta.get("cache") else "")
+           + (f"; **partial run** (`--clips {meta['clips_filter']}`)" if meta.get("clips_filter") else ""),
+           "",
+           "| clip | view exp → found | reps exp | found | valgus (Y hit) | good (ok = not flagged) "
+           "| shallow (Y hit) | deep (ok = not shallow) | expected problem | other problems | s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if "error" in r:
+            out.append(f"| {r['file']} | ERROR | | | | | | | | {r['error']} | |")
+            continue
+        vmark = {True: "✓", False: "✗", None: ""}[r["view_ok"]]
+        exp = f"{r['reps_min']}" if r["reps_min"] == r["reps_max"] else f"{r['reps_min']}–{r['reps_max']}"
+        found = f"{r['reps_found']}" + ("" if r["count_ok"] else " ✗")
+        prob = ""
+        if r["expected_problem"]:
+            prob = f"{r['expected_problem']} {'✓' if r['expected_problem_found'] else '✗'}"
+        others = ", ".join(c for c in r["problems"] if c != r["expected_problem"])
+        out.append(f"| {r['file']} | {r['view_expected']} → {r['view_found']} {vmark} | {exp} | {found} "
+                   f"| {_marks(r['valgus'])} | {_marks(r['good'])} | {_marks(r['shallow'])} | {_marks(r['deep'])} "
+                   f"| {prob} | {others} | {r['seconds']:.0f} |")
+    vs, sp, sh, dp, da = (tot["valgus_sensitivity"], tot["valgus_specificity"], tot["shallow_hits"],
+                          tot["deep_no_false_shallow"], tot["depth_agreement"])
+    out += ["",
+            "| total | value |",
+            "|---|---|",
+            f"| rep count inside the labelled range | {_pct(tot['count_exact'], tot['clips'])} |",
+            f"| mean absolute rep error (distance to the range) | {tot['rep_mae']:.2f} |",
+            f"| valgus sensitivity (labelled valgus bottoms flagged; no rep = miss) | {_pct(vs[0], vs[1])}"
+            + (f", {vs[2]} with no rep" if vs[2] else "") + " |",
+            f"| valgus specificity (labelled good bottoms not flagged, where a rep was found) | {_pct(sp[0], sp[1])}"
+            + (f"; {sp[2]} with no rep" if sp[2] else "") + " |",
+            f"| shallow bottoms flagged `shallow` (no rep = miss) | {_pct(sh[0], sh[1])}"
+            + (f", {sh[2]} with no rep" if sh[2] else "") + " |",
+            f"| deep bottoms not flagged `shallow` (where a rep was found) | {_pct(dp[0], dp[1])}"
+            + (f"; {dp[2]} with no rep" if dp[2] else "") + " |",
+            f"| depth agreement (both of the above) | {_pct(da[0], da[1])} |",
+            f"| false reps on the {tot['none_clips']} no-squat clips | {tot['false_reps_on_none']} "
+            f"(in {tot['none_clips_with_reps']} clips) |",
+            f"| view correct (excl. `none`; `rear` = front, `mixed` = any) | {_pct(*tot['view_correct'])} |",
+            f"| expected problems reported | {_pct(*tot['problems_recall'])} |"]
+    if tot["errors"]:
+        out.append(f"| clips that raised an error | {tot['errors']} |")
+    out += ["",
+            "Marks: `t:Y` flagged as labelled, `t:n` rep found but not flagged, `t:-` no rep contains t, "
+            "`t:ok` correctly not flagged, `t:FP` flagged although labelled good/deep; ✗ = wrong.",
+            ""]
+    return "\n".join(out)
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPU ({cpu}), Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--videos", type=Path, default=DEFAULT_VIDEOS, help="folder with labels.csv and the clips")
+    ap.add_argument("--cache", type=Path, help="reuse extracted pose tracks from/to this folder (default: off)")
+    ap.add_argument("--workers", type=int, default=1, help="analyze_video workers (default 1, the engine default)")
+    ap.add_argument("--clips", help="only clips whose file name matches this glob (marked as a partial run)")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="where accuracy.md/.json go")
+    args = ap.parse_args(argv)
+
+    labels = args.videos / "labels.csv"
+    if not labels.is_file():
+        print(f"error: labelled clips not found: {labels} does not exist.\n"
+              f"Put the shared clips at {DEFAULT_VIDEOS} (../shared/videos beside the repo) or pass --videos DIR.",
+              file=sys.stderr)
+        return 2
+
+    from vision import __version__
+    from vision.analysis import analyze_video
+    from vision.errors import SquatCheckError
+    from vision.pose import file_sha256, resolve_model
+
+    cache_stats = install_cache(args.cache) if args.cache else None
+    with open(labels, newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if not args.clips or fnmatch.fnmatch(r["file"], args.clips)]
+
+    t0 = time.perf_counter()
+    scored = []
+    for i, row in enumerate(rows, 1):
+        path = args.videos / row["file"]
+        c0 = time.perf_counter()
+        try:
+            result = analyze_video(path, workers=args.workers).result
+            rec = score_clip(row, result)
+        except SquatCheckError as exc:
+            rec = {"file": row["file"], "error": f"{type(exc).__name__}: {exc}"}
+        rec["seconds"] = time.perf_counter() - c0
+        scored.append(rec)
+        status = rec.get("error") or (f"view {rec['view_found']}, {rec['reps_found']} reps "
+                                      f"(expected {rec['reps_min']}-{rec['reps_max']})")
+        print(f"[{i}/{len(rows)}] {row['file']}: {status} ({rec['seconds']:.1f} s)", file=sys.stderr, flush=True)
+    wall = time.perf_counter() - t0
+
+    tot = totals(scored)
+    command = "python bench/accuracy.py" + (f" --cache {args.cache}" if args.cache else "") + \
+        (f" --workers {args.workers}" if args.workers != 1 else "") + (f" --clips '{args.clips}'" if args.clips else "")
+    meta = {"command": command, "date": dt.datetime.now().astimezone().isoformat(timespec="minutes"),
+            "engine_version": __version__, "model": "full", "model_sha256": file_sha256(resolve_model("full")),
+            "machine": machine(), "wall_s": wall, "workers": args.workers,
+            "cache": (f"{cache_stats['hits']} hits, {cache_stats['misses']} misses" if cache_stats else None),
+            "clips_filter": args.clips, "load_avg_end": os.getloadavg()}
+    md = markdown(scored, tot, meta)
+    print(md)
+    print(f"wall time: {wall:.1f} s")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "accuracy.md").write_text(md)
+    (args.out / "accuracy.json").write_text(json.dumps({"meta": meta, "totals": tot, "clips": scored}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
