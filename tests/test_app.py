@@ -247,3 +247,43 @@ def test_single_leg_profile_passes_the_chosen_sex_to_the_engine():
         _run_analysis(clip, settings_profile="single-leg", settings_sex="male")
     assert spy.call_args.kwargs["profile"] == "single-leg"
     assert spy.call_args.kwargs["sex"] == "male"
+
+
+# --- the live page's frame callback (no browser) ------------------------------------------------
+
+
+def test_live_callback_analyses_unmirrored_and_mirrors_only_the_preview():
+    """Frames go through the real LiveAnalyzer; the returned picture is flipped only when asked."""
+    import av
+    import numpy as np
+
+    from ui import live_page
+    from vision.video import iter_frames
+
+    clip = shared_clip("front_barbell_highbar_short_01.mp4")
+    frames = [f.rgb for _, f in zip(range(12), iter_frames(clip, max_side=320))]
+    sess = live_page.LiveSession()
+    callback = live_page._make_callback(sess)
+    for rgb in frames[:10]:
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        out = callback(frame)
+        assert isinstance(out, av.VideoFrame)
+        assert (out.width, out.height) == (frame.width, frame.height)
+    snap = sess.snapshot
+    assert snap["frames"] == 10 and snap["error"] is None
+    assert snap["rep_count"] == 0 and snap["phase"] in ("waiting", "standing", "down")
+
+    # same frame, preview mirrored vs not: the analysis input is identical, only the picture flips
+    rgb = frames[10]
+    sess.mirror_preview = False
+    plain = sess.process_rgb(rgb)
+    sess.mirror_preview = True
+    mirrored = sess.process_rgb(frames[11])
+    assert plain.shape == mirrored.shape == rgb.shape
+    # below the banner, the mirrored preview is the flipped camera picture (plus the skeleton)
+    h = rgb.shape[0]
+    lower = slice(int(h * 0.9), h)
+    diff_flipped = np.abs(mirrored[lower].astype(int) - frames[11][lower, ::-1].astype(int)).mean()
+    diff_same = np.abs(mirrored[lower].astype(int) - frames[11][lower].astype(int)).mean()
+    assert diff_flipped < diff_same
+    sess.close()

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -264,10 +265,12 @@ def test_live_page_counts_reps_from_fake_camera(server, playwright, tmp_path):
     clip = shared_clip(LIVE_CLIP)
     y4m = write_y4m(clip, tmp_path / "squat.y4m", start_s=LIVE_WINDOW_S[0], end_s=LIVE_WINDOW_S[1])
     notes = []
-    for _attempt in range(2):  # a WebRTC session sometimes drops after the first frame: retry once
+    for attempt in range(2):  # a WebRTC session sometimes drops after the first frame: retry once
         reps, shot, note = _live_attempt(playwright, server, y4m, timeout_s=60)
         notes.append(note)
         if reps > 0:
             _save_screenshot(shot, SCREENSHOTS / "live.png")
+            if attempt:
+                warnings.warn(f"live test needed a retry; first attempt: {notes[0]}")
             return
     pytest.fail("live rep counter never rose above 0: " + "; ".join(notes))

@@ -109,8 +109,12 @@ def test_not_judged_merges_clip_and_reps(result):
 
 def test_refilm_tips(result):
     assert P.refilm_tips(result) == [P.REFILM_TIPS["forward_lean"], P.REFILM_TIPS["heel_rise"]]
-    side = {"reps": [_rep(1, 0, 1, 2, view="side", not_judged=SIDE_NJ)], "problems": []}
+    side = {"view": "side", "reps": [_rep(1, 0, 1, 2, view="side", not_judged=SIDE_NJ)], "problems": []}
     assert P.refilm_tips(side) == [P.REFILM_TIPS["valgus"], P.REFILM_TIPS["asymmetry"], P.REFILM_TIPS["lateral_shift"]]
+    # already filmed from the side: no "film from the side" tip for depth (the engine's reason says what to do)
+    occluded = {"view": "side", "reps": [_rep(1, 0, 1, 2, view="side", not_judged={"depth": "hips hidden"})],
+                "problems": []}
+    assert P.refilm_tips(occluded) == []
     none = {"reps": [], "problems": [{"code": "no_person", "message": "No person."}]}
     assert P.refilm_tips(none) == [P.GENERIC_REFILM_TIP]
     assert P.refilm_tips({"reps": [_rep(1, 0, 1, 2)], "problems": []}) == []
@@ -223,6 +227,17 @@ def test_chart_frame_long_form_with_gaps():
     right = df[df["series"] == "Right knee"]["value"].tolist()
     assert right[0] == 0.0 and right[1] == 11.0 and math.isnan(right[2]) and right[3] == 33.0
     assert set(df["panel"]) == {p for p, _, _ in P.CHART_PANELS}
+
+
+def test_chart_panels_hide_kasr_unless_valgus_is_judged(result):
+    names = [p for p, _, _ in P.CHART_PANELS]
+    assert P.chart_panels(result) == names
+    side = {"view": "side", "reps": [_rep(1, 0, 1, 2, view="side", not_judged=SIDE_NJ)]}
+    assert P.chart_panels(side) == [n for n in names if not n.startswith("KASR")]
+    assert P.chart_panels({"view": "front", "reps": []}) == names
+    assert P.chart_panels({"view": "unknown", "reps": []}) == [n for n in names if not n.startswith("KASR")]
+    df = P.chart_frame(_signals(), panels=P.chart_panels(side))
+    assert df["series"].unique().tolist() == ["Left knee", "Right knee", "Depth"]
 
 
 def test_chart_frame_thins_long_clips_and_handles_none():

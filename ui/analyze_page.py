@@ -230,7 +230,7 @@ def _signal_charts(analysis) -> list:
     import altair as alt
 
     result = analysis.result
-    df = presenters.chart_frame(analysis.signals)
+    df = presenters.chart_frame(analysis.signals, panels=presenters.chart_panels(result))
     if df.empty:
         return []
     bands = presenters.rep_bands(result)
@@ -280,7 +280,7 @@ def _show_header(result: dict, name: str) -> None:
     tips = presenters.refilm_tips(result)
     if judged_not or tips:
         with st.expander("Not judged from this video, and how to re-film", expanded=bool(result.get("problems"))):
-            for why in judged_not.values():
+            for why in dict.fromkeys(judged_not.values()):  # each reason once
                 st.markdown(f"- {why}")
             for tip in tips:
                 st.markdown(f"- **Re-filming tip:** {tip}")
@@ -329,8 +329,9 @@ def _show_results(entry: dict, settings: ui_settings.Settings) -> None:
     charts = _signal_charts(analysis)
     if charts:
         st.markdown("#### Signals over time")
-        st.caption("Shaded bands are the reps (green ok, amber minor, red major); dashed lines are thresholds. "
-                   "KASR is knee width ÷ ankle width: below 0.8 the knees are well inside the feet (valgus).")
+        st.caption("Shaded bands are the reps (green ok, amber minor, red major); dashed lines are thresholds."
+                   + (" KASR is knee width ÷ ankle width: below 0.8 the knees are well inside the feet (valgus)."
+                      if any(p.startswith("KASR") for p in presenters.chart_panels(result)) else ""))
         for chart in charts:
             st.altair_chart(chart, width="stretch", height=CHART_HEIGHT)
 

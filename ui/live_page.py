@@ -54,6 +54,14 @@ class LiveSession:
         self.snapshot: dict = {"frames": 0, "rep_count": 0, "last_rep": None, "message": None, "phase": "waiting",
                                "error": None, "fps": 0.0}
 
+    def close(self) -> None:
+        """Release the pose model (a new one is created lazily by the next frame)."""
+        with self.lock:
+            if self._estimator is not None:
+                self._estimator.close()
+            self._estimator = self._analyzer = None
+            self._config = None
+
     # --- worker thread ------------------------------------------------------------------------
     def _ensure_analyzer(self, now: float) -> None:
         from vision.live import LiveAnalyzer
@@ -80,8 +88,9 @@ class LiveSession:
                 before = self._analyzer.state.rep_count
                 state = self._analyzer.process(rgb, now - self._t0)
             except Exception as err:  # never kill the stream: show the problem on the picture and page
-                log.exception("live analysis failed")
                 msg = str(err) if _is_user_error(err) else "Live analysis failed on this frame (see the log)."
+                if msg != self.snapshot.get("error"):  # log once per problem, not on every frame
+                    log.exception("live analysis failed")
                 self.snapshot = {**self.snapshot, "error": msg}
                 self._last_wall = now
                 return self._draw(rgb, None, None, 0, None, msg)
@@ -147,7 +156,8 @@ def _make_callback(sess: LiveSession):
         rgb = frame.to_ndarray(format="rgb24")
         out = sess.process_rgb(rgb)
         new = av.VideoFrame.from_ndarray(out, format="rgb24")
-        new.pts, new.time_base = frame.pts, frame.time_base
+        if frame.time_base is not None:  # keep the timing of the camera frame
+            new.pts, new.time_base = frame.pts, frame.time_base
         return new
     return video_frame_callback
 

@@ -43,6 +43,8 @@ REFILM_TIPS = {
     "forward_lean": "Film from the side (turn 90° to the camera) to judge trunk lean.",
     "heel_rise": "Film from the side (turn 90° to the camera) to judge heel rise.",
 }
+REFILM_VIEW = {"valgus": "front", "asymmetry": "front", "lateral_shift": "front", "depth": "side",
+               "forward_lean": "side", "heel_rise": "side"}
 GENERIC_REFILM_TIP = ("To re-film: phone at hip height, 2–3 m away, whole body head to feet in frame, good light, "
                       "one person in view; front view for knee valgus, side view for depth and trunk lean.")
 
@@ -127,11 +129,16 @@ def not_judged(result: Mapping) -> dict[str, str]:
 
 
 def refilm_tips(result: Mapping) -> list[str]:
-    """Re-filming advice for what could not be judged or what went wrong; empty when nothing to fix."""
+    """Re-filming advice for what could not be judged or what went wrong; empty when nothing to fix.
+
+    A view tip ("film from the front/side") is given only when the clip was not filmed from that
+    view; otherwise the engine's own reason (shown beside it) already says what to change.
+    """
+    view = result.get("view")
     tips: list[str] = []
     for key in not_judged(result):
         tip = REFILM_TIPS.get(key)
-        if tip and tip not in tips:
+        if tip and REFILM_VIEW.get(key) != view and tip not in tips:
             tips.append(tip)
     if result.get("problems") and GENERIC_REFILM_TIP not in tips:
         tips.append(GENERIC_REFILM_TIP)
@@ -287,11 +294,26 @@ def _series(signals: Any, attr: str, col: int | None) -> np.ndarray | None:
     return arr
 
 
-def chart_frame(signals: Any, *, max_points: int = 600) -> pd.DataFrame:
+def chart_panels(result: Mapping) -> list[str]:
+    """The signal panels worth showing for this result.
+
+    KASR (knee ÷ ankle width) only means something from the front: it is shown when some rep had
+    its valgus judged, or, with no reps, when the clip is a front view.
+    """
+    reps = result.get("reps") or []
+    if reps:
+        kasr = any("valgus" not in (r.get("not_judged") or {}) for r in reps)
+    else:
+        kasr = result.get("view") == "front"
+    return [p for p, _, _ in CHART_PANELS if kasr or not p.startswith("KASR")]
+
+
+def chart_frame(signals: Any, *, max_points: int = 600, panels: list[str] | None = None) -> pd.DataFrame:
     """Long-form chart data ``[t, value, series, panel]`` from ``analysis.signals`` (object or mapping).
 
     Frames where the lower body was not seen well (``valid`` False) become gaps (NaN). Long clips
     are thinned to about ``max_points`` samples per series so the browser chart stays light.
+    ``panels`` limits the output to those panel names (see :func:`chart_panels`).
     Returns an empty frame (same columns) when there are no signals.
     """
     cols = ["t", "value", "series", "panel"]
@@ -304,6 +326,8 @@ def chart_frame(signals: Any, *, max_points: int = 600) -> pd.DataFrame:
     idx = np.arange(0, len(t), step)
     parts = []
     for panel, _, series in CHART_PANELS:
+        if panels is not None and panel not in panels:
+            continue
         for name, attr, col in series:
             y = _series(signals, attr, col)
             if y is None or len(y) != len(t):

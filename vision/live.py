@@ -117,7 +117,7 @@ class LiveAnalyzer:
         if start < 0:
             return None
         win = RepWindow(start, bottom, end, float(np.nanmax(sig.depth[start:end + 1])))
-        view = rep_view(sig, start, end, self.forced_view)
+        view = rep_view(sig, win, self.forced_view)
         if not_a_squat(sig, win, view.view, self.profile.thresholds, self.profile.single_leg):
             return None
         return assess_rep(sig, win, view, self.profile, len(self.state.reps) + 1)
