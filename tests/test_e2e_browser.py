@@ -166,7 +166,8 @@ def test_upload_clip_shows_rep_table(server, playwright):
 
         # the annotated video comes last; wait for it so the screenshot shows the whole page
         page.locator('[data-testid="stVideo"]').wait_for(timeout=180_000)
-        assert page.get_by_role("button", name="Download annotated MP4").count() == 1
+        page.get_by_role("button", name="Download annotated MP4").wait_for(timeout=60_000)
+        assert page.get_by_role("button", name="Download JSON").count() == 1
         _no_exception_on_page(page)
 
         # the page scrolls inside Streamlit's main container: grow the viewport to fit it, then keep
@@ -251,6 +252,12 @@ def _live_attempt(playwright, server: str, y4m: Path, timeout_s: float) -> tuple
                 note = "ok"
                 break
         if reps > 0:
+            # best effort for the screenshot: a later rep has more standing context before it
+            # (the first one after START can start mid-loop), so give the counter time to reach 2
+            extra = time.monotonic() + 20
+            while reps < 2 and time.monotonic() < extra:
+                page.wait_for_timeout(1000)
+                reps = max(reps, _rep_count(page) or 0)
             page.wait_for_timeout(1500)  # let the HUD show the verdict of the counted rep
             shot = page.screenshot()
         else:

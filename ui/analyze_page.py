@@ -278,8 +278,11 @@ def _show_header(result: dict, name: str) -> None:
         st.warning(msg)
     judged_not = presenters.not_judged(result)
     tips = presenters.refilm_tips(result)
+    if not result.get("reps"):  # the full filming tips follow below
+        tips = [t for t in tips if t != presenters.GENERIC_REFILM_TIP]
     if judged_not or tips:
-        with st.expander("Not judged from this video, and how to re-film", expanded=bool(result.get("problems"))):
+        label = "Not judged from this video, and how to re-film" if judged_not else "How to re-film"
+        with st.expander(label, expanded=bool(result.get("problems"))):
             for why in dict.fromkeys(judged_not.values()):  # each reason once
                 st.markdown(f"- {why}")
             for tip in tips:

@@ -43,7 +43,7 @@ class LiveSession:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.wanted = ("full", "bodyweight", "auto")   # (model, profile, view) from the sidebar
+        self.wanted = ("full", "bodyweight", "auto", None)   # (model, profile, view, sex) from the sidebar
         self.mirror_preview = True
         self._config: tuple | None = None
         self._estimator = None
@@ -67,14 +67,14 @@ class LiveSession:
         from vision.live import LiveAnalyzer
         from vision.pose import PoseEstimator
 
-        model, profile, view = self.wanted
+        model, profile, view, sex = self.wanted
         if self._estimator is None or (self._config and self._config[0] != model):
             if self._estimator is not None:
                 self._estimator.close()
             self._estimator = PoseEstimator(model)
             self._analyzer = None
         if self._analyzer is None or self._config != self.wanted or now - self._last_wall > RESTART_GAP_S:
-            self._analyzer = LiveAnalyzer(self._estimator, profile=profile, view=view, mirrored=False)
+            self._analyzer = LiveAnalyzer(self._estimator, profile=profile, view=view, mirrored=False, sex=sex)
             self._config = self.wanted
             self._t0 = now
             self._last_rep_wall = -1e9
@@ -186,7 +186,7 @@ def render() -> None:
                "video analysis. Stand 2–3 m away with your whole body in view; face the camera to check the knees.")
     settings = ui_settings.current()
     sess = _session()
-    sess.wanted = (settings.model, settings.profile, settings.view)
+    sess.wanted = (settings.model, settings.profile, settings.view, settings.engine_sex)
     sess.mirror_preview = st.checkbox("Mirror preview", value=True, key="live_mirror",
                                       help="Show the picture like a mirror. The analysis always uses the "
                                            "unmirrored camera picture, so 'left knee' is your own left.")

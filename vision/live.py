@@ -49,11 +49,13 @@ class LiveAnalyzer:
         mirrored: the frames are mirror images (some capture paths flip them): relabel sides.
     """
 
-    def __init__(self, estimator, *, profile: str = "bodyweight", view: str = "auto", mirrored: bool = False):
+    def __init__(self, estimator, *, profile: str = "bodyweight", view: str = "auto", mirrored: bool = False,
+                 sex: str | None = None):
         self.estimator = estimator
         self.profile = get_profile(profile)
         self.forced_view = None if view == "auto" else view
         self.mirrored = mirrored
+        self.sex = sex
         self.counter = RepCounter(self.profile.thresholds)
         self.state = LiveState()
         self._smooth = OneEuroFilter(min_cutoff=1.0, beta=0.05)
@@ -120,7 +122,7 @@ class LiveAnalyzer:
         view = rep_view(sig, win, self.forced_view)
         if not_a_squat(sig, win, view.view, self.profile.thresholds, self.profile.single_leg):
             return None
-        return assess_rep(sig, win, view, self.profile, len(self.state.reps) + 1)
+        return assess_rep(sig, win, view, self.profile, len(self.state.reps) + 1, sex=self.sex)
 
 
 def _mirror_frame(frame: PoseFrame, width: int) -> PoseFrame:
