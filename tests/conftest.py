@@ -25,6 +25,17 @@ def require_shared_videos() -> Path:
     pytest.skip(reason)
 
 
+def shared_clip(name: str) -> Path:
+    """A real clip from ../shared/videos, or skip (fail under CI) when it is not there."""
+    path = require_shared_videos() / name
+    if not path.is_file():
+        reason = f"real test clip {path} is not available"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
 @pytest.fixture(scope="session")
 def shared_videos() -> Path:
     return require_shared_videos()

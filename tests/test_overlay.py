@@ -7,7 +7,6 @@ Frames and landmarks are synthetic with known positions; the small videos are ma
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import av
@@ -26,6 +25,7 @@ from vision.overlay import (annotate_frame, bottom_frames, draw_angles, draw_hud
                             render_annotated_video, verdict_text)
 from vision.track import PoseTrack
 from vision.video import H264Writer, iter_frames, probe
+from conftest import shared_clip
 
 SHARED_VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "videos"
 REAL_CLIP = "front_barbell_highbar_short_01.mp4"
@@ -89,14 +89,6 @@ def green_dominant(rgb_mean: np.ndarray, margin: float = 40) -> bool:
     return gr > 120 and gr > r + margin and gr > b + margin
 
 
-def shared_clip(name: str) -> Path:
-    path = SHARED_VIDEOS / name
-    if not path.is_file():
-        reason = f"real test clip {path} is not available"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
 
 
 def rep(index, start, bottom, end, flags=(), *, left=False, right=False, severity=None, cues=None, view="front"):

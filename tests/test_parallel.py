@@ -24,6 +24,7 @@ from vision.landmarks import BODY
 from vision.parallel import OVERLAP_S, _stitch, extract_track_parallel, plan_segments
 from vision.track import PoseTrack
 from vision.video import H264Writer, probe
+from conftest import shared_clip
 
 SHARED_VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "videos"
 SHORT_CLIP = "front_bodyweight_valgus_office_01.mp4"   # 10 s, front view, 4 reps flagged knee_valgus
@@ -33,14 +34,6 @@ MAX_MEDIAN_DIFF = 0.002  # of image height, per frame: the largest body-landmark
 MAX_P95_DIFF = 0.01
 
 
-def shared_clip(name: str) -> Path:
-    path = SHARED_VIDEOS / name
-    if not path.is_file():
-        reason = f"real test clip {path} is not available"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from vision import video
 from vision.errors import VideoReadError, VideoTooLongError
+from conftest import shared_clip
 from vision.video import (
     SUPPORTED_EXTENSIONS,
     Frame,
@@ -41,15 +42,6 @@ H264_TWIN = "side_two_people_correct_vs_wrong_h264_01.mp4"
 # --------------------------------------------------------------------------------------------------
 
 
-def shared_clip(name: str) -> Path:
-    """A real clip from ../shared/videos, or skip (fail under CI) when it is not there."""
-    path = SHARED_VIDEOS / name
-    if not path.is_file():
-        reason = f"real test clip {path} is not available"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
 
 
 def square_frame(i: int, width: int = 160, height: int = 120, size: int = 24) -> np.ndarray:

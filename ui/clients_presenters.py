@@ -12,7 +12,6 @@ Times: records carry timezone-aware UTC datetimes; every function that shows a t
 from __future__ import annotations
 
 import json
-import math
 import re
 import unicodedata
 from datetime import date, datetime, time, tzinfo
@@ -25,6 +24,7 @@ from vision.progress import (
     NOT_MEANINGFUL,
     VALGUS_COUNT_THRESHOLD,
     VALGUS_RATE_THRESHOLD,
+    finite_or_none,
 )
 
 __all__ = [
@@ -80,14 +80,7 @@ _Rec = TypeVar("_Rec")
 # --------------------------------------------------------------------------- formatting
 
 
-def _finite(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
+_finite = finite_or_none
 
 
 def fmt_dt(dt: datetime | None, tz: tzinfo | None = None, *, with_time: bool = True) -> str:

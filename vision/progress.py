@@ -42,7 +42,7 @@ WORSE = "worse"
 _EPS = 1e-9  # guards the threshold tests against float noise such as 0.72 - 0.62
 
 
-def _num(value: Any) -> float | None:
+def finite_or_none(value: Any) -> float | None:
     """A finite float, or None for None / NaN / inf / non-numbers."""
     if value is None or isinstance(value, bool):
         return None
@@ -65,7 +65,7 @@ def _reps(analysis: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def _metric(rep: Mapping[str, Any], key: str) -> float | None:
     metrics = rep.get("metrics") or {}
-    return _num(metrics.get(key)) if isinstance(metrics, Mapping) else None
+    return finite_or_none(metrics.get(key)) if isinstance(metrics, Mapping) else None
 
 
 def _flags(rep: Mapping[str, Any]) -> set[str]:
@@ -114,9 +114,9 @@ def summarise_analysis(analysis: Mapping[str, Any]) -> dict[str, Any]:
         )
         shallow_reps = sum(1 for r in reps if "shallow" in _flags(r))
     else:
-        rep_count = int(_num(summary.get("rep_count")) or 0)
-        valgus_reps = int(_num(summary.get("valgus_reps")) or 0)
-        shallow_reps = int(_num(summary.get("shallow_reps")) or 0)
+        rep_count = int(finite_or_none(summary.get("rep_count")) or 0)
+        valgus_reps = int(finite_or_none(summary.get("valgus_reps")) or 0)
+        shallow_reps = int(finite_or_none(summary.get("shallow_reps")) or 0)
 
     worst_side = []
     for r in reps:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import io
-import math
 import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +35,7 @@ from vision.progress import (
     WORSE,
     ANGLE_SDD_DEG,
     compare_sessions,
+    finite_or_none,
     summarise_analysis,
 )
 
@@ -143,14 +143,7 @@ def _latin1(ch: str) -> bool:
 # --------------------------------------------------------------------------- formatting
 
 
-def _num(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
+_num = finite_or_none
 
 
 def _deg(value: float | None, digits: int = 1) -> str:
