@@ -47,6 +47,14 @@ def sustained_min(x: np.ndarray, n: int) -> float:
     return -sustained_max(-np.asarray(x, float), n)
 
 
+def _row_mean(x: np.ndarray) -> np.ndarray:
+    """NaN-aware mean over the last axis, (k, 2) -> (k,), NaN (no warning) where a row is all NaN."""
+    x = np.asarray(x, float)
+    n = np.sum(~np.isnan(x), axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, np.nansum(x, axis=-1) / n, np.nan)
+
+
 def _median(x) -> float:
     x = np.asarray(x, float)
     x = x[~np.isnan(x)]
@@ -123,12 +131,12 @@ def assess_rep(sig: Signals, win: RepWindow, view: ViewVerdict, profile: Profile
     unsupported: dict[str, str] = {}
 
     # --- depth
-    hip_knee = sig.hip_knee[:, leg] if view.view == "side" else np.nanmean(sig.hip_knee, axis=1)
-    depth_ratio = sustained_max(hip_knee[loaded], n_sus)
-    flex = sig.knee_flexion[:, leg] if view.view == "side" else np.nanmean(sig.knee_flexion, axis=1)
+    hip_knee = sig.hip_knee[loaded, leg] if view.view == "side" else _row_mean(sig.hip_knee[loaded])
+    depth_ratio = sustained_max(hip_knee, n_sus)
+    flex = sig.knee_flexion[loaded, leg] if view.view == "side" else _row_mean(sig.knee_flexion[loaded])
     metrics["depth_ratio"] = _r(depth_ratio)
     metrics["squat_depth"] = _r(win.peak_depth)
-    metrics["knee_flexion_deg"] = _r(sustained_max(flex[loaded], n_sus), 1)
+    metrics["knee_flexion_deg"] = _r(sustained_max(flex, n_sus), 1)
     metrics["depth_method"] = "side: hip vs knee height" if view.view == "side" else "approximate from this view"
     near_bottom = np.abs(t - t[win.bottom]) <= DEPTH_VIS_WINDOW_S
     hip_knee_vis = min(float(np.nanmean(sig.hip_visibility[near_bottom])),
