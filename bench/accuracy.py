@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -45,9 +46,30 @@ RESULTS = REPO / "bench" / "results"
 FRONTAL_VIEWS = {"front", "side", "oblique"}  # what "mixed" accepts
 
 
+def git_state() -> str:
+    """Commit and uncommitted engine files (read-only git calls), so a result names its code."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                              text=True, timeout=10, check=False).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "vision", "models"], cwd=REPO,
+                               capture_output=True, text=True, timeout=10, check=False).stdout.split("\n")
+        dirty = [line[3:] for line in dirty if line.strip()]
+        return head + (f" + uncommitted {', '.join(dirty)}" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 # --------------------------------------------------------------------------------------------------
 # Pose-track cache (opt-in)
 # --------------------------------------------------------------------------------------------------
+
+
+def code_fingerprint() -> str:
+    """Hash of the engine's source files: compared at the end to catch edits made during a run."""
+    h = hashlib.sha256()
+    for f in sorted((REPO / "vision").glob("*.py")):
+        h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def _sha256(path: Path) -> str:
@@ -64,8 +86,7 @@ def install_cache(cache_dir: Path) -> dict:
     ``analyze_video`` itself still runs unchanged (probe, rescale, analysis); only MediaPipe is skipped
     on a hit. Returns a dict counting hits and misses.
     """
-    import vision.analysis as analysis
-    import vision.parallel as parallel
+    from vision import analysis, parallel
     from vision.pose import resolve_model
     from vision.track import PoseTrack
 
@@ -216,13 +237,14 @@ def _marks(items) -> str:
 def markdown(rows: list[dict], tot: dict, meta: dict) -> str:
     out = [f"### Accuracy on {tot['clips']} labelled clips",
            "",
-           f"`{meta['command']}` — {meta['date']}, engine {meta['engine_version']}, model `{meta['model']}` "
+           f"`{meta['command']}` — {meta['date']}, engine {meta['engine_version']} (git {meta['code']}), model `{meta['model']}` "
            f"(sha256 {meta['model_sha256'][:12]}…), {meta['machine']}; wall time {meta['wall_s']:.0f} s"
            + (f"; track cache: {meta['cache']}" if meta.get("cache") else "")
-           + (f"; **partial run** (`--clips {meta['clips_filter']}`)" if meta.get("clips_filter") else ""),
+           + (f"; **partial run** (`--clips {meta['clips_filter']}`)" if meta.get("clips_filter") else "")
+           + ("; **WARNING: vision/*.py changed during the run**" if meta.get("code_changed_during_run") else ""),
            "",
-           "| clip | view exp → found | reps exp | found | valgus (Y hit) | good (ok = not flagged) "
-           "| shallow (Y hit) | deep (ok = not shallow) | expected problem | other problems | s |",
+           ("| clip | view exp → found | reps exp | found | valgus (Y hit) | good (ok = not flagged) "
+           "| shallow (Y hit) | deep (ok = not shallow) | expected problem | other problems | s |"),
            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if "error" in r:
@@ -254,15 +276,15 @@ def markdown(rows: list[dict], tot: dict, meta: dict) -> str:
             f"| deep bottoms not flagged `shallow` (where a rep was found) | {_pct(dp[0], dp[1])}"
             + (f"; {dp[2]} with no rep" if dp[2] else "") + " |",
             f"| depth agreement (both of the above) | {_pct(da[0], da[1])} |",
-            f"| false reps on the {tot['none_clips']} no-squat clips | {tot['false_reps_on_none']} "
-            f"(in {tot['none_clips_with_reps']} clips) |",
+            (f"| false reps on the {tot['none_clips']} no-squat clips | {tot['false_reps_on_none']} "
+            f"(in {tot['none_clips_with_reps']} clips) |"),
             f"| view correct (excl. `none`; `rear` = front, `mixed` = any) | {_pct(*tot['view_correct'])} |",
             f"| expected problems reported | {_pct(*tot['problems_recall'])} |"]
     if tot["errors"]:
         out.append(f"| clips that raised an error | {tot['errors']} |")
     out += ["",
-            "Marks: `t:Y` flagged as labelled, `t:n` rep found but not flagged, `t:-` no rep contains t, "
-            "`t:ok` correctly not flagged, `t:FP` flagged although labelled good/deep; ✗ = wrong.",
+            ("Marks: `t:Y` flagged as labelled, `t:n` rep found but not flagged, `t:-` no rep contains t, "
+            "`t:ok` correctly not flagged, `t:FP` flagged although labelled good/deep; ✗ = wrong."),
             ""]
     return "\n".join(out)
 
@@ -304,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(labels, newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if not args.clips or fnmatch.fnmatch(r["file"], args.clips)]
 
+    fingerprint = code_fingerprint()
     t0 = time.perf_counter()
     scored = []
     for i, row in enumerate(rows, 1):
@@ -325,10 +348,11 @@ def main(argv: list[str] | None = None) -> int:
     command = "python bench/accuracy.py" + (f" --cache {args.cache}" if args.cache else "") + \
         (f" --workers {args.workers}" if args.workers != 1 else "") + (f" --clips '{args.clips}'" if args.clips else "")
     meta = {"command": command, "date": dt.datetime.now().astimezone().isoformat(timespec="minutes"),
-            "engine_version": __version__, "model": "full", "model_sha256": file_sha256(resolve_model("full")),
+            "engine_version": __version__, "code": git_state(), "model": "full", "model_sha256": file_sha256(resolve_model("full")),
             "machine": machine(), "wall_s": wall, "workers": args.workers,
             "cache": (f"{cache_stats['hits']} hits, {cache_stats['misses']} misses" if cache_stats else None),
-            "clips_filter": args.clips, "load_avg_end": os.getloadavg()}
+            "clips_filter": args.clips, "load_avg_end": os.getloadavg(),
+            "code_changed_during_run": code_fingerprint() != fingerprint}
     md = markdown(scored, tot, meta)
     print(md)
     print(f"wall time: {wall:.1f} s")

@@ -59,6 +59,19 @@ MEMORY_CUTS_S = (30, 60, 120)
 SAME_REP_FRAMES = 2
 
 
+def git_state() -> str:
+    """Commit and uncommitted engine files (read-only git calls), so a result names its code."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                              text=True, timeout=10, check=False).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "vision", "models"], cwd=REPO,
+                               capture_output=True, text=True, timeout=10, check=False).stdout.split("\n")
+        dirty = [line[3:] for line in dirty if line.strip()]
+        return head + (f" + uncommitted {', '.join(dirty)}" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 # ==================================================================================================
 # Child side: one measurement per process
 # ==================================================================================================
@@ -162,9 +175,10 @@ def _engine_pose1(path: Path) -> tuple[dict, object]:
 
 
 def child_measure(mode: str, path: Path, out: Path, save_track: Path | None) -> None:
-    import mediapipe  # noqa: F401 - imports happen before the clock starts, for every mode
+    # Imports happen before the clock starts, for every mode.
+    import mediapipe  # noqa: F401
 
-    import vision.analysis  # noqa: F401
+    import vision.analysis
     import vision.pose  # noqa: F401
 
     load0 = os.getloadavg()[0]
@@ -215,7 +229,7 @@ def child_measure(mode: str, path: Path, out: Path, save_track: Path | None) -> 
 
 def _busy_jiffies() -> int:
     parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    user, nice, system, idle, iowait, irq, softirq, steal = (parts + [0] * 8)[:8]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (parts + [0] * 8)[:8]
     return user + nice + system + irq + softirq + steal
 
 
@@ -229,7 +243,7 @@ def run_measure(mode: str, path: Path, tmp: Path, save_track: bool = False) -> d
     hz = os.sysconf("SC_CLK_TCK")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     j0, w0 = _busy_jiffies(), time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
     j1, w1 = _busy_jiffies(), time.perf_counter()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -302,7 +316,7 @@ def make_long_clip(videos: Path, tmp: Path) -> Path:
             for fr in iter_frames(videos / name):
                 h, w = fr.rgb.shape[:2]
                 s = min(W / w, H / h)
-                nw, nh = max(2, int(round(w * s))), max(2, int(round(h * s)))
+                nw, nh = max(2, round(w * s)), max(2, round(h * s))
                 img = cv2.resize(fr.rgb, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
                 canvas = np.zeros((H, W, 3), np.uint8)
                 y, x = (H - nh) // 2, (W - nw) // 2
@@ -338,7 +352,7 @@ def machine_info() -> dict:
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    mem_kb = next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal"))
+    mem_kb = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal"))
     versions = {}
     for pkg in ("mediapipe", "opencv-contrib-python", "numpy", "av", "scipy"):
         try:
@@ -346,7 +360,7 @@ def machine_info() -> dict:
         except md.PackageNotFoundError:
             versions[pkg] = None
     return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gb": round(mem_kb / 1024 / 1024, 1),
-            "python": platform.python_version(), "packages": versions,
+            "python": platform.python_version(), "packages": versions, "code": git_state(),
             "date": dt.datetime.now().astimezone().isoformat(timespec="minutes")}
 
 
@@ -361,13 +375,13 @@ def markdown(data: dict) -> str:
     m = data["machine"]
     pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
     out = ["### Speed: engine vs the naive loop", "",
-           f"`{data['command']}` — {m['date']}; {m['nproc']} × {m['cpu']}, {m['ram_gb']} GB RAM; "
-           f"Python {m['python']}; {pk}. Wall time of the whole run {data['wall_s']:.0f} s.", "",
-           "Each row is a fresh process. *fps* = frames / wall (model load + decode + pose + analysis). "
+           (f"`{data['command']}` — {m['date']}, git {m['code']}; {m['nproc']} × {m['cpu']}, {m['ram_gb']} GB RAM; "
+           f"Python {m['python']}; {pk}. Wall time of the whole run {data['wall_s']:.0f} s."), "",
+           ("Each row is a fresh process. *fps* = frames / wall (model load + decode + pose + analysis). "
            "*decode* = naive: `cap.read`+`cvtColor`; engine: time spent waiting for the decode thread. "
            "*pose* for w2 is summed over the workers. *CPU* = CPU seconds / wall (2.0 = both cores). "
            "*peak RSS* = VmHWM; for w2 parent + workers × largest worker. *others* = cores busy with other "
-           "people's jobs during the row (the machine was shared).", "",
+           "people's jobs during the row (the machine was shared)."), "",
            "| clip | size | frames | run | wall s | fps | decode s | pose s | analysis s | CPU | peak RSS MB | reps | others |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for c in data["clips"]:
@@ -388,7 +402,8 @@ def markdown(data: dict) -> str:
     for c in data["clips"]:
         s = c["summary"]
         r2 = f"{s['ratio_w2']:.2f}×" if s.get("ratio_w2") is not None else "n/a (< PARALLEL_MIN_S)"
-        fmt = lambda v: ("✓ " if v[0] else "✗ ") + v[1] if v else "n/a"  # noqa: E731
+        def fmt(v):
+            return ("✓ " if v[0] else "✗ ") + v[1] if v else "n/a"
         out.append(f"| {c['label']} | {s['ratio_w1']:.2f}× | {r2} | {fmt(s['same_w1_naive'])} | {fmt(s.get('same_w2_naive'))} "
                    f"| {fmt(s.get('same_w2_w1'))} | {'met' if s['target_met'] else 'NOT met'} |")
     if data.get("memory"):
@@ -404,8 +419,8 @@ def markdown(data: dict) -> str:
         for row in inv["runs"]:
             out.append(f"| {row['label']} | {row['run']} | {row['fps']:.1f} | {row['pose_ms']:.1f} | {row['decode_ms']:.1f} "
                        f"| {row['reps']} | {row['same_naive']} | {row['same_w1']} |")
-        out += ["", "Landmark agreement (shoulders, hips, knees, ankles, heels; |Δ| / image height, frames where both "
-                "found a person):", "",
+        out += ["", ("Landmark agreement (shoulders, hips, knees, ankles, heels; |Δ| / image height, frames where both "
+                "found a person):"), "",
                 "| clip | comparison | frames | median | p95 | person found in only one |", "|---|---|---|---|---|---|"]
         for row in inv["landmarks"]:
             med = f"{row['median']:.4f}" if row["median"] is not None else "n/a"

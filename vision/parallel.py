@@ -8,18 +8,31 @@ contiguous time segment per worker process and runs :func:`vision.analysis.extra
 Seams: every segment but the first starts decoding ``OVERLAP_S`` seconds early, so the landmarker's
 tracker and landmark smoothing have settled by the segment's own start; those warm-up frames are
 dropped when the segments are stitched. The stitched track has the same frames (same presentation
-timestamps) as a sequential run; landmarks just after a seam can differ slightly (see
-``tests/test_parallel.py`` and BENCHMARKS.md for the measured differences).
+timestamps) as a sequential run. The landmarks are not always bit-identical: MediaPipe's VIDEO-mode
+tracker carries state from frame to frame. Measured: identical when the landmarker runs its person
+detector on every frame (``num_poses`` > 1), within ~0.8 % of the image height (per frame, the worst
+body landmark) with the one-pose tracker; rep results were the same (tests/test_parallel.py).
+
+The state that need not settle is *whom* the segment follows: it starts with no memory of the
+person the sequential run was following, so with two people in view it can pick the other one.
+Every seam is therefore checked: the warm-up frames just before the seam must follow the same person
+as the already-final frames there. A segment that fails is re-extracted in this process from the last
+frame before the seam where exactly one person was counted, or from the start of the clip if that
+still disagrees, so the result stays the sequential one at the cost of time
+(``timings["seam_repairs"]`` lists what was redone).
 
 Segments are balanced by work, not by length: the first segment has no warm-up to decode, so it is
 ``OVERLAP_S`` seconds longer than the others and every worker processes about the same number of
 frames.
 
-Processes use the ``spawn`` start method (MediaPipe is not fork-safe). Each worker writes its track
-to an uncompressed ``.npz`` in a private temp folder and reports its timings through a queue; the
-parent polls that queue, aggregates progress from a shared counter, and terminates every worker
-when it is interrupted or when any worker fails. A worker's :class:`~vision.errors.SquatCheckError`
-is re-raised in the parent as the same class with the same message.
+Processes use the ``spawn`` start method (MediaPipe is not fork-safe), so a *script* that calls this
+(or ``analyze_video(..., workers>1)``) needs the usual ``if __name__ == "__main__":`` guard. Each
+worker writes its track to an uncompressed ``.npz`` in a private temp folder and reports its timings
+through a queue; the parent polls that queue, aggregates progress from a shared counter, and
+terminates every worker when it is interrupted or when any worker fails. Workers ignore SIGINT (the
+parent handles Ctrl-C) and exit by themselves if the parent dies. A worker's
+:class:`~vision.errors.SquatCheckError` is re-raised in the parent as the same class with the same
+message; any other worker failure becomes a ``RuntimeError`` carrying the worker's traceback.
 """
 
 from __future__ import annotations
@@ -36,8 +49,8 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -54,6 +67,12 @@ _POLL_S = 0.1           # how often the parent checks results, worker deaths and
 _DEATH_GRACE_S = 2.0    # a worker that exited may still have its last message in the pipe
 _JOIN_TIMEOUT_S = 5.0
 _START_METHOD = "spawn"
+# Seam check: in the last SEAM_CHECK_S of a segment's warm-up, the followed person must be the one the
+# previous segment followed (body landmarks within SEAM_TOLERANCE of the image height, person found in
+# both or neither) in at least SEAM_AGREE_FRACTION of the frames; otherwise the segment is redone.
+SEAM_CHECK_S = 1.0
+SEAM_TOLERANCE = 0.03
+SEAM_AGREE_FRACTION = 0.9
 
 ProgressFn = Callable[[int, int], None]
 
@@ -180,9 +199,94 @@ def _stitch(parts: list[PoseTrack], jobs: list[_Job]) -> PoseTrack:
     if len(sizes) > 1:
         raise RuntimeError(f"segments decoded at different frame sizes: {sorted(sizes)}")
     width, height = sizes.pop()
-    cat = lambda name: np.concatenate([getattr(tr, name)[idx] for tr, idx in kept])  # noqa: E731
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([getattr(tr, name)[idx] for tr, idx in kept])
+
     return PoseTrack(t=cat("t"), xy=cat("xy"), visibility=cat("visibility"), presence=cat("presence"),
                      world=cat("world"), people=cat("people"), width=width, height=height)
+
+
+def _seam_agreement(before: PoseTrack, seg: PoseTrack, seam_s: float, since_s: float) -> float | None:
+    """Fraction of frames in ``[max(since_s, seam_s - SEAM_CHECK_S), seam_s)`` where ``seg`` (a segment's
+    warm-up) follows the same person as ``before`` (the stitched result up to the seam); None if no
+    frame of that window is in both."""
+    from vision.landmarks import BODY
+
+    lo = max(since_s, seam_s - SEAM_CHECK_S)
+    wa = np.flatnonzero((before.t >= lo) & (before.t < seam_s))
+    wb = np.flatnonzero((seg.t >= lo) & (seg.t < seam_s))
+    common, ia, ib = np.intersect1d(before.t[wa], seg.t[wb], return_indices=True)
+    if common.size == 0:
+        return None
+    body = list(BODY)
+    a, b = before.xy[wa[ia]][:, body], seg.xy[wb[ib]][:, body]
+    found_a, found_b = ~np.isnan(a).all(axis=(1, 2)), ~np.isnan(b).all(axis=(1, 2))
+    dist = np.linalg.norm(a - b, axis=2)  # (frames, landmarks); NaN where either is missing
+    diff = np.where(np.isnan(dist), 0.0, dist).max(axis=1)
+    close = diff <= SEAM_TOLERANCE * max(1, before.height)
+    agree = np.where(found_a & found_b, close, found_a == found_b)
+    return float(agree.mean())
+
+
+def _restart_point(before: PoseTrack, seam_s: float) -> float:
+    """Latest time before the seam where exactly one person was detected, else 0.
+
+    From such a frame the sequential run's choice of person is forced (there is only one), so a run
+    started there follows the same person as the sequential run did.
+    """
+    idx = np.flatnonzero((before.people == 1) & (before.t < seam_s))
+    return float(before.t[idx[-1]]) if idx.size else 0.0
+
+
+def _increments(add_frames: Callable[[int], None]) -> ProgressFn:
+    """A ``progress(done, total)`` callback that passes on how many frames were added since the last call."""
+    seen = 0
+
+    def on_progress(done: int, _total: int) -> None:
+        nonlocal seen
+        add_frames(done - seen)
+        seen = done
+
+    return on_progress
+
+
+def _reconcile(parts: list[PoseTrack], jobs: list[_Job], path: str, model: str, max_side: int | None,
+               timings: dict, add_frames: Callable[[int], None]) -> list[PoseTrack]:
+    """Check every seam in order and redo the segments whose warm-up followed someone else.
+
+    A segment starts with no memory of whom the previous segment followed, so with two people in
+    view it can pick the other one. The warm-up frames are compared with the already-final frames before the
+    seam; on disagreement the segment is re-extracted here from the last frame before the seam with
+    exactly one person, and, if that still disagrees, from the start of the clip (always exact).
+    """
+    from vision.analysis import extract_track
+
+    final = [parts[0]]
+    repairs = timings.setdefault("seam_repairs", [])
+    for k in range(1, len(jobs)):
+        job = jobs[k]
+        before = _stitch(final, jobs[:k])
+        agree = _seam_agreement(before, parts[k], job.keep_start, job.decode_start)
+        if agree is None or agree >= SEAM_AGREE_FRACTION:
+            final.append(parts[k])
+            continue
+        seg = None
+        for start in dict.fromkeys((_restart_point(before, job.keep_start), 0.0)):
+            t: dict = {}
+            seg = extract_track(path, model=model, max_side=max_side, start_s=start, end_s=job.keep_end,
+                                progress=_increments(add_frames), timings=t)
+            for key in ("decode_wait_s", "pose_s"):
+                timings[key] = timings.get(key, 0.0) + t.get(key, 0.0)
+            again = _seam_agreement(before, seg, job.keep_start, start)
+            repairs.append({"seam_s": round(job.keep_start, 3), "warmup_agreement": round(agree, 3),
+                            "restart_s": round(start, 3), "frames": len(seg),
+                            "agreement_after": None if again is None else round(again, 3)})
+            log.info("seam at %.2f s: segment followed another person (%.0f%% agreement); redone from %.2f s",
+                     job.keep_start, 100 * agree, start)
+            if start == 0.0 or again is None or again >= SEAM_AGREE_FRACTION:
+                break
+        final.append(seg)
+    return final
 
 
 def _stop(procs: list) -> None:
@@ -231,7 +335,7 @@ def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_
         total_frames = info.frames if total_frames is None else total_frames
     fps = (total_frames / duration_s) if total_frames and duration_s else 30.0
     segments = plan_segments(duration_s, workers)
-    warmup_frames = int(round(sum(min(OVERLAP_S, s) for s, _ in segments) * fps))
+    warmup_frames = round(sum(min(OVERLAP_S, s) for s, _ in segments) * fps)
     progress_total = (total_frames or 0) + warmup_frames
 
     ctx = mp.get_context(_START_METHOD)
@@ -269,9 +373,8 @@ def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_
                     raise err
             now = time.monotonic()
             for i, p in enumerate(procs):
-                if i not in outcomes and not p.is_alive():
-                    if now - dead_since.setdefault(i, now) > _DEATH_GRACE_S:
-                        raise RuntimeError(f"pose worker {i} exited (code {p.exitcode}) without a result")
+                if i not in outcomes and not p.is_alive() and now - dead_since.setdefault(i, now) > _DEATH_GRACE_S:
+                    raise RuntimeError(f"pose worker {i} exited (code {p.exitcode}) without a result")
             if progress:
                 done = counter.value
                 if done != last_done:
@@ -286,10 +389,19 @@ def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_
         results.cancel_join_thread()
         shutil.rmtree(tmpdir, ignore_errors=True)
 
+    # Seams: redo any segment that followed a different person (two people in view); rare and slow.
+    done = counter.value
+
+    def add_frames(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, max(progress_total, done))
+
+    parts = _reconcile(parts, jobs, path, str(model), max_side, timings, add_frames)
     track = _stitch(parts, jobs)
     if progress:
-        done = max(progress_total, counter.value)
-        progress(done, done)
+        progress(max(progress_total, done), max(progress_total, done))
     timings["decode_wait_s"] = timings.get("decode_wait_s", 0.0) + sum(o.get("decode_wait_s", 0.0) for o in outcomes.values())
     timings["pose_s"] = timings.get("pose_s", 0.0) + sum(o.get("pose_s", 0.0) for o in outcomes.values())
     timings["workers"] = len(jobs)
