@@ -77,6 +77,16 @@ def git_state() -> str:
 # ==================================================================================================
 
 
+def code_fingerprint() -> str:
+    """Hash of the engine's source files: compared at the end to catch edits made during a run."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted((REPO / "vision").glob("*.py")):
+        h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def _status_kb(field: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -376,7 +386,9 @@ def markdown(data: dict) -> str:
     pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
     out = ["### Speed: engine vs the naive loop", "",
            (f"`{data['command']}` — {m['date']}, git {m['code']}; {m['nproc']} × {m['cpu']}, {m['ram_gb']} GB RAM; "
-           f"Python {m['python']}; {pk}. Wall time of the whole run {data['wall_s']:.0f} s."), "",
+           f"Python {m['python']}; {pk}. Wall time of the whole run {data['wall_s']:.0f} s."
+            + (" **WARNING: vision/*.py changed during the run.**" if data.get("code_changed_during_run") else "")),
+           "",
            ("Each row is a fresh process. *fps* = frames / wall (model load + decode + pose + analysis). "
            "*decode* = naive: `cap.read`+`cvtColor`; engine: time spent waiting for the decode thread. "
            "*pose* for w2 is summed over the workers. *CPU* = CPU seconds / wall (2.0 = both cores). "
@@ -454,6 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     from vision.video import probe
 
     t_start = time.perf_counter()
+    fingerprint = code_fingerprint()
     machine = machine_info()
     print(f"machine: {machine}", file=sys.stderr)
     clips = [(lbl, args.videos / f) for lbl, f in CLIPS]
@@ -523,6 +536,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     data["wall_s"] = time.perf_counter() - t_start
+    data["code_changed_during_run"] = code_fingerprint() != fingerprint
     md = markdown(data)
     print(md)
     print(f"wall time: {data['wall_s']:.1f} s")

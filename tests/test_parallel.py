@@ -82,7 +82,17 @@ def _fake_track(t: np.ndarray, offset: float = 0.0) -> PoseTrack:
     n = len(t)
     xy = np.broadcast_to((t[:, None, None] + offset), (n, 33, 2)).astype(float)
     return PoseTrack(t=t, xy=xy, visibility=np.ones((n, 33)), presence=np.ones((n, 33)),
-                     world=np.zeros((n, 33, 3)), people=np.ones(n, int), width=64, height=48)
+                     world=np.zeros((n, 33, 3)), people=np.ones(n, int), width=64, height=48,
+                     cut_score=t / 100.0)
+
+
+def test_worker_track_file_round_trip(tmp_path):
+    tr = _fake_track(np.arange(0, 3, 0.1))
+    parallel._save_track(tr, str(tmp_path / "seg.npz"))
+    back = parallel._load_track(str(tmp_path / "seg.npz"))
+    for name in ("t", "xy", "visibility", "presence", "world", "people", "cut_score"):
+        assert np.array_equal(getattr(back, name), getattr(tr, name)), name
+    assert (back.width, back.height) == (tr.width, tr.height)
 
 
 def test_stitch_keeps_each_segments_own_frames():
@@ -95,6 +105,7 @@ def test_stitch_keeps_each_segments_own_frames():
         parts.append(_fake_track(t[m], offset=1000.0 * i))  # marks which segment a frame came from
     out = _stitch(parts, jobs)
     assert np.array_equal(out.t, t)
+    assert np.array_equal(out.cut_score, t / 100.0) and out.xy.shape == (len(t), 33, 2)
     src = np.round((out.xy[:, 0, 0] - out.t) / 1000.0).astype(int)
     expected = np.searchsorted([s for s, _ in segs], t, side="right") - 1
     assert np.array_equal(src, expected)
@@ -170,6 +181,8 @@ def test_synthetic_clip_same_frames_as_sequential(synthetic_clip):
     assert np.all(np.diff(par.t) > 0)
     assert np.array_equal(par.t, seq.t)
     assert (par.width, par.height) == (seq.width, seq.height)
+    # every per-frame field is carried through, e.g. the hard-cut score measured while decoding
+    assert seq.cut_score is not None and np.array_equal(par.cut_score, seq.cut_score)
     assert timings["workers"] == 3 and sum(timings["worker_frames"]) >= 300
     assert timings["pose_s"] > 0 and timings["wall_s"] > 0
     # progress comes from this process, never goes back, and ends complete
@@ -285,6 +298,7 @@ def _compare_engine(clip: Path, workers: int, monkeypatch, min_s: float | None =
     assert len(pt) == len(st), f"frame count {len(pt)} vs sequential {len(st)}"
     assert np.all(np.diff(pt.t) > 0)
     assert np.array_equal(pt.t, st.t)
+    assert np.array_equal(pt.cut_score, st.cut_score), "hard-cut scores differ: shots would be split differently"
     seams = [s for s, _ in par.timings["segments"][1:]]
     report = _seam_report(st, pt, seams)
     print(f"\n{clip.name} workers={workers}: {report}")

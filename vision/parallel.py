@@ -37,6 +37,7 @@ message; any other worker failure becomes a ``RuntimeError`` carrying the worker
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import math
@@ -45,12 +46,14 @@ import os
 import queue
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
 import traceback
+import types
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -124,10 +127,28 @@ def _watch_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="squatcheck-parent-watch", daemon=True).start()
 
 
+def _per_frame_fields(track: PoseTrack) -> list[str]:
+    """Names of the track's per-frame array fields (t, xy, ..., cut_score): everything with T rows.
+
+    Found from the dataclass rather than listed, so a field added to PoseTrack later is carried
+    through the worker files and the stitching without a change here.
+    """
+    n = len(track)
+    return [f.name for f in fields(track)
+            if isinstance(getattr(track, f.name), np.ndarray) and getattr(track, f.name).shape[:1] == (n,)]
+
+
 def _save_track(track: PoseTrack, path: str) -> None:
     # Uncompressed: a long clip's track is a few MB and zlib would cost more than it saves.
-    np.savez(path, t=track.t, xy=track.xy, visibility=track.visibility, presence=track.presence,
-             world=track.world, people=track.people, size=np.array([track.width, track.height]))
+    np.savez(path, _size=np.array([track.width, track.height]),
+             **{name: getattr(track, name) for name in _per_frame_fields(track)})
+
+
+def _load_track(path: str) -> PoseTrack:
+    with np.load(path) as d:
+        arrays = {name: d[name] for name in d.files if name != "_size"}
+        width, height = (int(v) for v in d["_size"])
+    return PoseTrack(width=width, height=height, **arrays)
 
 
 def _worker(job: _Job, counter, results) -> None:
@@ -198,12 +219,12 @@ def _stitch(parts: list[PoseTrack], jobs: list[_Job]) -> PoseTrack:
     sizes = {(tr.width, tr.height) for tr, _ in kept}
     if len(sizes) > 1:
         raise RuntimeError(f"segments decoded at different frame sizes: {sorted(sizes)}")
-    width, height = sizes.pop()
-    def cat(name: str) -> np.ndarray:
-        return np.concatenate([getattr(tr, name)[idx] for tr, idx in kept])
-
-    return PoseTrack(t=cat("t"), xy=cat("xy"), visibility=cat("visibility"), presence=cat("presence"),
-                     world=cat("world"), people=cat("people"), width=width, height=height)
+    first = kept[0][0]
+    names = set.intersection(*(set(_per_frame_fields(tr)) for tr, _ in kept))
+    if any(set(_per_frame_fields(tr)) != names for tr, _ in kept):
+        raise RuntimeError("segments carry different per-frame fields")
+    return replace(first, **{name: np.concatenate([getattr(tr, name)[idx] for tr, idx in kept])
+                             for name in names})
 
 
 def _seam_agreement(before: PoseTrack, seg: PoseTrack, seam_s: float, since_s: float) -> float | None:
@@ -289,6 +310,25 @@ def _reconcile(parts: list[PoseTrack], jobs: list[_Job], path: str, model: str, 
     return final
 
 
+@contextlib.contextmanager
+def _without_main_script():
+    """Start a spawn worker without re-running the caller's ``__main__`` in it.
+
+    ``spawn`` children re-import the parent's main module (by name or by path). The workers need
+    nothing from it — their target lives in this module — and some hosts' ``__main__`` must not run
+    twice: a Streamlit page script, or AppTest's temporary script, which only works inside its
+    runner. A blank stand-in is installed just for ``Process.start()``, which is when the child's
+    preparation data is read.
+    """
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if saved is not None:
+            sys.modules["__main__"] = saved
+
+
 def _stop(procs: list) -> None:
     """Terminate and reap every worker we started that is still running."""
     for p in procs:
@@ -352,7 +392,8 @@ def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_
         for job in jobs:
             p = ctx.Process(target=_worker, args=(job, counter, results), name=f"squatcheck-pose-{job.index}",
                             daemon=True)
-            p.start()
+            with _without_main_script():
+                p.start()
             procs.append(p)
         dead_since: dict[int, float] = {}
         last_done = -1
@@ -382,7 +423,7 @@ def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_
                     last_done = done
         for p in procs:
             p.join(_JOIN_TIMEOUT_S)
-        parts = [PoseTrack.load(job.out_file) for job in jobs]
+        parts = [_load_track(job.out_file) for job in jobs]
     finally:
         _stop(procs)
         results.close()
