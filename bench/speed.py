@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _provenance import code_fingerprint, git_state  # noqa: E402
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
@@ -59,32 +61,11 @@ MEMORY_CUTS_S = (30, 60, 120)
 SAME_REP_FRAMES = 2
 
 
-def git_state() -> str:
-    """Commit and uncommitted engine files (read-only git calls), so a result names its code."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                              text=True, timeout=10, check=False).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "vision", "models"], cwd=REPO,
-                               capture_output=True, text=True, timeout=10, check=False).stdout.split("\n")
-        dirty = [line[3:] for line in dirty if line.strip()]
-        return head + (f" + uncommitted {', '.join(dirty)}" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
 
 # ==================================================================================================
 # Child side: one measurement per process
 # ==================================================================================================
 
-
-def code_fingerprint() -> str:
-    """Hash of the engine's source files: compared at the end to catch edits made during a run."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for f in sorted((REPO / "vision").glob("*.py")):
-        h.update(f.name.encode() + f.read_bytes())
-    return h.hexdigest()[:12]
 
 
 def _status_kb(field: str) -> int:
