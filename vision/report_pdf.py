@@ -27,6 +27,7 @@ import numpy as np
 from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
 
+from vision.images import as_rgb
 from vision.progress import (
     IMPROVED,
     NOT_COMPARABLE_REPS,
@@ -174,15 +175,7 @@ def _frame_to_jpeg(frame: np.ndarray) -> tuple[io.BytesIO, int, int]:
     """
     from PIL import Image
 
-    arr = np.asarray(frame)
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[..., 0]
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, axis=2)
-    elif arr.ndim == 3 and arr.shape[2] == 4:
-        arr = arr[..., :3]
-    if arr.ndim != 3 or arr.shape[2] != 3 or arr.shape[0] < 2 or arr.shape[1] < 2:
-        raise ValueError(f"worst_frame_rgb must be an HxWx3 RGB image, got shape {arr.shape}")
+    arr = as_rgb(frame)
     if arr.dtype != np.uint8:
         arr = np.nan_to_num(arr.astype(np.float64))
         if arr.max(initial=0) <= 1.0:

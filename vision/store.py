@@ -77,6 +77,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.types import TypeDecorator
 
 from vision.errors import SquatCheckError
+from vision.images import as_rgb
 from vision.progress import compare_sessions, summarise_analysis
 
 if TYPE_CHECKING:
@@ -555,16 +556,10 @@ def encode_thumbnail(frame_rgb: Any) -> bytes:
         arr = np.asarray(frame_rgb)
     except Exception as err:  # ragged lists and other oddities
         raise StoreError(f"The worst-frame picture is not an image: {err}") from err
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[..., 0]
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, axis=2)
-    elif arr.ndim == 3 and arr.shape[2] == 4:
-        arr = arr[..., :3]
-    if arr.ndim != 3 or arr.shape[2] != 3 or arr.shape[0] < 2 or arr.shape[1] < 2:
-        raise StoreError(
-            f"The worst-frame picture must be an HxWx3 RGB image, got shape {arr.shape}."
-        )
+    try:
+        arr = as_rgb(arr)
+    except ValueError:
+        raise StoreError(f"The worst-frame picture must be an HxWx3 RGB image, got shape {arr.shape}.") from None
     if arr.dtype != np.uint8:
         if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
             raise StoreError(f"The worst-frame picture has unusable pixel type {arr.dtype}.")
