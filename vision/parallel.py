@@ -25,8 +25,8 @@ Segments are balanced by work, not by length: the first segment has no warm-up t
 ``OVERLAP_S`` seconds longer than the others and every worker processes about the same number of
 frames.
 
-Processes use the ``spawn`` start method (MediaPipe is not fork-safe), so a *script* that calls this
-(or ``analyze_video(..., workers>1)``) needs the usual ``if __name__ == "__main__":`` guard. Each
+Processes use the ``spawn`` start method (MediaPipe is not fork-safe); the caller's ``__main__`` is
+not re-run in them (see ``_without_main_script``), so scripts need no ``if __name__`` guard. Each
 worker writes its track to an uncompressed ``.npz`` in a private temp folder and reports its timings
 through a queue; the parent polls that queue, aggregates progress from a shared counter, and
 terminates every worker when it is interrupted or when any worker fails. Workers ignore SIGINT (the
