@@ -13,6 +13,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from vision.valgus import knee_toe_text
+
 # --- severity colours (cell background, text) -------------------------------------------------
 SEVERITY_LABELS = {"ok": "OK", "minor": "Minor", "major": "Major"}
 SEVERITY_CSS = {
@@ -202,14 +204,18 @@ def depth_verdict(rep: Mapping) -> str:
 
 
 def valgus_cell(rep: Mapping, leg: str) -> str:
-    """``"caved in (bottom)"`` / ``"ok"`` / ``"not judged"`` for ``leg`` in ("left", "right")."""
+    """``"caved in (bottom)"`` / ``"ok"`` / ``"not judged"`` for ``leg`` in ("left", "right"), plus where
+    the knee sat against the toes when the feet were seen (``"ok · over the toes"``)."""
     if "valgus" in (rep.get("not_judged") or {}):
         return "not judged"
     v = rep.get("valgus") or {}
     if v.get(leg):
         phase = v.get("phase")
-        return f"caved in ({phase})" if phase else "caved in"
-    return "ok"
+        text = f"caved in ({phase})" if phase else "caved in"
+    else:
+        text = "ok"
+    toe = knee_toe_text(rep.get("metrics") or {}, leg)
+    return f"{text} · {toe}" if toe else text
 
 
 def other_flags(rep: Mapping) -> str:

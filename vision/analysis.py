@@ -15,20 +15,19 @@ from typing import Callable
 import numpy as np
 
 from vision import __version__
-from vision.assess import SEVERITY_ORDER, assess_rep, not_a_squat
+from vision.assess import SEVERITY_ORDER, judge_dip
 from vision.shots import shot_ids
 from vision.signals import Signals, clean_track, compute_signals
 from vision.thresholds import get_profile
 from vision.track import PoseTrack
-from vision.reps import RepWindow, segment_reps
-from vision.view import FRONT_MAX_NOSE_OFFSET, REFILM_TIP, ViewVerdict, assess_quality, classify_view, standing_mask
+from vision.reps import segment_reps
+from vision.view import REFILM_TIP, ViewVerdict, assess_quality, classify_view, standing_mask
 
 SCHEMA_VERSION = "1.0"
 INFERENCE_MAX_SIDE = 640   # MediaPipe resizes to 224/256 px crops anyway; see BENCHMARKS.md
 NO_PERSON_FRACTION = 0.05
 BODY_CUT_OFF_FRACTION = 0.7
 MULTI_PERSON_FRACTION = 0.25
-VIEW_CONTEXT_S = 1.5
 
 DISCLAIMER = (
     "Screening aid, not a diagnosis. Knee valgus from 2D video agrees only moderately with 3D "
@@ -55,26 +54,6 @@ class Analysis:
 
 def _problem(code: str, message: str) -> dict:
     return {"code": code, "message": message}
-
-
-def rep_view(sig: Signals, win: RepWindow, forced: str | None) -> ViewVerdict:
-    """The camera view for one rep: standing frames around it, checked against the loaded phase.
-
-    A person can stand square to the camera between reps yet turn during the squat; a front
-    verdict then only holds if the head stays on the shoulder midline while loaded too.
-    """
-    if forced:
-        return ViewVerdict(forced, 1.0, float("nan"), float("nan"))
-    t = sig.t
-    near = (t >= t[win.start] - VIEW_CONTEXT_S) & (t <= t[win.end] + VIEW_CONTEXT_S)
-    verdict = classify_view(sig.shoulder_ratio, sig.nose_offset, near & standing_mask(sig), sig.ankle_ratio)
-    if verdict.view == "front":
-        idx = np.arange(win.start, win.end + 1)
-        loaded = idx[sig.depth[idx] >= 0.5 * win.peak_depth]
-        turned = np.nanmedian(sig.nose_offset[loaded]) if len(loaded) else 0.0
-        if turned > FRONT_MAX_NOSE_OFFSET:
-            return ViewVerdict("oblique", 0.7, verdict.shoulder_ratio, float(turned))
-    return verdict
 
 
 def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyweight", mirrored: bool = False,
@@ -141,12 +120,11 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
     windows, rejected = segment_reps(sig.t, np.where(sig.valid, sig.depth, np.nan), prof.thresholds, shots)
     reps = []
     for win in windows:
-        verdict = rep_view(sig, win, forced)
-        reason = not_a_squat(sig, win, verdict.view, prof.thresholds, prof.single_leg)
-        if reason:
+        rep, reason = judge_dip(sig, win, forced, prof, len(reps) + 1, sex=sex)
+        if rep is None:
             rejected.append((win.start, win.end, reason))
-            continue
-        reps.append(assess_rep(sig, win, verdict, prof, len(reps) + 1, sex=sex))
+        else:
+            reps.append(rep)
     result["rejected_dips"] = [{"start_s": round(float(sig.t[a]), 2), "end_s": round(float(sig.t[b]), 2), "reason": r}
                                for a, b, r in rejected if 0 <= a < len(sig.t) and 0 <= b < len(sig.t)]
 

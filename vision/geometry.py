@@ -153,3 +153,48 @@ def midpoint(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _norm(np.asarray(a, float) - b)
+
+
+def out_of_plane_length(a: np.ndarray, b: np.ndarray, true_length: np.ndarray | float) -> np.ndarray:
+    """Length of segment a→b's component along the camera axis, from its foreshortening: -> (...).
+
+    sqrt(L² − |b − a|²) for a segment of known true length L seen in orthographic projection
+    (Taylor 2000, "Reconstruction of articulated objects from point correspondences in a single
+    uncalibrated image"). The sign (towards or away from the camera) is not observable; 0 when
+    the projected segment is at least its true length (noise).
+    """
+    proj = _norm(np.asarray(b, float) - a)
+    with np.errstate(invalid="ignore"):
+        return np.sqrt(np.maximum(np.asarray(true_length, float) ** 2 - proj ** 2, 0.0))
+
+
+MAX_FOOT_TURN_OUT_DEG = 30.0   # squat stances turn out 0–30°; a larger estimate is toe-point noise or a sumo stance
+MIN_FOOT_TURN_OUT_DEG = -10.0  # toes pointing in
+
+
+def foot_turn_out_tan(toe_lateral: np.ndarray | float, foot_length: np.ndarray | float) -> np.ndarray:
+    """tan φ of the foot's turn-out φ from the toe's lateral offset from the ankle: -> (...).
+
+    Seen from the front, the ankle → toe vector of a foot of length ``foot_length`` turned out by
+    φ spans ``foot_length · sin φ`` sideways. Clipped to [−10°, 30°]: the clip keeps a noisy toe point from inventing a large expected knee travel.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.clip(np.asarray(toe_lateral, float) / foot_length,
+                    np.sin(np.radians(MIN_FOOT_TURN_OUT_DEG)), np.sin(np.radians(MAX_FOOT_TURN_OUT_DEG)))
+    return s / np.sqrt(1.0 - s ** 2)
+
+
+def knee_inside_foot_line(knee_lateral_travel: np.ndarray, knee_forward: np.ndarray,
+                          turn_out_tan: np.ndarray | float, foot_length: np.ndarray | float) -> np.ndarray:
+    """How far the knee sits medial of the line over its foot, in foot lengths: (...) -> (...).
+
+    A knee that tracks over the foot moves in the direction the foot points: travelling forward
+    by ``knee_forward`` (towards the camera, see :func:`out_of_plane_length`), it moves out by
+    ``knee_forward · tan φ``. The result is that expected lateral travel minus the knee's
+    observed lateral travel from standing (``knee_lateral_travel``, + = outwards), over the foot
+    length: + = knee inside the foot line (valgus), 0 = over the foot, − = pushed outside it.
+    With the feet straight (φ = 0) it reduces to the knee's medial travel relative to the ankle.
+    All lengths in one unit (e.g. standing shank lengths).
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.asarray(knee_forward, float) * turn_out_tan - knee_lateral_travel) / foot_length

@@ -2,7 +2,7 @@
 
 Per frame: pose → One-Euro smoothing → the same depth signal (with a trailing standing
 reference instead of a centred one) → the same ``RepCounter``. When a rep completes, the
-buffered frames around it go through the *offline* cleaning, signals and ``assess_rep``, so a
+buffered frames around it go through the *offline* cleaning, signals and ``judge_dip``, so a
 live rep is judged exactly like a recorded one.
 """
 
@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vision import geometry as g
-from vision.analysis import rep_view
-from vision.assess import assess_rep, not_a_squat
+from vision.assess import judge_dip
 from vision.filters import OneEuroFilter
 from vision.landmarks import L_ANKLE, L_HIP, LOWER_BODY, R_ANKLE, R_HIP
 from vision.reps import RepCounter, RepWindow
@@ -119,10 +118,8 @@ class LiveAnalyzer:
         if start < 0:
             return None
         win = RepWindow(start, bottom, end, float(np.nanmax(sig.depth[start:end + 1])))
-        view = rep_view(sig, win, self.forced_view)
-        if not_a_squat(sig, win, view.view, self.profile.thresholds, self.profile.single_leg):
-            return None
-        return assess_rep(sig, win, view, self.profile, len(self.state.reps) + 1, sex=self.sex)
+        rep, _ = judge_dip(sig, win, self.forced_view, self.profile, len(self.state.reps) + 1, sex=self.sex)
+        return rep
 
 
 def _mirror_frame(frame: PoseFrame, width: int) -> PoseFrame:

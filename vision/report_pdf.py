@@ -28,6 +28,7 @@ from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
 
 from vision.images import as_rgb
+from vision.valgus import knee_toe_text
 from vision.progress import (
     IMPROVED,
     NOT_COMPARABLE_REPS,
@@ -316,8 +317,14 @@ def _side_cell(rep: Mapping[str, Any], side: str) -> tuple[str, int]:
     flags = {str(f) for f in rep.get("flags") or []}
     own = _num(metrics.get(f"fppa_{side}_deg"))
     other = _num(metrics.get(f"fppa_{'right' if side == 'left' else 'left'}_deg"))
+    toe = knee_toe_text(dict(metrics), side)
     if own is None:
-        return "n/a", _NA
+        if "valgus" in (rep.get("not_judged") or {}):
+            return "n/a", _NA
+        # FPPA means nothing while the thigh points at the camera: the knee vs the toes instead
+        flagged = bool((rep.get("valgus") or {}).get(side))
+        text = ("valgus" if flagged else "ok") + (f": {toe}" if toe else "") + "; FPPA n/a (thigh foreshortened)"
+        return text, (_BAD if flagged else _OK)
     if f"knee_valgus_{side}" in flags:  # per-side flags, if the engine provides them
         flagged = True
     elif any(f.startswith("knee_valgus_") for f in flags):
@@ -328,7 +335,8 @@ def _side_cell(rep: Mapping[str, Any], side: str) -> tuple[str, int]:
         flagged = other is None or own >= other or (other - own) <= ANGLE_SDD_DEG
     else:
         flagged = False
-    return (f"{own:.0f}° valgus" if flagged else f"{own:.0f}° ok"), (_BAD if flagged else _OK)
+    text = f"{own:.0f}° valgus" if flagged else f"{own:.0f}° ok"
+    return (text + (f"; {toe}" if toe else "")), (_BAD if flagged else _OK)
 
 
 def _depth_cell(rep: Mapping[str, Any]) -> tuple[str, int]:

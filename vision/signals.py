@@ -56,6 +56,16 @@ class Signals:
     hip_visibility: np.ndarray    # (T,) mean of the two hips
     visibility: np.ndarray    # mean lower-body visibility (T,)
     lower_visibility: np.ndarray  # (T, 2) per-leg mean visibility of hip/knee/ankle
+    # --- the knee against the foot (front view), per leg, in standing shank lengths
+    knee_lateral: np.ndarray  # (T, 2) knee's offset from its ankle, + = outwards (away from the midline)
+    toe_lateral: np.ndarray   # (T, 2) foot index's offset from its ankle, + = outwards (feet turned out)
+    knee_forward: np.ndarray  # (T, 2) the shank's out-of-image-plane length: how far the knee went forward
+    foot_visibility: np.ndarray  # (T, 2) the worse of ankle and foot-index visibility
+    # --- posture, for telling squats from lunges, burpees and hinges
+    knee_pos: np.ndarray      # (T, 2, 2) knee xy in standing leg lengths (like ankle_pos)
+    shank_vertical: np.ndarray  # (T, 2) (y_ankle − y_knee) / standing shank: ≈ 1 upright shin, ≈ 0 folded back
+    torso_upright: np.ndarray   # (T,) (y_hip − y_shoulder) / standing torso: ≈ 1 upright, ≈ 0 horizontal
+    hip_height: np.ndarray      # (T,) (y_ankle − y_hip) / standing hip–ankle length: ≈ 1 standing, ≈ 0.3 in a plank
 
     def __len__(self) -> int:
         return len(self.t)
@@ -146,7 +156,16 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
     mid_hip = g.midpoint(P(L_HIP), P(R_HIP))
     mid_ankle = g.midpoint(P(L_ANKLE), P(R_ANKLE))
     torso = g.distance(mid_sh, mid_hip)
+    torso_ref = standing_ref(torso)
     sh_w = g.distance(P(L_SHOULDER), P(R_SHOULDER))
+    leg = (thigh + shank).mean(axis=1)
+    outwards = -medial
+    knee_lateral = np.stack([g.medial_offset(P(k), P(a), outwards[:, i]) for i, (_, k, a, _, _) in enumerate(LEGS)],
+                            axis=1) / shank
+    toe_lateral = np.stack([g.medial_offset(P(f), P(a), outwards[:, i]) for i, (_, _, a, _, f) in enumerate(LEGS)],
+                           axis=1) / shank
+    knee_forward = np.stack([g.out_of_plane_length(P(a), P(k), shank[:, i]) for i, (_, k, a, _, _) in enumerate(LEGS)],
+                            axis=1) / shank
     with np.errstate(divide="ignore", invalid="ignore"):
         return Signals(
             t=t,
@@ -168,13 +187,21 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
             shoulder_ratio=sh_w / torso,
             nose_offset=np.abs(P(0)[:, 0] - mid_sh[:, 0]) / sh_w,
             ankle_ratio=ankle_w / torso,
-            torso_ratio=torso / standing_ref(torso),
-            ankle_pos=np.stack([P(L_ANKLE), P(R_ANKLE)], axis=1) / (thigh + shank).mean(axis=1)[:, None, None],
+            torso_ratio=torso / torso_ref,
+            ankle_pos=np.stack([P(L_ANKLE), P(R_ANKLE)], axis=1) / leg[:, None, None],
             ankle_visibility=vis[:, [L_ANKLE, R_ANKLE]],
             knee_visibility=vis[:, [L_KNEE, R_KNEE]],
             hip_visibility=vis[:, [L_HIP, R_HIP]].mean(axis=1),
             visibility=vis[:, list(LOWER_BODY)].mean(axis=1),
             lower_visibility=lower_vis,
+            knee_lateral=knee_lateral,
+            toe_lateral=toe_lateral,
+            knee_forward=knee_forward,
+            foot_visibility=np.minimum(vis[:, [L_ANKLE, R_ANKLE]], vis[:, [L_FOOT, R_FOOT]]),
+            knee_pos=np.stack([P(L_KNEE), P(R_KNEE)], axis=1) / leg[:, None, None],
+            shank_vertical=np.stack([P(a)[:, 1] - P(k)[:, 1] for _, k, a, _, _ in LEGS], axis=1) / shank,
+            torso_upright=(mid_hip[:, 1] - mid_sh[:, 1]) / torso_ref,
+            hip_height=(mid_ankle[:, 1] - mid_hip[:, 1]) / chord_ref,
         )
 
 

@@ -36,6 +36,8 @@ class Thresholds:
     kasr_drop: Threshold = Threshold(0.20, "fraction", "[heuristic] KASR falls > 20% from the standing baseline (DESIGN §2)")
     fppa_displacement: Threshold = Threshold(10.6, "deg", "FPPA change from standing ≥ 10.6° (Holden 2017, prospective PFP predictor)")
     knee_medial_shift: Threshold = Threshold(0.15, "hip widths", "[heuristic] per-leg knee shift towards the midline vs the ankle, from standing; guards FPPA cross-talk")
+    knee_toe_inside: Threshold = Threshold(0.35, "foot lengths", "[heuristic] knee inside the line over its foot by ≥ one foot breadth (0.36 foot length, Drillis & Contini 1966): half a breadth puts it medial of the big toe, the clinical 'knee medial to foot' sign (Ageberg 2010; NASM: knees over the 2nd–3rd toes), the other half allows for MediaPipe's toe-point error")
+    foot_to_shank: Threshold = Threshold(0.47, "ratio", "Ankle → toe tip ≈ 0.116 H vs shank 0.246 H (Drillis & Contini 1966, in Winter 2009): the foot's length, which the front view foreshortens")
     fppa_min_thigh: Threshold = Threshold(0.5, "fraction", "FPPA over-reads as the thigh foreshortens (planar cross-talk, mocapr); ignored below half the standing thigh length")
     fppa_single_leg_female: Threshold = Threshold(13.0, "deg", "Single-leg/landing norm upper bound, women (Herrington & Munro 2010)")
     fppa_single_leg_male: Threshold = Threshold(9.0, "deg", "Single-leg/landing norm upper bound, men (Herrington & Munro 2010)")

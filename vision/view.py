@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vision.reps import RepWindow
 from vision.signals import STANDING_DEPTH, Signals
 
 FRONT_MIN_SHOULDER_RATIO = 0.5   # research spec (heuristic)
@@ -21,6 +22,7 @@ SIDE_MAX_SHOULDER_RATIO = 0.2    # research spec (heuristic)
 FRONT_MAX_NOSE_OFFSET = 0.25     # [heuristic] nose within a quarter shoulder-width of the midline
 SIDE_MAX_ANKLE_RATIO = 0.15      # [heuristic] ankles overlap: < 0.15 torso lengths apart
 FRONT_MIN_ANKLE_RATIO = 0.3      # [heuristic] a squat stance (≈ hip width or wider) seen from the front
+VIEW_CONTEXT_S = 1.5             # standing frames this close to a rep judge its view
 VIEWS = ("front", "side", "oblique", "unknown")
 
 REFILM_TIP = ("Re-film with the phone on a tripod at knee-to-hip height, about 3 m away, the whole body "
@@ -125,3 +127,28 @@ def assess_quality(sig: Signals, people: np.ndarray) -> Quality:
         notes.append("Whole body in frame and clearly visible.")
     score = float(np.clip(person_fraction * body * min(1.0, vis / 0.9) * (1 - 0.5 * multi), 0, 1))
     return Quality(person_fraction, body, multi, vis, score, tuple(notes))
+
+
+def rep_view(sig: Signals, win: RepWindow, forced: str | None, single_leg: bool = False) -> ViewVerdict:
+    """The camera view for one rep: standing frames around it, checked against the loaded phase.
+
+    A person can stand square to the camera between reps yet turn during the squat; a front
+    verdict then only holds if the head stays on the shoulder midline while loaded too. A
+    single-leg squat is judged from the shoulders and head only: its feet are not side by side.
+    """
+    if forced:
+        return ViewVerdict(forced, 1.0, float("nan"), float("nan"))
+    t = sig.t
+    near = (t >= t[win.start] - VIEW_CONTEXT_S) & (t <= t[win.end] + VIEW_CONTEXT_S)
+    if single_leg:  # standing on one leg is the rep's own top, not depth ≈ 0 on two feet
+        near &= sig.valid & (sig.depth <= 0.5 * win.peak_depth)
+        verdict = classify_view(sig.shoulder_ratio, sig.nose_offset, near, None)
+    else:
+        verdict = classify_view(sig.shoulder_ratio, sig.nose_offset, near & standing_mask(sig), sig.ankle_ratio)
+    if verdict.view == "front":
+        idx = np.arange(win.start, win.end + 1)
+        loaded = idx[sig.depth[idx] >= 0.5 * win.peak_depth]
+        turned = np.nanmedian(sig.nose_offset[loaded]) if len(loaded) else 0.0
+        if turned > FRONT_MAX_NOSE_OFFSET:
+            return ViewVerdict("oblique", 0.7, verdict.shoulder_ratio, float(turned))
+    return verdict

@@ -1,0 +1,187 @@
+"""Synthetic 3D lower-body skeletons with exactly known geometry, seen by a camera from any angle.
+
+World frame of the person: X towards their LEFT, Y up, Z forward (the way they face); the floor
+is Y = 0. Segment lengths follow Drillis & Contini (1966) proportions of body height H = 1
+(shank 0.246, thigh 0.245, ankle height 0.039, ankle → toe tip 0.116). A camera at yaw ψ (0 = in
+front, facing the person; 90 = on the person's right, so they face image-left) and pitch τ
+(looking down) projects orthographically into pixels (``SCALE`` px per unit of height).
+
+Squats are built knee first, so the knee's position relative to the foot is exact: it travels
+forward along the foot's direction (feet turned out by φ) by the shank's forward tilt, plus an
+optional medial displacement ``cave`` (in foot lengths) — the fault being tested.
+Lunges and single-leg squats use two-link inverse kinematics from hip and ankle.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vision.landmarks import (L_ANKLE, L_FOOT, L_HEEL, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, NOSE, NUM_LANDMARKS,
+                              R_ANKLE, R_FOOT, R_HEEL, R_HIP, R_KNEE, R_SHOULDER, R_WRIST)
+from vision.track import PoseTrack
+
+SHANK, THIGH, ANKLE_H, FOOT, TORSO = 0.246, 0.245, 0.039, 0.116, 0.30
+HIP_HALF = 0.085
+SCALE = 400.0      # px per unit of height
+CX, GROUND = 320.0, 650.0
+FS = 30.0
+LEFT, RIGHT = 0, 1
+IDX = {LEFT: (L_HIP, L_KNEE, L_ANKLE, L_HEEL, L_FOOT, L_SHOULDER, L_WRIST),
+       RIGHT: (R_HIP, R_KNEE, R_ANKLE, R_HEEL, R_FOOT, R_SHOULDER, R_WRIST)}
+
+
+def dip(t: np.ndarray, reps: list[tuple[float, float]], pause: float = 0.3) -> np.ndarray:
+    """0 → 1 → 0 smooth dips: each rep (start_s, duration_s); 0 standing, 1 at the bottom."""
+    q = np.zeros_like(t)
+    for start, dur in reps:
+        down = (dur - pause) / 2
+        u = t - start
+        q = np.where((u >= 0) & (u < down), (1 - np.cos(np.pi * u / down)) / 2, q)
+        q = np.where((u >= down) & (u < down + pause), 1.0, q)
+        q = np.where((u >= down + pause) & (u <= dur), (1 + np.cos(np.pi * (u - down - pause) / down)) / 2, q)
+    return q
+
+
+def _outward(side: int) -> float:
+    return 1.0 if side == LEFT else -1.0   # +X is the person's left
+
+
+def squat_pose(q: float, *, turn_out_deg: float = 15.0, stance_half: float = 0.13, depth_deg: float = 35.0,
+               cave: float = 0.0, cave_legs=(LEFT, RIGHT), trunk_extra_deg: float = 0.0) -> dict:
+    """One squat frame at depth fraction q ∈ [0, 1] → {name: (3,) point}.
+
+    The shank tilts forward by ``depth_deg`` · q in the foot's vertical plane (knee over the toes
+    at the bottom: 0.246 · sin 35° ≈ 1.2 foot lengths forward); ``cave`` moves the knee medially
+    by that many foot lengths × q.
+    """
+    phi = np.radians(turn_out_deg)
+    alpha = np.radians(depth_deg) * q
+    pts = {}
+    hip_y = []
+    for side in (LEFT, RIGHT):
+        o = _outward(side)
+        ankle = np.array([o * stance_half, ANKLE_H, 0.0])
+        u = np.array([o * np.sin(phi), 0.0, np.cos(phi)])           # foot direction
+        horiz = SHANK * np.sin(alpha) * u
+        if side in cave_legs:
+            horiz = horiz + np.array([-o * cave * FOOT * q, 0.0, 0.0])
+        knee = ankle + horiz + np.array([0.0, np.sqrt(SHANK ** 2 - horiz @ horiz), 0.0])
+        # the hips sit back as the knees go forward; thigh 2.3× the shank's tilt from vertical
+        beta = min(2.3 * alpha, np.radians(100))
+        hip_x = o * HIP_HALF
+        hz = knee[2] - THIGH * np.sin(beta)
+        dx = hip_x - knee[0]
+        hy = knee[1] + np.sqrt(max(THIGH ** 2 - dx ** 2 - (hz - knee[2]) ** 2, 1e-6))
+        hip_y.append(hy)
+        pts[side] = dict(ankle=ankle, knee=knee, hip=np.array([hip_x, hy, hz]),
+                         heel=ankle - 0.25 * FOOT * u + np.array([0, -ANKLE_H, 0]),
+                         toe=ankle + FOOT * u + np.array([0, -ANKLE_H, 0]))
+    return _with_upper_body(pts, lean=alpha + np.radians(trunk_extra_deg) * q)
+
+
+def _with_upper_body(pts: dict, lean: float) -> dict:
+    mid = (pts[LEFT]["hip"] + pts[RIGHT]["hip"]) / 2
+    up = np.array([0.0, np.cos(lean), np.sin(lean)])
+    for side in (LEFT, RIGHT):
+        o = _outward(side)
+        sh = mid + TORSO * up + np.array([o * 0.11, 0, 0])
+        pts[side]["shoulder"] = sh
+        pts[side]["wrist"] = sh + np.array([0, -0.02, 0.05])   # hands at the chest (goblet / prisoner)
+    pts["nose"] = mid + (TORSO + 0.14) * up + np.array([0, 0, 0.05])
+    return pts
+
+
+def _knee_ik(hip: np.ndarray, ankle: np.ndarray, bend: np.ndarray) -> np.ndarray:
+    """Knee of a two-link leg (THIGH, SHANK) from hip to ankle, bending towards ``bend``."""
+    d = ankle - hip
+    dist = min(np.linalg.norm(d), THIGH + SHANK - 1e-6)
+    e = d / np.linalg.norm(d)
+    a = (THIGH ** 2 - SHANK ** 2 + dist ** 2) / (2 * dist)
+    h = np.sqrt(max(THIGH ** 2 - a ** 2, 0.0))
+    perp = bend - (bend @ e) * e
+    perp /= np.linalg.norm(perp)
+    return hip + a * e + h * perp
+
+
+def lunge_pose(q: float, *, split: float = 0.30, stance_half: float = 0.10) -> dict:
+    """A static lunge / split squat: LEFT foot forward, RIGHT foot back on its toes; q lowers the
+    hips until the rear knee nearly touches the floor."""
+    front_ankle = np.array([stance_half, ANKLE_H, split])
+    rear_ankle = np.array([-stance_half, ANKLE_H + 0.05, -split])     # heel up
+    top = np.sqrt((THIGH + SHANK - 0.01) ** 2 - split ** 2) + ANKLE_H
+    hip_y = top - q * 0.30
+    pts = {}
+    for side, ankle, bend in ((LEFT, front_ankle, np.array([0, 0, 1.0])), (RIGHT, rear_ankle, np.array([0, 0, 1.0]))):
+        hip = np.array([_outward(side) * HIP_HALF, hip_y, 0.0])
+        knee = _knee_ik(hip, ankle, bend)
+        u = np.array([0, 0, 1.0])
+        pts[side] = dict(ankle=ankle, knee=knee, hip=hip, heel=ankle - 0.25 * FOOT * u + np.array([0, -ANKLE_H, 0]),
+                         toe=ankle + FOOT * u + np.array([0, -ANKLE_H - (0.05 if side == RIGHT else 0), 0]))
+    return _with_upper_body(pts, lean=0.1)
+
+
+def single_leg_pose(q: float, *, cave: float = 0.0, depth_deg: float = 30.0, turn_out_deg: float = 10.0) -> dict:
+    """A single-leg squat on the LEFT leg, the right foot held off the floor in front (a
+    pistol-style reach). ``cave``: the standing knee's medial displacement in foot lengths × q."""
+    phi, alpha = np.radians(turn_out_deg), np.radians(depth_deg) * q
+    ankle = np.array([0.04, ANKLE_H, 0.0])
+    u = np.array([np.sin(phi), 0.0, np.cos(phi)])
+    horiz = SHANK * np.sin(alpha) * u + np.array([-cave * FOOT * q, 0, 0])
+    knee = ankle + horiz + np.array([0.0, np.sqrt(SHANK ** 2 - horiz @ horiz), 0.0])
+    beta = min(2.3 * alpha, np.radians(100))
+    hip_l = knee + np.array([HIP_HALF - knee[0], 0, 0]) + np.array([0, THIGH * np.cos(beta), -THIGH * np.sin(beta)])
+    hip_l[1] = knee[1] + np.sqrt(max(THIGH ** 2 - (hip_l[0] - knee[0]) ** 2 - (hip_l[2] - knee[2]) ** 2, 1e-6))
+    hip_r = hip_l + np.array([-2 * HIP_HALF, 0, 0])
+    # free leg: thigh raised forward with the hips' descent, knee almost straight
+    lift = np.radians(50 + 30 * q)
+    knee_r = hip_r + THIGH * np.array([0, -np.cos(lift), np.sin(lift)])
+    ankle_r = knee_r + SHANK * np.array([0, -np.cos(lift + 0.15), np.sin(lift + 0.15)])
+    f = np.array([0, 0, 1.0])
+    pts = {LEFT: dict(ankle=ankle, knee=knee, hip=hip_l, heel=ankle - 0.25 * FOOT * u + [0, -ANKLE_H, 0],
+                      toe=ankle + FOOT * u + [0, -ANKLE_H, 0]),
+           RIGHT: dict(ankle=ankle_r, knee=knee_r, hip=hip_r, heel=ankle_r - 0.25 * FOOT * f, toe=ankle_r + FOOT * f)}
+    return _with_upper_body(pts, lean=alpha)
+
+
+def project(points: np.ndarray, yaw_deg: float, pitch_deg: float) -> np.ndarray:
+    """(..., 3) person-frame points → (..., 2) pixels for a camera at ``yaw_deg`` looking down ``pitch_deg``."""
+    psi, tau = np.radians(yaw_deg), np.radians(pitch_deg)
+    x, y, z = points[..., 0], points[..., 1], points[..., 2]
+    # camera at yaw 0 looks along −Z at the person: their left (+X) is image right
+    u = x * np.cos(psi) - z * np.sin(psi)
+    depth_towards_camera = x * np.sin(psi) + z * np.cos(psi)
+    v = y * np.cos(tau) - depth_towards_camera * np.sin(tau)   # nearer points sit lower when looking down
+    return np.stack([CX + SCALE * u, GROUND - SCALE * v], axis=-1)
+
+
+def track_of(poses: list[dict], *, yaw_deg: float = 0.0, pitch_deg: float = 8.0, noise_px: float = 0.0,
+             foot_visibility: float = 0.99, seed: int = 0, fs: float = FS) -> PoseTrack:
+    """Frames of pose dicts → a ``PoseTrack`` seen from the given camera."""
+    T = len(poses)
+    pts3 = np.zeros((T, NUM_LANDMARKS, 3))
+    vis = np.zeros((T, NUM_LANDMARKS))
+    names = ("hip", "knee", "ankle", "heel", "toe", "shoulder", "wrist")
+    for i, p in enumerate(poses):
+        for side in (LEFT, RIGHT):
+            for name, j in zip(names, IDX[side]):
+                pts3[i, j] = p[side][name]
+                vis[i, j] = 0.99
+        pts3[i, NOSE] = p["nose"]
+        vis[i, NOSE] = 0.99
+    for side in (LEFT, RIGHT):
+        vis[:, IDX[side][4]] = foot_visibility
+    xy = project(pts3, yaw_deg, pitch_deg)
+    if noise_px:
+        xy = xy + np.random.default_rng(seed).normal(0, noise_px, xy.shape)
+    xy = np.where(vis[..., None] > 0, xy, 0.0)
+    return PoseTrack(t=np.arange(T) / fs, xy=xy, visibility=vis, presence=np.full((T, NUM_LANDMARKS), 0.99),
+                     world=np.zeros((T, NUM_LANDMARKS, 3)), people=np.ones(T, int), width=640, height=720)
+
+
+def squat_set(reps: int = 3, *, lead_s: float = 1.0, rep_s: float = 2.4, gap_s: float = 0.8, fs: float = FS,
+              pose=squat_pose, **pose_kw) -> list[dict]:
+    """Poses of ``reps`` dips after ``lead_s`` standing, each ``rep_s`` long, ``gap_s`` apart."""
+    n = int(round((lead_s + reps * (rep_s + gap_s) + 1.0) * fs))
+    t = np.arange(n) / fs
+    q = dip(t, [(lead_s + k * (rep_s + gap_s), rep_s) for k in range(reps)])
+    return [pose(float(qi), **pose_kw) for qi in q]

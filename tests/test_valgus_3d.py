@@ -1,0 +1,137 @@
+"""Knee valgus against the feet, lunges from any angle, single-leg squats: 3D synthetic skeletons.
+
+The skeletons (``skeleton3d``) are built in 3D with the knee's position relative to the foot known
+exactly, then projected by a camera from the front, at 45° or from the side, looking down 8°.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from skeleton3d import (FOOT, LEFT, RIGHT, SCALE, SHANK, lunge_pose, project, single_leg_pose, squat_pose,
+                        squat_set, track_of)
+from vision import geometry as g
+from vision.analysis import analyze_track
+from vision.thresholds import Thresholds
+
+TH = Thresholds()
+
+
+def run(track, **kw):
+    return analyze_track(track, **kw).result
+
+
+def _leg_points(pose: dict, side: int, yaw: float = 0.0, pitch: float = 0.0) -> dict:
+    return {name: project(np.asarray(pose[side][name]), yaw, pitch) for name in ("ankle", "knee", "toe")}
+
+
+@settings(max_examples=60, deadline=None)
+@given(turn_out=st.floats(0, 30), cave=st.floats(-0.5, 1.0), q=st.floats(0.2, 1.0), side=st.sampled_from([LEFT, RIGHT]))
+def test_knee_inside_foot_line_is_exact_in_orthographic_front_view(turn_out, cave, q, side):
+    """From the shank's foreshortening and the toe's sideways offset, the knee's distance inside
+    the foot line (foot lengths) is recovered exactly, for any turn-out, depth and caving."""
+    stand = _leg_points(squat_pose(0.0, turn_out_deg=turn_out), side)
+    bent = _leg_points(squat_pose(q, turn_out_deg=turn_out, cave=cave), side)
+    out = 1.0 if side == LEFT else -1.0          # +x in the image is the person's left
+    shank_px = SHANK * SCALE
+    lateral = lambda p, ref: out * (p[0] - ref[0]) / shank_px   # noqa: E731
+    travel = lateral(bent["knee"], bent["ankle"]) - lateral(stand["knee"], stand["ankle"])
+    forward = g.out_of_plane_length(bent["ankle"], bent["knee"], shank_px) / shank_px
+    foot = FOOT / SHANK
+    tan_phi = g.foot_turn_out_tan(lateral(stand["toe"], stand["ankle"]), foot)
+    assert np.isclose(tan_phi, np.tan(np.radians(turn_out)), atol=1e-9)
+    assert np.isclose(g.knee_inside_foot_line(travel, forward, tan_phi, foot), cave * q, atol=1e-6)
+
+
+def test_foot_turn_out_is_clipped_to_a_squat_stance():
+    assert np.isclose(g.foot_turn_out_tan(0.9, 1.0), np.tan(np.radians(30)))
+    assert np.isclose(g.foot_turn_out_tan(-0.9, 1.0), np.tan(np.radians(-10)))
+    assert g.out_of_plane_length(np.zeros(2), np.array([3.0, 4.0]), 5.0) == 0.0
+    assert np.isclose(g.out_of_plane_length(np.zeros(2), np.array([0.0, 3.0]), 5.0), 4.0)
+
+
+@pytest.mark.parametrize("turn_out", [0, 15, 30])
+@pytest.mark.parametrize("depth_deg", [35, 22])
+def test_knees_inside_the_toe_line_are_flagged_at_any_turn_out(turn_out, depth_deg):
+    """Knees that drift 0.6 foot lengths inside the line over the toes: flagged, both knees,
+    whether the feet point ahead or out 30°, deep or shallow — also where KASR stays above 1."""
+    res = run(track_of(squat_set(2, turn_out_deg=turn_out, depth_deg=depth_deg, cave=0.6), noise_px=0.5))
+    assert res["view"] == "front" and res["summary"]["rep_count"] == 2
+    for rep in res["reps"]:
+        assert "knee_valgus" in rep["flags"], rep["metrics"]
+        assert rep["valgus"]["left"] and rep["valgus"]["right"]
+        for leg in ("left", "right"):
+            assert rep["metrics"][f"knee_toe_{leg}"] >= TH.knee_toe_inside.value
+            assert abs(rep["metrics"][f"foot_turn_out_{leg}_deg"] - turn_out) < 3
+
+
+def test_turned_out_feet_hide_caving_from_the_ankle_measures():
+    """The case the ankle-referenced measures miss: feet out 30°, knees 0.45 foot lengths inside the toes
+    but still wider than the ankles (KASR > 1, the knee moved outwards relative to its ankle)."""
+    rep = run(track_of(squat_set(1, turn_out_deg=30, cave=0.45), noise_px=0.5))["reps"][0]
+    m = rep["metrics"]
+    assert m["kasr_min"] > 1.0 and m["knee_shift_left"] < 0 and m["knee_shift_right"] < 0
+    assert "knee_valgus" in rep["flags"]
+
+
+@pytest.mark.parametrize("turn_out", [0, 15, 30])
+@pytest.mark.parametrize("depth_deg", [35, 22])
+def test_knees_over_the_toes_are_not_flagged(turn_out, depth_deg):
+    res = run(track_of(squat_set(2, turn_out_deg=turn_out, depth_deg=depth_deg), noise_px=0.5))
+    assert res["summary"]["rep_count"] == 2
+    assert res["summary"]["valgus_reps"] == 0
+    for rep in res["reps"]:
+        assert abs(rep["metrics"]["knee_toe_left"]) < TH.knee_toe_inside.value
+
+
+def test_wide_stance_knees_pushed_out_over_the_toes_is_good():
+    res = run(track_of(squat_set(2, turn_out_deg=30, stance_half=0.22, cave=-0.3), noise_px=0.5))
+    assert res["summary"]["rep_count"] == 2 and res["summary"]["valgus_reps"] == 0
+    assert all(r["metrics"]["knee_toe_left"] < 0 for r in res["reps"])
+
+
+@pytest.mark.parametrize("yaw", [0, 45, -45, 90])
+def test_lunges_are_rejected_from_every_view(yaw):
+    res = run(track_of(squat_set(3, pose=lunge_pose), yaw_deg=yaw, noise_px=0.5))
+    assert res["reps"] == [], (yaw, res["view"])
+    assert "no_squats" in {p["code"] for p in res["problems"]}
+    assert len(res["rejected_dips"]) == 3
+    assert all("lunge" in d["reason"] for d in res["rejected_dips"])
+
+
+def test_front_single_leg_squat_is_seen_as_one_and_its_caving_knee_flagged():
+    """Default profile: one foot held off the floor through the rep → a single-leg squat, seen
+    from the front (judged from shoulders and head, not from the feet), the standing knee judged."""
+    good = run(track_of(squat_set(2, pose=single_leg_pose), noise_px=0.5))
+    caving = run(track_of(squat_set(2, pose=single_leg_pose, cave=0.6), noise_px=0.5))
+    for res in (good, caving):
+        assert res["view"] == "front" and res["summary"]["rep_count"] == 2
+        assert all(r["stance"] == "single_leg" and r["metrics"]["standing_leg"] == "left" for r in res["reps"])
+        assert "lateral_shift" in res["reps"][0]["not_judged"]
+    assert good["summary"]["valgus_reps"] == 0
+    assert caving["summary"]["valgus_reps"] == 2
+    assert all(r["valgus"]["left"] and not r["valgus"]["right"] for r in caving["reps"])
+
+
+def test_hidden_feet_are_not_judged_against_the_toes_and_say_so():
+    res = run(track_of(squat_set(2, turn_out_deg=30, cave=0.6), foot_visibility=0.1, noise_px=0.5))
+    for rep in res["reps"]:
+        assert rep["metrics"]["knee_toe_left"] is None and rep["metrics"]["knee_toe_right"] is None
+        assert "knee_toe_left" in rep["not_judged"] and "feet" in rep["not_judged"]["knee_toe_left"]
+
+
+def test_fppa_is_not_reported_while_the_thigh_points_at_the_camera():
+    rep = run(track_of(squat_set(1, depth_deg=40), noise_px=0.5))["reps"][0]
+    assert rep["metrics"]["fppa_left_deg"] is None and rep["metrics"]["fppa_disp_left_deg"] is None
+    assert "foreshortened" in rep["not_judged"]["fppa_left"]
+
+
+@pytest.mark.parametrize("lead_s", [0.0, 0.4, 1.0])
+def test_a_set_that_starts_soon_after_the_clip_keeps_its_first_rep(lead_s):
+    assert run(track_of(squat_set(3, lead_s=lead_s), noise_px=0.5))["summary"]["rep_count"] == 3
+
+
+def test_a_hinge_is_not_a_squat():
+    """Trunk tipped ~60° further than the shins (a deadlift-like hinge), seen from the front."""
+    res = run(track_of(squat_set(2, depth_deg=25, trunk_extra_deg=60), noise_px=0.5))
+    assert res["reps"] == [] and all("hinge" in d["reason"] for d in res["rejected_dips"])

@@ -1,0 +1,131 @@
+"""What kind of movement a dip is: a squat on both legs, a squat on one leg, or not a squat.
+
+The depth signal dips for lunges, split squats, burpees, deadlifts and picking things up too.
+These tests use what each movement does to the body, not the camera view, so they hold from the
+front, the side and anything between:
+- **lunge / split squat / step-back**: one leg folds towards the floor while the other bends over
+  its planted foot — the thighs move asymmetrically (one towards horizontal, one staying near
+  vertical) and the folding leg's shin lies back (its knee drops to about its ankle's height);
+- **step**: a foot moves (walking, stepping into a lunge);
+- **burpee / floor work**: the body is not upright before or after the dip (a plank: the hips
+  low although the legs are straight);
+- **hinge** (deadlift, picking up, walking a bar into the rack): the trunk tips over much further
+  than the shins (in a squat trunk and shins lean about alike). Leans come from each segment's
+  vertical extent against its standing length, so they hold from any camera angle.
+A squat on one leg holds one foot off the floor through the rep (its ankle stays well above the
+standing one from start to end) and does not fold the other leg back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vision.rep_frames import RepFrames, nanmedian, sustained_max
+from vision.thresholds import Thresholds
+
+SPLIT_FRONT = 0.10        # [heuristic] ankle height difference from the front, in leg lengths
+LUNGE_THIGH_ASYMMETRY = 0.40  # [heuristic] hip-above-knee heights differ by 0.4 thigh lengths (≈ 35° of thigh tilt)
+LUNGE_FOLDED_SHIN = 0.45      # [heuristic] the folding leg's knee within 0.45 shank of its ankle's height
+SINGLE_LEG_LIFT = 0.25    # [heuristic] the free ankle ≥ 0.25 leg lengths (≈ 22 cm) above the standing one: more than a 45° view makes a planted far foot look
+SINGLE_LEG_FRACTION = 0.8  # ... on this fraction of the rep's frames, start and end included
+UPRIGHT_MIN = 0.7         # [heuristic] standing: hips ≥ 0.7 of the straight-leg length above the ankles (plank ≈ 0.3)
+HINGE_DIVERGENCE_DEG = 40.0  # [heuristic] trunk ≥ 40° more inclined than the shins: a deadlift sets the trunk at 45–60° over near-vertical shins; a squat keeps them within ~15° (NASM "excessive forward lean")
+
+
+@dataclass(frozen=True)
+class Movement:
+    kind: str                 # "squat", "single_leg" or "rejected"
+    reason: str | None = None  # why a rejected dip is not a squat
+
+
+SQUAT = Movement("squat")
+SINGLE_LEG = Movement("single_leg")
+
+
+def lunge_like(rf: RepFrames) -> bool:
+    """One leg folds back towards the floor while the other bends over its foot (any view)."""
+    sig = rf.sig
+    hk = sig.hip_knee[rf.loaded]                   # (k, 2): ≈ −1 thigh vertical, ≈ 0 horizontal
+    rear = np.argmin(np.nan_to_num(hk, nan=0.0), axis=1)   # the leg whose thigh stays more vertical
+    rows = np.arange(len(rf.loaded))
+    asym = np.abs(hk[:, 0] - hk[:, 1])
+    folded = sig.shank_vertical[rf.loaded][rows, rear] <= LUNGE_FOLDED_SHIN
+    return sustained_max(np.where(folded, asym, np.nan), rf.n_sustain) >= LUNGE_THIGH_ASYMMETRY
+
+
+def one_foot_lifted(rf: RepFrames) -> bool:
+    """One ankle stays clearly above the other from the rep's start to its end: higher than a
+    planted far foot ever looks from an oblique camera."""
+    y = rf.sig.ankle_pos[rf.idx, :, 1]             # image y down, leg lengths
+    lift = y[:, 0] - y[:, 1]                        # + = left foot lower (right lifted)
+    side = np.sign(nanmedian(lift))
+    if side == 0 or len(lift) < 3:
+        return False
+    lifted = side * lift >= SINGLE_LEG_LIFT
+    return bool(lifted[[0, -1]].all() and np.mean(lifted) >= SINGLE_LEG_FRACTION)
+
+
+def feet_moved(rf: RepFrames, th: Thresholds, single_leg: bool) -> bool:
+    """A foot travelled while the body was lowered (a step or a walking lunge).
+
+    Robust to tracking jitter: only clearly seen ankles, and the typical distance from the
+    foot's median spot (a step moves the foot for a good part of the rep, a glitch for a frame).
+    For a single-leg squat only the standing foot must stay put.
+    """
+    sig, win = rf.sig, rf.win
+    lowered = rf.idx[sig.depth[rf.idx] >= 0.25 * win.peak_depth]
+    per_foot = np.zeros(2)
+    for k in range(2):
+        seen = lowered[sig.ankle_visibility[lowered, k] >= 0.5]
+        if len(seen) >= 3:
+            pos = sig.ankle_pos[seen, k]
+            per_foot[k] = 2 * np.nanpercentile(np.linalg.norm(pos - np.nanmedian(pos, axis=0), axis=-1), 75)
+    return (np.nanmin(per_foot) if single_leg else np.nanmax(per_foot)) > th.stance_max_step.value
+
+
+def not_upright_around(rf: RepFrames) -> bool:
+    """The body was not upright at the start or the end of the dip: straight legs but low hips (a plank)."""
+    h = rf.sig.hip_height
+    ends = [nanmedian(h[max(i - 2, 0):i + 3]) for i in (rf.win.start, rf.win.end)]
+    return any(np.isfinite(e) and e < UPRIGHT_MIN for e in ends)
+
+
+def lean_deg(vertical_extent: np.ndarray) -> np.ndarray:
+    """A segment's tilt from vertical (deg) from its vertical extent / standing length: (...) -> (...)."""
+    return np.degrees(np.arccos(np.clip(vertical_extent, 0.0, 1.0)))
+
+
+def hinge_like(rf: RepFrames) -> bool:
+    """The trunk tipped over much further than the shins, sustained in the loaded phase."""
+    sig = rf.sig
+    trunk = lean_deg(sig.torso_upright[rf.loaded])
+    shin = lean_deg(np.nanmean(sig.shank_vertical[rf.loaded], axis=1))
+    return sustained_max(trunk - shin, rf.n_sustain) >= HINGE_DIVERGENCE_DEG
+
+
+def classify_movement(rf: RepFrames, view: str, th: Thresholds, single_leg_profile: bool = False) -> Movement:
+    """Squat, single-leg squat, or not a squat (with the reason) for one dip.
+
+    ``view`` is the bilateral view verdict (used only by the view-specific split-stance checks); ``single_leg_profile``: the user said these are single-leg squats.
+    """
+    if lunge_like(rf):
+        return Movement("rejected", "one leg folded back towards the floor (a lunge or split squat), not a squat")
+    single = single_leg_profile or one_foot_lifted(rf)
+    if feet_moved(rf, th, single):
+        return Movement("rejected", "the feet moved (a step or lunge), not a squat")
+    if not_upright_around(rf):
+        return Movement("rejected", "the body was not upright before or after the dip (a burpee or floor work), "
+                                    "not a squat")
+    if hinge_like(rf):
+        return Movement("rejected", "the trunk bent far over while the shins stayed upright (a hinge: deadlift, "
+                                    "picking something up or racking a bar), not a squat")
+    if single:
+        return SINGLE_LEG
+    b = rf.sig.ankle_pos[rf.win.bottom]
+    if view == "side" and abs(b[0, 0] - b[1, 0]) > th.stance_max_split.value:
+        return Movement("rejected", "the feet were split front-to-back (lunge / split squat)")
+    if view == "front" and abs(b[0, 1] - b[1, 1]) > SPLIT_FRONT:  # oblique: the far foot looks higher
+        return Movement("rejected", "one foot was in front of the other (lunge / split squat)")
+    return SQUAT
