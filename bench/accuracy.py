@@ -1,6 +1,7 @@
 """Accuracy of the full engine on the labelled real clips.
 
     python bench/accuracy.py [--videos DIR] [--cache DIR] [--workers N] [--clips GLOB]
+                             [--extraction fast|every-frame] [--compare OTHER.json]
 
 Runs ``analyze_video`` (real MediaPipe, default settings) on every clip in ``labels.csv`` and compares
 with the hand labels (see ``../shared/videos/README.md``). Prints a Markdown report (paste-ready for
@@ -20,6 +21,11 @@ Scoring rules (the same for every clip; there are no per-clip special cases):
 ``--cache DIR`` stores each clip's raw pose track keyed by the clip's SHA-256, the model file's SHA-256
 and the extraction settings, so re-runs after analysis-only changes skip MediaPipe. It is off by
 default: published numbers come from a full run.
+
+``--extraction every-frame`` runs the reference path (pose on every frame) instead of the default one
+(pose at a lower rate while standing still, ``vision.sampling``); ``--compare OTHER.json`` (the
+``accuracy.json`` of another run) adds a per-clip table of where the two runs' rep counts and
+per-rep flags differ.
 """
 
 from __future__ import annotations
@@ -62,6 +68,16 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _extraction_code() -> str:
+    """Fingerprint of the code that decides which frames get pose and how (a change re-extracts)."""
+    import inspect
+
+    from vision import analysis, pose, sampling, video
+
+    src = inspect.getsource(analysis.extract_track) + "".join(inspect.getsource(m) for m in (pose, sampling, video))
+    return hashlib.sha256(src.encode()).hexdigest()[:16]
+
+
 def install_cache(cache_dir: Path) -> dict:
     """Wrap the engine's track extraction so raw tracks are stored in / loaded from ``cache_dir``.
 
@@ -76,16 +92,22 @@ def install_cache(cache_dir: Path) -> dict:
     stats = {"hits": 0, "misses": 0}
     model_sha: dict[str, str] = {}
 
-    def key(path, model, max_side, extra: str) -> Path:
+    def key(path, model, max_side, extra: str, extraction=None) -> Path:
         m = str(model)
         if m not in model_sha:
             model_sha[m] = _sha256(resolve_model(m))
+        from vision.analysis import EVERY_FRAME
+
+        if extraction is not None and extraction != EVERY_FRAME:  # the reference keeps its old keys
+            extra = f"{extra}|{extraction}|{_extraction_code()}"
         k = hashlib.sha256(f"{_sha256(Path(path))}|{model_sha[m]}|{max_side}|{extra}".encode()).hexdigest()[:32]
         return cache_dir / f"{Path(path).stem}.{k}.npz"
 
     def cached(fn, extra_of):
         def wrapper(path, **kw):
-            f = key(path, kw.get("model", "full"), kw.get("max_side"), extra_of(kw))
+            from vision.analysis import FAST
+
+            f = key(path, kw.get("model", "full"), kw.get("max_side"), extra_of(kw), kw.get("extraction") or FAST)
             if f.is_file():
                 stats["hits"] += 1
                 return PoseTrack.load(f)
@@ -271,6 +293,35 @@ def markdown(rows: list[dict], tot: dict, meta: dict) -> str:
     return "\n".join(out)
 
 
+def comparison(rows: list[dict], other: list[dict], other_name: str) -> str:
+    """Per clip: rep count and per-rep flags here vs in another run (reps matched by bottom time)."""
+    by_file = {r["file"]: r for r in other if "error" not in r}
+    out = [f"### Differences from `{other_name}`", "",
+           "| clip | reps here | reps there | reps whose flags differ (bottom s: here / there) |", "|---|---|---|---|"]
+    same = 0
+    for r in rows:
+        o = by_file.get(r["file"])
+        if "error" in r or o is None:
+            continue
+        mine, theirs = r["rep_flags"], o["rep_flags"]
+        diffs = []
+        for rep in mine:
+            match = min(theirs, key=lambda x: abs(x[1] - rep[1]), default=None)
+            if match is None or abs(match[1] - rep[1]) > 0.5:
+                diffs.append(f"{rep[1]:g}: {'+'.join(rep[3]) or 'ok'} / no rep")
+            elif sorted(match[3]) != sorted(rep[3]):
+                diffs.append(f"{rep[1]:g}: {'+'.join(rep[3]) or 'ok'} / {'+'.join(match[3]) or 'ok'}")
+        for rep in theirs:
+            if all(abs(m[1] - rep[1]) > 0.5 for m in mine):
+                diffs.append(f"{rep[1]:g}: no rep / {'+'.join(rep[3]) or 'ok'}")
+        if not diffs and len(mine) == len(theirs):
+            same += 1
+            continue
+        out.append(f"| {r['file']} | {len(mine)} | {len(theirs)} | {'; '.join(diffs) or '–'} |")
+    out += ["", f"{same} clips identical (same rep count, same flags on every rep).", ""]
+    return "\n".join(out)
+
+
 def machine() -> str:
     cpu = "?"
     try:
@@ -287,7 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--videos", type=Path, default=DEFAULT_VIDEOS, help="folder with labels.csv and the clips")
     ap.add_argument("--cache", type=Path, help="reuse extracted pose tracks from/to this folder (default: off)")
-    ap.add_argument("--workers", type=int, default=1, help="analyze_video workers (default 1, the engine default)")
+    ap.add_argument("--workers", type=int, default=None, help="analyze_video workers (default: the engine's own choice)")
+    ap.add_argument("--extraction", choices=("fast", "every-frame"), default="fast",
+                    help="landmark extraction: the default fast path or the every-frame reference")
+    ap.add_argument("--compare", type=Path, help="accuracy.json of another run: list per-clip differences")
     ap.add_argument("--clips", help="only clips whose file name matches this glob (marked as a partial run)")
     ap.add_argument("--out", type=Path, default=RESULTS, help="where accuracy.md/.json go")
     args = ap.parse_args(argv)
@@ -300,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from vision import __version__
-    from vision.analysis import analyze_video
+    from vision.analysis import EXTRACTIONS, analyze_video
     from vision.errors import SquatCheckError
     from vision.pose import file_sha256, resolve_model
 
@@ -315,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         path = args.videos / row["file"]
         c0 = time.perf_counter()
         try:
-            result = analyze_video(path, workers=args.workers).result
+            result = analyze_video(path, workers=args.workers, extraction=EXTRACTIONS[args.extraction]).result
             rec = score_clip(row, result)
         except SquatCheckError as exc:
             rec = {"file": row["file"], "error": f"{type(exc).__name__}: {exc}"}
@@ -328,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
 
     tot = totals(scored)
     command = "python bench/accuracy.py" + (f" --cache {args.cache}" if args.cache else "") + \
-        (f" --workers {args.workers}" if args.workers != 1 else "") + (f" --clips '{args.clips}'" if args.clips else "")
+        (f" --workers {args.workers}" if args.workers is not None else "") + \
+        (f" --extraction {args.extraction}" if args.extraction != "fast" else "") + \
+        (f" --clips '{args.clips}'" if args.clips else "")
     meta = {"command": command, "date": dt.datetime.now().astimezone().isoformat(timespec="minutes"),
             "engine_version": __version__, "code": git_state(), "model": "full", "model_sha256": file_sha256(resolve_model("full")),
             "machine": machine(), "wall_s": wall, "workers": args.workers,
@@ -336,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
             "clips_filter": args.clips, "load_avg_end": os.getloadavg(),
             "code_changed_during_run": code_fingerprint() != fingerprint}
     md = markdown(scored, tot, meta)
+    if args.compare:
+        md += "\n" + comparison(scored, json.loads(args.compare.read_text())["clips"], args.compare.name)
     print(md)
     print(f"wall time: {wall:.1f} s")
     args.out.mkdir(parents=True, exist_ok=True)

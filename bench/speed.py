@@ -1,22 +1,22 @@
-"""Speed and memory of the engine against the naive OpenCV + MediaPipe loop, in the same run.
+"""Speed and memory of the default CLI run against the naive OpenCV + MediaPipe loop, in the same run.
 
-    python bench/speed.py [--videos DIR] [--clips A,B] [--no-long] [--no-memory] [--no-investigate]
+    python bench/speed.py [--videos DIR] [--clips A,B] [--pairs N] [--no-long] [--no-memory]
 
 Clips: three shared clips (720p landscape, 1080x1920 portrait, the 83 s one) and one long clip (>= 2 min)
 made at run time by decoding shared clips, letterboxing them to 720x1280 and re-encoding them with
 ``vision.video.H264Writer`` into a temp folder (deleted afterwards; never committed).
 
-Every measurement runs in a fresh subprocess so its peak RSS (``VmHWM``) is its own:
+Per clip, ``--pairs`` (default 3) alternating pairs of whole processes, each timed from start to exit:
 
 * ``naive``: ``cv2.VideoCapture`` -> ``cvtColor(BGR2RGB)`` -> ``mp.Image`` -> ``PoseLandmarker.detect_for_video``
-  (VIDEO mode, MediaPipe's default options, i.e. ``num_poses=1``, same model file), one frame after another
-  at full resolution, then the engine's ``analyze_track`` on its landmarks (small adapter to ``PoseTrack``).
-* ``engine w1``: ``analyze_video(path)``; ``engine w2``: ``analyze_video(path, workers=2)`` for clips of at
-  least ``PARALLEL_MIN_S``.
+  (VIDEO mode, MediaPipe's default options, i.e. one pose, tracking; same model file), one frame after
+  another at full resolution, then the engine's ``analyze_track`` on its landmarks (small adapter).
+* ``cli``: ``python -m vision analyze CLIP --quiet --json OUT``, the default command a user runs.
 
-Wall time runs from before the pose model is created to the end of the analysis (Python imports are done
-before the clock starts, in both). Investigation (``--no-investigate`` skips it): the engine's pose at full
-resolution (landmark agreement 640 px vs full resolution), and the engine's pose with ``num_poses=1``.
+The ratio is cli / naive wall time per pair; the table shows the median. Peak memory is the largest sum of
+RSS over the CLI's process tree (parent + pose workers), sampled every 50 ms. Once per clip, for where the
+time goes: ``engine w1`` (``analyze_video(path, workers=1)``, in-process stage timings) and
+``every-frame w1`` (the previous default: pose on every frame).
 Writes ``bench/results/speed.md`` and ``speed.json``.
 """
 
@@ -135,36 +135,6 @@ def _naive(path: Path) -> tuple[dict, object]:
     return t, analysis
 
 
-def _engine_pose1(path: Path) -> tuple[dict, object]:
-    """Investigation only: the engine's own loop with ``num_poses=1`` (vision.pose uses 2)."""
-    from vision.analysis import INFERENCE_MAX_SIDE, analyze_track, rescale_track
-    from vision.pose import PoseEstimator
-    from vision.track import PoseTrack
-    from vision.video import iter_frames, probe
-
-    info = probe(path)
-    t = {"decode_wait_s": 0.0, "pose_s": 0.0}
-    times, frames, size = [], [], (0, 0)
-    with PoseEstimator("full", max_people=1) as est:
-        it = iter_frames(path, max_side=INFERENCE_MAX_SIDE)
-        while True:
-            a = time.perf_counter()
-            fr = next(it, None)
-            b = time.perf_counter()
-            if fr is None:
-                break
-            frames.append(est.process(fr.rgb, fr.t_s))
-            times.append(fr.t_s)
-            size = (fr.rgb.shape[1], fr.rgb.shape[0])
-            t["decode_wait_s"] += b - a
-            t["pose_s"] += time.perf_counter() - b
-    track = rescale_track(PoseTrack.from_frames(times, frames, *size), info.width, info.height)
-    a0 = time.perf_counter()
-    analysis = analyze_track(track, video_info=info.to_dict(), source=path.name)
-    t["analysis_s"] = time.perf_counter() - a0
-    return t, analysis
-
-
 def child_measure(mode: str, path: Path, out: Path, save_track: Path | None) -> None:
     # Imports happen before the clock starts, for every mode.
     import mediapipe  # noqa: F401
@@ -177,19 +147,11 @@ def child_measure(mode: str, path: Path, out: Path, save_track: Path | None) -> 
     w0 = time.perf_counter()
     if mode == "naive":
         stages, analysis = _naive(path)
-    elif mode in ("engine1", "engine2"):
-        from vision.analysis import analyze_video
+    elif mode in ("engine1", "every1"):
+        from vision.analysis import EVERY_FRAME, FAST, analyze_video
 
-        analysis = analyze_video(path, workers=int(mode[-1]))
+        analysis = analyze_video(path, workers=1, extraction=FAST if mode == "engine1" else EVERY_FRAME)
         stages = dict(analysis.timings)
-    elif mode == "fullres":
-        from vision.analysis import extract_track
-
-        stages = {}
-        track = extract_track(path, max_side=None, timings=stages)
-        analysis = type("A", (), {"track": track, "result": None})()
-    elif mode == "pose1":
-        stages, analysis = _engine_pose1(path)
     else:
         raise SystemExit(f"unknown mode {mode}")
     wall = time.perf_counter() - w0
@@ -265,32 +227,6 @@ def same_reps(a: dict | None, b: dict | None, fps: float, frames: int = SAME_REP
     return True, f"{len(ra)} reps"
 
 
-def landmark_agreement(file_a: str, file_b: str) -> dict:
-    """|a - b| per body landmark / image height, on frames where both found a person (same t)."""
-    import numpy as np
-
-    from vision.landmarks import BODY
-    from vision.track import PoseTrack
-
-    a, b = PoseTrack.load(file_a), PoseTrack.load(file_b)
-    if not len(a) or not len(b):
-        return {"frames": 0, "median": None, "p95": None, "found_mismatch": 0}
-    # nearest frame in b for each frame in a; same frame when within 4 ms (OpenCV's times are whole ms)
-    j = np.clip(np.searchsorted(b.t, a.t), 1, max(1, len(b.t) - 1))
-    j = np.where(np.abs(b.t[j - 1] - a.t) <= np.abs(b.t[np.minimum(j, len(b.t) - 1)] - a.t), j - 1, j)
-    j = np.minimum(j, len(b.t) - 1)
-    ok = np.abs(b.t[j] - a.t) <= 0.004
-    ia, ib = np.flatnonzero(ok), j[ok]
-    common = ia
-    d = np.linalg.norm(a.xy[ia][:, list(BODY)] - b.xy[ib][:, list(BODY)], axis=2) / a.height
-    v = d[~np.isnan(d)]
-    found_a = ~np.isnan(a.xy[ia, 23, 0])
-    found_b = ~np.isnan(b.xy[ib, 23, 0])
-    return {"frames": int(common.size), "median": float(np.median(v)) if v.size else None,
-            "p95": float(np.percentile(v, 95)) if v.size else None,
-            "found_mismatch": int((found_a != found_b).sum())}
-
-
 def make_long_clip(videos: Path, tmp: Path) -> Path:
     """Concatenate shared clips, letterboxed to LONG_SIZE, re-encoded with H264Writer."""
     import cv2
@@ -355,70 +291,97 @@ def machine_info() -> dict:
             "date": dt.datetime.now().astimezone().isoformat(timespec="minutes")}
 
 
-def _mb(rec: dict) -> str:
-    if rec["mode"] == "engine2":
-        w = len(rec["stages"].get("worker_wall_s") or []) or 2
-        return (f"{rec['peak_rss_mb']:.0f} + {w}×{rec['children_peak_rss_mb']:.0f}")
-    return f"{rec['peak_rss_mb']:.0f}"
+def _tree_rss_kb(pid: int) -> int:
+    """Summed VmRSS of ``pid`` and all its descendants (0 for processes that are gone)."""
+    kids: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            kids.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += kids.get(p, [])
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def run_process(cmd: list[str], label: str) -> dict:
+    """A whole process timed from start to exit, with the peak summed RSS of its process tree."""
+    w0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kb(proc.pid))
+        time.sleep(0.05)
+    wall = time.perf_counter() - w0
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{label} failed ({proc.returncode}):\n{err[-3000:]}")
+    print(f"  {label}: {wall:.1f} s, peak {peak / 1024:.0f} MB", file=sys.stderr, flush=True)
+    return {"wall_s": wall, "peak_tree_mb": peak / 1024.0}
+
+
+def naive_process(path: Path, tmp: Path) -> dict:
+    out = tmp / f"naive.{path.stem}.json"
+    rec = run_process([sys.executable, str(Path(__file__).resolve()), "--measure", "naive", "--clip", str(path),
+                       "--result", str(out)], f"naive {path.name}")
+    rec["result"] = json.loads(out.read_text())["result"]
+    return rec
+
+
+def cli_process(path: Path, tmp: Path) -> dict:
+    out = tmp / f"cli.{path.stem}.json"
+    rec = run_process([sys.executable, "-m", "vision", "analyze", str(path), "--quiet", "--json", str(out)],
+                      f"cli {path.name}")
+    rec["result"] = _summary(json.loads(out.read_text()))
+    return rec
 
 
 def markdown(data: dict) -> str:
     m = data["machine"]
     pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
-    out = ["### Speed: engine vs the naive loop", "",
+    out = ["### Speed: the default CLI run vs the naive loop", "",
            (f"`{data['command']}` — {m['date']}, git {m['code']}; {m['nproc']} × {m['cpu']}, {m['ram_gb']} GB RAM; "
-           f"Python {m['python']}; {pk}. Wall time of the whole run {data['wall_s']:.0f} s."
+           f"Python {m['python']}; {pk}. Wall time of the whole benchmark {data['wall_s']:.0f} s."
             + (" **WARNING: vision/*.py changed during the run.**" if data.get("code_changed_during_run") else "")),
            "",
-           ("Each row is a fresh process. *fps* = frames / wall (model load + decode + pose + analysis). "
-           "*decode* = naive: `cap.read`+`cvtColor`; engine: time spent waiting for the decode thread. "
-           "*pose* for w2 is summed over the workers. *CPU* = CPU seconds / wall (2.0 = both cores). "
-           "*peak RSS* = VmHWM; for w2 parent + workers × largest worker. *others* = cores busy with other "
-           "people's jobs during the row (the machine was shared)."), "",
-           "| clip | size | frames | run | wall s | fps | decode s | pose s | analysis s | CPU | peak RSS MB | reps | others |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           ("Whole processes, start to exit (Python start-up and imports included in both). *ratio* = CLI / naive "
+           "wall time, median over the pairs (each pair run back to back). *peak MB* = the largest summed RSS of "
+           "the process tree (the CLI's parent plus its pose workers)."), "",
+           "| clip | size | frames | naive s | CLI s | ratio (median) | ratios of the pairs | CLI peak MB | naive peak MB | reps naive / CLI |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
     for c in data["clips"]:
-        for mode in ("naive", "engine1", "engine2"):
+        s = c["summary"]
+        out.append(f"| {c['label']} | {c['size']} | {c['frames']} | {s['naive_s']:.1f} | {s['cli_s']:.1f} "
+                   f"| **{s['ratio']:.2f}×** | {', '.join(f'{r:.2f}' for r in s['ratios'])} | {s['cli_peak_mb']:.0f} "
+                   f"| {s['naive_peak_mb']:.0f} | {s['reps_naive']} / {s['reps_cli']} |")
+    out += ["", "Where the time goes (one process each, stage timings from inside; *pose frames* = frames that got "
+            "pose inference, the rest interpolated):", "",
+            "| clip | run | wall s | pose frames | decode wait s | pose s | analysis s | reps |",
+            "|---|---|---|---|---|---|---|---|"]
+    for c in data["clips"]:
+        for mode, label in (("engine1", "sampled pose, 1 process"), ("every1", "pose on every frame (old default), 1 process")):
             r = c["runs"].get(mode)
             if not r:
                 continue
             st = r["stages"]
-            dec = st.get("decode_s", st.get("decode_wait_s", 0.0))
-            cpu = (r["cpu_self_s"] + r["cpu_children_s"]) / r["wall_s"]
-            reps = len(r["result"]["reps"]) if r["result"] else "-"
-            label = {"naive": "naive", "engine1": "engine w1", "engine2": "engine w2"}[mode]
-            out.append(f"| {c['label']} | {c['size']} | {r['frames']} | {label} | {r['wall_s']:.1f} | {r['fps']:.1f} "
-                       f"| {dec:.1f} | {st.get('pose_s', 0.0):.1f} | {st.get('analysis_s', 0.0):.2f} | {cpu:.2f} "
-                       f"| {_mb(r)} | {reps} | {r['others_cores']:.2f} |")
-    out += ["", "| clip | engine w1 / naive | engine w2 / naive | reps w1 = naive | reps w2 = naive | reps w2 = w1 | target (≥2× naive, same reps) |",
-            "|---|---|---|---|---|---|---|"]
-    for c in data["clips"]:
-        s = c["summary"]
-        r2 = f"{s['ratio_w2']:.2f}×" if s.get("ratio_w2") is not None else "n/a (< PARALLEL_MIN_S)"
-        def fmt(v):
-            return ("✓ " if v[0] else "✗ ") + v[1] if v else "n/a"
-        out.append(f"| {c['label']} | {s['ratio_w1']:.2f}× | {r2} | {fmt(s['same_w1_naive'])} | {fmt(s.get('same_w2_naive'))} "
-                   f"| {fmt(s.get('same_w2_w1'))} | {'met' if s['target_met'] else 'NOT met'} |")
+            out.append(f"| {c['label']} | {label} | {r['wall_s']:.1f} | {st.get('pose_frames', r['frames'])} "
+                       f"| {st.get('decode_wait_s', 0.0):.1f} | {st.get('pose_s', 0.0):.1f} "
+                       f"| {st.get('analysis_s', 0.0):.2f} "
+                       f"| {len(r['result']['reps']) if r['result'] else '-'} |")
     if data.get("memory"):
-        out += ["", "Memory curve, engine w1 on the long clip truncated (peak RSS must not grow with length):", "",
-                "| length s | frames | peak RSS MB | end RSS MB | fps |", "|---|---|---|---|---|"]
+        out += ["", "Memory with clip length, default CLI run on the long clip truncated (peak must not grow with length):",
+                "", "| length s | CLI wall s | peak MB (process tree) |", "|---|---|---|"]
         for r in data["memory"]:
-            out.append(f"| {r['length_s']:.0f} | {r['frames']} | {r['peak_rss_mb']:.0f} | {r['end_rss_mb']:.0f} | {r['fps']:.1f} |")
-    inv = data.get("investigation")
-    if inv:
-        out += ["", "Investigation: where the time goes.", "",
-                "| clip | run | fps | pose ms/frame | decode wait ms/frame | reps | reps = naive | reps = engine w1 |",
-                "|---|---|---|---|---|---|---|---|"]
-        for row in inv["runs"]:
-            out.append(f"| {row['label']} | {row['run']} | {row['fps']:.1f} | {row['pose_ms']:.1f} | {row['decode_ms']:.1f} "
-                       f"| {row['reps']} | {row['same_naive']} | {row['same_w1']} |")
-        out += ["", ("Landmark agreement (shoulders, hips, knees, ankles, heels; |Δ| / image height, frames where both "
-                "found a person):"), "",
-                "| clip | comparison | frames | median | p95 | person found in only one |", "|---|---|---|---|---|---|"]
-        for row in inv["landmarks"]:
-            med = f"{row['median']:.4f}" if row["median"] is not None else "n/a"
-            p95 = f"{row['p95']:.4f}" if row["p95"] is not None else "n/a"
-            out.append(f"| {row['label']} | {row['comparison']} | {row['frames']} | {med} | {p95} | {row['found_mismatch']} |")
+            out.append(f"| {r['length_s']:.0f} | {r['wall_s']:.1f} | {r['peak_tree_mb']:.0f} |")
     out.append("")
     return "\n".join(out)
 
@@ -427,9 +390,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--videos", type=Path, default=DEFAULT_VIDEOS)
     ap.add_argument("--clips", help="comma-separated subset of the shared clips (default: the three above)")
+    ap.add_argument("--pairs", type=int, default=3, help="naive/CLI pairs per clip (default 3)")
     ap.add_argument("--no-long", action="store_true", help="skip the long concatenated clip")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory curve")
-    ap.add_argument("--no-investigate", action="store_true", help="skip full-res / num_poses=1 runs")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     ap.add_argument("--clip", type=Path, help=argparse.SUPPRESS)
@@ -443,7 +406,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.videos / "labels.csv").is_file():
         print(f"error: shared clips not found at {args.videos}; pass --videos DIR", file=sys.stderr)
         return 2
-    from vision.parallel import PARALLEL_MIN_S
+    import statistics
+
     from vision.video import probe
 
     t_start = time.perf_counter()
@@ -456,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         clips = [(lbl, p) for lbl, p in clips if p.name in wanted] + \
                 [(p, args.videos / p) for p in wanted if p not in {f for _, f in CLIPS}]
     tmp = Path(tempfile.mkdtemp(prefix="squatcheck-speed-"))
-    data: dict = {"machine": machine, "clips": [], "memory": [], "investigation": None,
+    data: dict = {"machine": machine, "clips": [], "memory": [],
                   "command": "python bench/speed.py" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")}
     try:
         long_clip = None
@@ -465,55 +429,32 @@ def main(argv: list[str] | None = None) -> int:
             long_clip = make_long_clip(args.videos, tmp)
             print(f"long clip: {probe(long_clip).duration_s:.1f} s made in {time.perf_counter() - c0:.0f} s", file=sys.stderr)
             clips.append(("long concat (≥ 2 min), 720x1280", long_clip))
-        investigate = not args.no_investigate
-        inv = {"runs": [], "landmarks": []}
         for label, path in clips:
             info = probe(path)
             print(f"{label}: {path.name} ({info.width}x{info.height}, {info.duration_s:.1f} s)", file=sys.stderr)
-            runs = {"naive": run_measure("naive", path, tmp, save_track=investigate),
-                    "engine1": run_measure("engine1", path, tmp, save_track=investigate)}
-            if info.duration_s >= PARALLEL_MIN_S:
-                runs["engine2"] = run_measure("engine2", path, tmp)
-            n, e1, e2 = runs["naive"], runs["engine1"], runs.get("engine2")
-            s = {"ratio_w1": n["wall_s"] / e1["wall_s"],
-                 "ratio_w2": n["wall_s"] / e2["wall_s"] if e2 else None,
-                 "same_w1_naive": same_reps(n["result"], e1["result"], info.fps),
-                 "same_w2_naive": same_reps(n["result"], e2["result"], info.fps) if e2 else None,
-                 "same_w2_w1": same_reps(e1["result"], e2["result"], info.fps) if e2 else None}
-            best = max(s["ratio_w1"], s["ratio_w2"] or 0.0)
-            best_same = s["same_w2_naive"] if (e2 and s["ratio_w2"] >= s["ratio_w1"]) else s["same_w1_naive"]
-            s["target_met"] = bool(best >= 2.0 and best_same[0])
+            pairs = []
+            for _ in range(max(1, args.pairs)):
+                pairs.append((naive_process(path, tmp), cli_process(path, tmp)))
+            runs = {"engine1": run_measure("engine1", path, tmp), "every1": run_measure("every1", path, tmp)}
+            ratios = [c["wall_s"] / n["wall_s"] for n, c in pairs]
+            s = {"ratio": statistics.median(ratios), "ratios": ratios,
+                 "naive_s": statistics.median(n["wall_s"] for n, _ in pairs),
+                 "cli_s": statistics.median(c["wall_s"] for _, c in pairs),
+                 "cli_peak_mb": max(c["peak_tree_mb"] for _, c in pairs),
+                 "naive_peak_mb": max(n["peak_tree_mb"] for n, _ in pairs),
+                 "reps_naive": len(pairs[0][0]["result"]["reps"]), "reps_cli": len(pairs[0][1]["result"]["reps"])}
             data["clips"].append({"label": label, "file": path.name, "size": f"{info.width}x{info.height}",
-                                  "duration_s": info.duration_s, "fps": info.fps, "runs": runs, "summary": s})
-            if investigate:
-                full = run_measure("fullres", path, tmp, save_track=True)
-                p1 = run_measure("pose1", path, tmp, save_track=True)
-                for name, r in (("engine w1 (num_poses=2, 640 px)", e1), ("engine pose at full res (num_poses=2)", full),
-                                ("engine loop with num_poses=1, 640 px", p1), ("naive (num_poses=1, full res)", n)):
-                    st = r["stages"]
-                    frames = max(1, r["frames"])
-                    inv["runs"].append({
-                        "label": label, "run": name, "fps": r["fps"], "pose_ms": 1000 * st.get("pose_s", 0.0) / frames,
-                        "decode_ms": 1000 * st.get("decode_wait_s", st.get("decode_s", 0.0)) / frames,
-                        "reps": len(r["result"]["reps"]) if r["result"] else "-",
-                        "same_naive": same_reps(n["result"], r["result"], info.fps)[1] if r["result"] else "-",
-                        "same_w1": same_reps(e1["result"], r["result"], info.fps)[1] if r["result"] else "-"})
-                for comp, a, b in (("640 px vs full res (engine pose, num_poses=2)", e1, full),
-                                   ("num_poses=1 vs 2 (640 px)", e1, p1),
-                                   ("engine w1 vs naive", e1, n)):
-                    inv["landmarks"].append({"label": label, "comparison": comp,
-                                             **landmark_agreement(a["track_file"], b["track_file"])})
-        if investigate:
-            data["investigation"] = inv
+                                  "frames": info.frames, "duration_s": info.duration_s, "fps": info.fps,
+                                  "pairs": [{"naive": n, "cli": c} for n, c in pairs], "runs": runs, "summary": s})
         if long_clip is not None and not args.no_memory:
-            full_run = data["clips"][-1]["runs"]["engine1"]
             for cut in MEMORY_CUTS_S:
                 part = truncate(long_clip, tmp / f"long_{cut}s.mp4", cut)
-                r = run_measure("engine1", part, tmp)
-                data["memory"].append({"length_s": probe(part).duration_s, **{k: r[k] for k in
-                                       ("frames", "peak_rss_mb", "end_rss_mb", "fps", "others_cores")}})
-            data["memory"].append({"length_s": probe(long_clip).duration_s, **{k: full_run[k] for k in
-                                   ("frames", "peak_rss_mb", "end_rss_mb", "fps", "others_cores")}})
+                r = cli_process(part, tmp)
+                data["memory"].append({"length_s": probe(part).duration_s, "wall_s": r["wall_s"],
+                                       "peak_tree_mb": r["peak_tree_mb"]})
+            last = data["clips"][-1]
+            data["memory"].append({"length_s": last["duration_s"], "wall_s": last["summary"]["cli_s"],
+                                   "peak_tree_mb": last["summary"]["cli_peak_mb"]})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     data["wall_s"] = time.perf_counter() - t_start
@@ -523,9 +464,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wall time: {data['wall_s']:.1f} s")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "speed.md").write_text(md)
-    for c in data["clips"]:
-        for r in c["runs"].values():
-            r.pop("track_file", None)
     (args.out / "speed.json").write_text(json.dumps(data, indent=1, default=str))
     return 0
 

@@ -498,13 +498,15 @@ def test_generator_close_stops_decode_thread(long_clip):
     assert not decode_threads()
 
 
-def test_thread_errors_reach_consumer_as_video_read_error(clip, monkeypatch):
+def test_conversion_errors_reach_consumer_as_video_read_error(clip, monkeypatch):
+    """The RGB conversion runs when a frame's picture is first used (frames that are not analysed
+    are never converted); a failure there is a VideoReadError with the one-line help."""
     def boom(rgb, rotation_cw):
         raise RuntimeError("swscale exploded")
 
     monkeypatch.setattr(video, "_upright", boom)
     with pytest.raises(VideoReadError) as err:
-        decode_all(clip)
+        [f.rgb for f in decode_all(clip)]
     assert isinstance(err.value.__cause__, RuntimeError)
     assert_one_line_help(err, clip)
 
@@ -766,3 +768,30 @@ def test_writer_rejects_wrong_frames_and_bad_folder(tmp_path):
     with pytest.raises(video.VideoWriteError) as err:
         H264Writer(tmp_path / "no" / "such" / "dir" / "x.mp4", 160, 120, fps=30)
     assert "\n" not in str(err.value) and "try again" in str(err.value)
+
+
+def test_frames_not_analysed_are_never_colour_converted(clip, monkeypatch):
+    """A frame whose RGB image is never asked for costs its decode only: no YUV→RGB conversion,
+    yet its hard-cut thumbnail is there; asking for ``rgb`` converts once and keeps the result."""
+    calls = []
+    real = av.VideoFrame.to_ndarray
+
+    def counting(self, *args, **kwargs):
+        calls.append(kwargs.get("format"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(av.VideoFrame, "to_ndarray", counting)
+    frames = list(iter_frames(clip, prefetch=0))
+    assert all(f.thumbnail().shape == (24, 24) for f in frames)
+    assert "rgb24" not in calls
+    first = frames[0].rgb
+    assert calls.count("rgb24") == 1 and frames[0].rgb is first
+
+
+def test_cut_thumbnails_match_the_rgb_picture(clip):
+    """Thumbnails come from the luma plane (video range expanded), the same grey levels as the RGB picture's."""
+    import cv2
+
+    for f in decode_all(clip)[:10]:
+        grey = cv2.resize(cv2.cvtColor(f.rgb, cv2.COLOR_RGB2GRAY), (24, 24), interpolation=cv2.INTER_AREA) / 255.0
+        assert np.abs(f.thumbnail() - grey).mean() < 0.03

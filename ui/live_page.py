@@ -29,7 +29,7 @@ SESSION_KEY = "_live_session"
 STREAMER_KEY = "squat-live"
 RESTART_GAP_S = 3.0      # a pause longer than this (STOP/START) starts a fresh set
 FLAG_SHOW_S = 2.5        # after a rep, its valgus legs stay red this long
-POLL_S = 1.0
+POLL_S = 0.25          # the Reps tile follows the count drawn on the video within a quarter second
 CAMERA_HELP = ("Allow camera access in the browser's address bar, or plug in a webcam; on a remote machine "
                "use https or localhost (browsers only give camera access to secure pages).")
 

@@ -27,8 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--model", default="full", help="lite, full (bundled, default), heavy, or a .task path")
     a.add_argument("--mirrored", action="store_true", help="the video is a mirror image (selfie/webcam recording)")
     a.add_argument("--sex", choices=("female", "male"), help="selects the single-leg FPPA norm (single-leg profile)")
-    a.add_argument("--workers", type=int, default=1,
-                   help="processes for clips of 20 s or more (2 uses both cores of a 2-core machine; see BENCHMARKS.md)")
+    a.add_argument("--workers", type=int, default=None,
+                   help="processes for clips of 20 s or more (default: every core, at most 2; 1 = one process)")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     f = sub.add_parser("fetch-models", help="download MediaPipe's Lite/Heavy bundles (needs internet)")
     f.add_argument("names", nargs="+", choices=("lite", "heavy"))

@@ -6,6 +6,7 @@ adds decoding and pose inference around it. The CLI, the app and the benchmarks 
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from vision.reps import segment_reps
 from vision.view import REFILM_TIP, ViewVerdict, assess_quality, classify_view, standing_mask
 
 SCHEMA_VERSION = "1.0"
+MAX_AUTO_WORKERS = 2       # MediaPipe uses one core per process; this machine class has two
 INFERENCE_MAX_SIDE = 640   # MediaPipe resizes to 224/256 px crops anyway; see BENCHMARKS.md
 NO_PERSON_FRACTION = 0.05
 BODY_CUT_OFF_FRACTION = 0.7
@@ -37,6 +39,28 @@ DISCLAIMER = (
 )
 
 ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """How landmarks are extracted from a video.
+
+    ``moving_hz`` / ``idle_hz``: pose rates while the body is lowered or moving / standing still
+    (``vision.sampling``); None: pose on every frame. ``FAST`` is the default; ``EVERY_FRAME`` is
+    the reference ``bench/accuracy.py --extraction every-frame`` compares against.
+    """
+
+    moving_hz: float | None = 15.0
+    idle_hz: float | None = 7.5
+
+    @property
+    def sample(self) -> bool:
+        return self.moving_hz is not None
+
+
+FAST = Extraction()
+EVERY_FRAME = Extraction(moving_hz=None, idle_hz=None)
+EXTRACTIONS = {"fast": FAST, "every-frame": EVERY_FRAME}
 
 
 @dataclass
@@ -167,22 +191,29 @@ def summarise(reps: list[dict], problems: list[dict]) -> dict:
 
 def extract_track(path: str | Path, *, model: str = "full", max_side: int = INFERENCE_MAX_SIDE,
                   progress: ProgressFn | None = None, start_s: float = 0.0, end_s: float | None = None,
-                  total_frames: int | None = None, timings: dict | None = None) -> PoseTrack:
-    """Decode ``path`` (optionally the window [start_s, end_s)) and run pose on every frame.
+                  total_frames: int | None = None, timings: dict | None = None,
+                  extraction: Extraction = FAST) -> PoseTrack:
+    """Decode ``path`` (optionally the window [start_s, end_s)) and run pose on its frames.
 
     Decoding runs in a background thread (``iter_frames``) while this thread runs MediaPipe,
     so on two cores the two overlap. Frames are streamed: memory does not grow with length.
+    With ``extraction.sample`` pose runs at full rate only while the body is lowered or moving
+    (``vision.sampling``); skipped frames are never colour-converted and get interpolated
+    landmarks.
     The returned track is in the downscaled frame's pixels (see ``rescale_track``).
     """
     from vision.pose import PoseEstimator
+    from vision.sampling import PoseSampler, fill_skipped
     from vision.video import iter_frames
 
     timings = timings if timings is not None else {}
-    timings.setdefault("decode_wait_s", 0.0)
-    timings.setdefault("pose_s", 0.0)
+    for key in ("decode_wait_s", "pose_s"):
+        timings.setdefault(key, 0.0)
+    timings.setdefault("pose_frames", 0)
     times, frames, cuts = [], [], []
     size = (0, 0)
     previous_thumb = None
+    sampler = PoseSampler(extraction.moving_hz, extraction.idle_hz) if extraction.sample else None
     with PoseEstimator(model) as estimator:
         frame_iter = iter_frames(path, max_side=max_side, start_s=start_s, end_s=end_s)
         try:
@@ -192,35 +223,38 @@ def extract_track(path: str | Path, *, model: str = "full", max_side: int = INFE
                 w1 = time.perf_counter()
                 if frame is None:
                     break
-                frames.append(estimator.process(frame.rgb, frame.t_s))
+                interval = (frame.t_s - times[-1]) if times else 1 / 30
+                if sampler is None or sampler.wants(frame.t_s, interval):
+                    pose = estimator.process(frame.rgb, frame.t_s)
+                    size = (frame.rgb.shape[1], frame.rgb.shape[0])
+                    timings["pose_frames"] += 1
+                    if sampler is not None:
+                        sampler.update(frame.t_s, pose)
+                else:
+                    pose = None
+                frames.append(pose)
                 times.append(frame.t_s)
-                thumb = frame_thumbnail(frame.rgb)
+                thumb = frame.thumbnail()
                 cuts.append(0.0 if previous_thumb is None else float(np.mean(np.abs(thumb - previous_thumb))))
                 previous_thumb = thumb
-                size = (frame.rgb.shape[1], frame.rgb.shape[0])
                 timings["decode_wait_s"] += w1 - w0
                 timings["pose_s"] += time.perf_counter() - w1
                 if progress:
                     progress(len(frames), total_frames or 0)
         finally:
             frame_iter.close()
-    return PoseTrack.from_frames(times, frames, *size, cut_scores=cuts)
-
-
-def frame_thumbnail(rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 → (24, 24) float grey thumbnail in [0, 1], for hard-cut detection."""
-    import cv2
-
-    return cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (24, 24), interpolation=cv2.INTER_AREA) / 255.0
+    return PoseTrack.from_frames(times, fill_skipped(frames), *size, cut_scores=cuts)
 
 
 def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyweight", model: str = "full",
                   mirrored: bool = False, progress: ProgressFn | None = None,
-                  max_side: int = INFERENCE_MAX_SIDE, workers: int = 1, sex: str | None = None) -> Analysis:
-    """Decode ``path``, run pose on every frame (streamed: memory stays flat) and analyse it.
+                  max_side: int = INFERENCE_MAX_SIDE, workers: int | None = None, sex: str | None = None,
+                  extraction: Extraction = FAST) -> Analysis:
+    """Decode ``path``, run pose on it (streamed: memory stays flat) and analyse it.
 
-    ``workers`` > 1 splits a long clip into overlapping time segments run in separate
-    processes (``vision.parallel``); short clips always run in this process.
+    ``workers`` > 1 splits a clip of at least ``PARALLEL_MIN_S`` into overlapping time segments
+    run in separate processes (``vision.parallel``); ``None`` (default) uses every core (at most
+    two) for such clips, one process otherwise.
 
     Raises:
         VideoReadError: unreadable / corrupt / not a video / too long.
@@ -231,19 +265,18 @@ def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyw
 
     info = probe(path)
     resolve_model(model)  # fail fast, before any decoding, with the how-to-get-it message
+    from vision.parallel import PARALLEL_MIN_S, extract_track_parallel
+
     timings: dict = {}
     t0 = time.perf_counter()
-    if workers > 1:
-        from vision.parallel import PARALLEL_MIN_S, extract_track_parallel
-
-        if info.duration_s >= PARALLEL_MIN_S:
-            track = extract_track_parallel(path, model=model, max_side=max_side, workers=workers,
-                                           progress=progress, total_frames=info.frames, timings=timings)
-        else:
-            workers = 1
-    if workers <= 1:
+    if workers is None:
+        workers = min(os.cpu_count() or 1, MAX_AUTO_WORKERS)
+    if workers > 1 and info.duration_s >= PARALLEL_MIN_S:
+        track = extract_track_parallel(path, model=model, max_side=max_side, workers=workers, progress=progress,
+                                       total_frames=info.frames, timings=timings, extraction=extraction)
+    else:
         track = extract_track(path, model=model, max_side=max_side, progress=progress,
-                              total_frames=info.frames, timings=timings)
+                              total_frames=info.frames, timings=timings, extraction=extraction)
     track = rescale_track(track, info.width, info.height)
     a0 = time.perf_counter()
     analysis = analyze_track(track, view=view, profile=profile, mirrored=mirrored, video_info=info.to_dict(),

@@ -108,7 +108,8 @@ def hinge_like(rf: RepFrames) -> bool:
 def classify_movement(rf: RepFrames, view: str, th: Thresholds, single_leg_profile: bool = False) -> Movement:
     """Squat, single-leg squat, or not a squat (with the reason) for one dip.
 
-    ``view`` is the bilateral view verdict (used only by the view-specific split-stance checks); ``single_leg_profile``: the user said these are single-leg squats.
+    ``view`` is the bilateral view verdict (used only by the view-specific split-stance checks);
+    ``single_leg_profile``: the user said these are single-leg squats.
     """
     if lunge_like(rf):
         return Movement("rejected", "one leg folded back towards the floor (a lunge or split squat), not a squat")

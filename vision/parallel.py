@@ -91,6 +91,7 @@ class _Job:
     decode_start: float      # keep_start - OVERLAP_S (clamped at 0)
     out_file: str
     parent_pid: int
+    extraction: object = None   # vision.analysis.Extraction (None: the default)
 
 
 def plan_segments(duration_s: float, workers: int, overlap_s: float = OVERLAP_S) -> list[tuple[float, float | None]]:
@@ -168,8 +169,9 @@ def _worker(job: _Job, counter, results) -> None:
 
         timings: dict = {}
         t0 = time.perf_counter()
+        kw = {} if job.extraction is None else {"extraction": job.extraction}
         track = extract_track(job.path, model=job.model, max_side=job.max_side, progress=progress,
-                              start_s=job.decode_start, end_s=job.keep_end, timings=timings)
+                              start_s=job.decode_start, end_s=job.keep_end, timings=timings, **kw)
         timings["wall_s"] = time.perf_counter() - t0
         timings["frames"] = len(track)
         _save_track(track, job.out_file)
@@ -294,8 +296,9 @@ def _reconcile(parts: list[PoseTrack], jobs: list[_Job], path: str, model: str, 
         seg = None
         for start in dict.fromkeys((_restart_point(before, job.keep_start), 0.0)):
             t: dict = {}
+            kw = {} if job.extraction is None else {"extraction": job.extraction}
             seg = extract_track(path, model=model, max_side=max_side, start_s=start, end_s=job.keep_end,
-                                progress=_increments(add_frames), timings=t)
+                                progress=_increments(add_frames), timings=t, **kw)
             for key in ("decode_wait_s", "pose_s"):
                 timings[key] = timings.get(key, 0.0) + t.get(key, 0.0)
             again = _seam_agreement(before, seg, job.keep_start, start)
@@ -345,12 +348,12 @@ def _stop(procs: list) -> None:
 def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_side: int | None = 640,
                            workers: int = 2, progress: ProgressFn | None = None,
                            total_frames: int | None = None, timings: dict | None = None,
-                           duration_s: float | None = None) -> PoseTrack:
+                           duration_s: float | None = None, extraction=None) -> PoseTrack:
     """Like :func:`vision.analysis.extract_track` for the whole clip, with ``workers`` processes.
 
     Args:
         path: the video file (already probed by the caller, normally ``analyze_video``).
-        model, max_side: passed to every worker's ``extract_track``.
+        model, max_side, extraction: passed to every worker's ``extract_track``.
         workers: number of processes (= segments). ``1`` still runs in a child process.
         progress: called from this (the parent) process as ``progress(done, total)`` with frames
             done across all workers; ``total`` includes the warm-up frames, so it is a little more
@@ -384,7 +387,7 @@ def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_
     tmpdir = tempfile.mkdtemp(prefix="squatcheck-parallel-")
     jobs = [_Job(index=i, path=path, model=str(model), max_side=max_side, keep_start=s, keep_end=e,
                  decode_start=max(0.0, s - OVERLAP_S), out_file=os.path.join(tmpdir, f"segment{i}.npz"),
-                 parent_pid=os.getpid())
+                 parent_pid=os.getpid(), extraction=extraction)
             for i, (s, e) in enumerate(segments)]
     procs = []
     outcomes: dict[int, dict] = {}

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 import av
+import cv2
 import numpy as np
 
 from vision.errors import SquatCheckError, VideoReadError, VideoTooLongError
@@ -104,9 +105,14 @@ class VideoInfo:
         }
 
 
-@dataclass(frozen=True)
+THUMB_SIDE = 24
+_FULL_RANGE = 2   # AVCOL_RANGE_JPEG
+_PLANAR_YUV = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12"}
+
+
 class Frame:
-    """One decoded, upright frame.
+    """One decoded, upright frame. The RGB image is converted on first use, so a frame that is
+    not analysed costs its decode only (no colour conversion or scaling).
 
     Attributes
     ----------
@@ -116,12 +122,56 @@ class Frame:
     t_s : float
         Presentation time in seconds from the stream start, strictly increasing.
     rgb : np.ndarray
-        ``(H, W, 3)`` uint8, C-contiguous, RGB, upright.
+        ``(H, W, 3)`` uint8, C-contiguous, RGB, upright (converted on first access, then kept).
     """
 
-    index: int
-    t_s: float
-    rgb: np.ndarray
+    __slots__ = ("index", "t_s", "_rgb", "_av", "_size", "_rotation_cw", "_thumb", "_path")
+
+    def __init__(self, index: int, t_s: float, rgb: np.ndarray | None = None, *, av_frame=None,
+                 size: tuple[int, int] | None = None, rotation_cw: int = 0, path: Path | None = None):
+        self.index, self.t_s = index, t_s
+        self._rgb, self._av, self._size, self._rotation_cw = rgb, av_frame, size, rotation_cw
+        self._thumb, self._path = None, path
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """The upright RGB picture; raises :class:`VideoReadError` if it cannot be converted."""
+        if self._rgb is None:
+            w, h = self._size
+            try:  # one swscale call does both the YUV->RGB conversion and the downscale
+                self._rgb = _upright(self._av.to_ndarray(width=w, height=h, format="rgb24"), self._rotation_cw)
+            except _READ_FAILURES as exc:
+                raise VideoReadError(_unreadable_message(self._path or "the video")) from exc
+        return self._rgb
+
+    def thumbnail(self) -> np.ndarray:
+        """``(24, 24)`` float grey image in [0, 1] (area-averaged), for hard-cut detection.
+
+        Made straight from the decoded picture's luma plane for every frame alike (converted to
+        RGB or not), so consecutive thumbnails always compare like with like; the decode thread
+        makes it ahead of time (``prepare``).
+        """
+        if self._thumb is None:
+            self.prepare()
+        return self._thumb
+
+    def prepare(self) -> "Frame":
+        if self._thumb is None:
+            if self._av is not None and self._av.format.name in _PLANAR_YUV:
+                plane = self._av.planes[0]
+                y = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, :plane.width]
+                step = max(1, min(y.shape) // (4 * THUMB_SIDE))   # a strided view: ~100 px, no copy
+                grey = cv2.resize(np.ascontiguousarray(y[::step, ::step]), (THUMB_SIDE, THUMB_SIDE),
+                                  interpolation=cv2.INTER_AREA).astype(float)
+                if not self._av.format.name.startswith("yuvj") and self._av.color_range != _FULL_RANGE:
+                    grey = np.clip((grey - 16.0) * (255.0 / 219.0), 0.0, 255.0)  # video range 16–235
+            elif self._av is not None:
+                grey = self._av.to_ndarray(width=THUMB_SIDE, height=THUMB_SIDE, format="gray", interpolation="AREA")
+            else:
+                grey = cv2.resize(cv2.cvtColor(self._rgb, cv2.COLOR_RGB2GRAY), (THUMB_SIDE, THUMB_SIDE),
+                                  interpolation=cv2.INTER_AREA)
+            self._thumb = grey / 255.0
+        return self
 
 
 # --------------------------------------------------------------------------------------------------
@@ -464,9 +514,7 @@ def _decode_frames(
             if size is None:  # fixed from the first frame so every yielded array has one shape
                 size = _scaled_size(frame.width, frame.height, max_side)
                 rotation_cw = _rotation_cw(frame.rotation)
-            # One swscale call does both the YUV->RGB conversion and the downscale.
-            rgb = frame.to_ndarray(width=size[0], height=size[1], format="rgb24")
-            yield Frame(index=yielded, t_s=t, rgb=_upright(rgb, rotation_cw))
+            yield Frame(yielded, t, av_frame=frame, size=size, rotation_cw=rotation_cw, path=path).prepare()
             yielded += 1
 
         if decoded == 0:
