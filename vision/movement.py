@@ -1,6 +1,6 @@
 """What kind of movement a dip is: a squat on both legs, a squat on one leg, or not a squat.
 
-The depth signal dips for lunges, split squats, burpees, deadlifts and picking things up too.
+A dip whose lower body was out of view for much of it is not judged at all. The depth signal dips for lunges, split squats, burpees, deadlifts and picking things up too.
 These tests use what each movement does to the body, not the camera view, so they hold from the
 front, the side and anything between:
 - **lunge / split squat / step-back**: one leg folds towards the floor while the other bends over
@@ -28,6 +28,7 @@ from vision.thresholds import Thresholds
 SPLIT_FRONT = 0.10        # [heuristic] ankle height difference from the front, in leg lengths
 LUNGE_THIGH_ASYMMETRY = 0.40  # [heuristic] hip-above-knee heights differ by 0.4 thigh lengths (≈ 35° of thigh tilt)
 LUNGE_FOLDED_SHIN = 0.45      # [heuristic] the folding leg's knee within 0.45 shank of its ankle's height
+MIN_SEEN_FRACTION = 0.6   # [heuristic] hips, knees and ankles seen on most of a dip's frames, or it is not judged
 SINGLE_LEG_LIFT = 0.25    # [heuristic] the free ankle ≥ 0.25 leg lengths (≈ 22 cm) above the standing one: more than a 45° view makes a planted far foot look
 SINGLE_LEG_FRACTION = 0.8  # ... on this fraction of the rep's frames, start and end included
 UPRIGHT_MIN = 0.7         # [heuristic] standing: hips ≥ 0.7 of the straight-leg length above the ankles (plank ≈ 0.3)
@@ -111,6 +112,9 @@ def classify_movement(rf: RepFrames, view: str, th: Thresholds, single_leg_profi
     ``view`` is the bilateral view verdict (used only by the view-specific split-stance checks);
     ``single_leg_profile``: the user said these are single-leg squats.
     """
+    if np.mean(rf.sig.valid[rf.idx]) < MIN_SEEN_FRACTION:
+        return Movement("rejected", "the hips, knees or feet were out of view for much of the dip, so it was not "
+                                    "counted (film the whole body)")
     if lunge_like(rf):
         return Movement("rejected", "one leg folded back towards the floor (a lunge or split squat), not a squat")
     single = single_leg_profile or one_foot_lifted(rf)
