@@ -71,8 +71,8 @@ _DEATH_GRACE_S = 2.0    # a worker that exited may still have its last message i
 _JOIN_TIMEOUT_S = 5.0
 _START_METHOD = "spawn"
 # Seam check: in the last SEAM_CHECK_S of a segment's warm-up, the followed person must be the one the
-# previous segment followed (body landmarks within SEAM_TOLERANCE of the image height, person found in
-# both or neither) in at least SEAM_AGREE_FRACTION of the frames; otherwise the segment is redone.
+# previous segment followed (the median body landmark within SEAM_TOLERANCE of the image height, on frames
+# where both found a person) in at least SEAM_AGREE_FRACTION of the frames; otherwise the segment is redone.
 SEAM_CHECK_S = 1.0
 SEAM_TOLERANCE = 0.03
 SEAM_AGREE_FRACTION = 0.9
@@ -244,11 +244,13 @@ def _seam_agreement(before: PoseTrack, seg: PoseTrack, seam_s: float, since_s: f
     body = list(BODY)
     a, b = before.xy[wa[ia]][:, body], seg.xy[wb[ib]][:, body]
     found_a, found_b = ~np.isnan(a).all(axis=(1, 2)), ~np.isnan(b).all(axis=(1, 2))
-    dist = np.linalg.norm(a - b, axis=2)  # (frames, landmarks); NaN where either is missing
-    diff = np.where(np.isnan(dist), 0.0, dist).max(axis=1)
-    close = diff <= SEAM_TOLERANCE * max(1, before.height)
-    agree = np.where(found_a & found_b, close, found_a == found_b)
-    return float(agree.mean())
+    both = found_a & found_b
+    if not both.any():
+        return float((found_a == found_b).mean())
+    # the typical body landmark, not the worst one: one landmark's jitter (or a frame whose
+    # landmarks were interpolated between analysed frames) is not another person
+    dist = np.nanmedian(np.linalg.norm(a[both] - b[both], axis=2), axis=1)
+    return float(np.mean(dist <= SEAM_TOLERANCE * max(1, before.height)))
 
 
 def _restart_point(before: PoseTrack, seam_s: float) -> float:
