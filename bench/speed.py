@@ -58,7 +58,6 @@ LONG_SOURCES = [  # ~160 s in total, mostly portrait phone clips
 ]
 LONG_SIZE = (720, 1280)  # width, height
 MEMORY_CUTS_S = (30, 60, 120)
-SAME_REP_FRAMES = 2
 
 
 
@@ -209,22 +208,6 @@ def run_measure(mode: str, path: Path, tmp: Path, save_track: bool = False) -> d
     print(f"  {mode:8s} {path.name}: {rec['frames']} frames, {rec['wall_s']:.1f} s, {rec['fps']:.1f} fps, "
           f"peak {rec['peak_rss_mb']:.0f} MB, others' load {rec['others_cores']:.2f} cores", file=sys.stderr, flush=True)
     return rec
-
-
-def same_reps(a: dict | None, b: dict | None, fps: float, frames: int = SAME_REP_FRAMES) -> tuple[bool, str]:
-    if not a or not b:
-        return False, "n/a"
-    ra, rb = a["reps"], b["reps"]
-    if len(ra) != len(rb):
-        return False, f"count {len(ra)} vs {len(rb)}"
-    tol = frames / fps + 0.002
-    for i, (x, y) in enumerate(zip(ra, rb), 1):
-        if any(abs(x[k] - y[k]) > tol for k in range(3)):
-            worst = max(abs(x[k] - y[k]) for k in range(3))
-            return False, f"rep {i} times differ by {worst:.2f} s"
-        if x[3] != y[3]:
-            return False, f"rep {i} flags {x[3]} vs {y[3]}"
-    return True, f"{len(ra)} reps"
 
 
 def make_long_clip(videos: Path, tmp: Path) -> Path:

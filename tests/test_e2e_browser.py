@@ -143,6 +143,19 @@ def _no_exception_on_page(page) -> None:
 # ------------------------------------------------------------------------------------------------
 
 
+def _upload(browser, server: str, clip: Path):
+    """Open the app, choose ``clip`` in the uploader, wait for the rep table:
+    (page, table locator, seconds from choosing the file to the table)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server + "/", wait_until="domcontentloaded")
+    page.locator('input[type="file"]').wait_for(state="attached", timeout=60_000)
+    t0 = time.monotonic()
+    page.locator('input[type="file"]').set_input_files(str(clip))
+    table = page.locator('[data-testid="stDataFrame"]')
+    table.wait_for(timeout=180_000)
+    return page, table, time.monotonic() - t0
+
+
 def test_upload_to_rep_table_time_is_measured(server, playwright):
     """Measures (does not assert) the time from choosing the file to the rep table, as a user sees
     it; written to bench/results/app_upload_timing.json for BENCHMARKS.md."""
@@ -152,14 +165,7 @@ def test_upload_to_rep_table_time_is_measured(server, playwright):
     reps_min, reps_max = label_range(TIMING_CLIP)
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     try:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(server + "/", wait_until="domcontentloaded")
-        page.locator('input[type="file"]').wait_for(state="attached", timeout=60_000)
-        t0 = time.monotonic()
-        page.locator('input[type="file"]').set_input_files(str(clip))
-        table = page.locator('[data-testid="stDataFrame"]')
-        table.wait_for(timeout=180_000)
-        seconds = time.monotonic() - t0
+        page, table, seconds = _upload(browser, server, clip)
         rows = int(table.locator("[aria-rowcount]").first.get_attribute("aria-rowcount")) - 1
         assert reps_min <= rows <= reps_max, f"{rows} rep rows, labels.csv says {reps_min}-{reps_max}"
         out = ROOT / "bench" / "results"
@@ -177,13 +183,7 @@ def test_upload_clip_shows_rep_table(server, playwright):
     reps_min, reps_max = label_range(RESULTS_CLIP)
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     try:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(server + "/", wait_until="domcontentloaded")
-        page.locator('input[type="file"]').wait_for(state="attached", timeout=60_000)
-        page.locator('input[type="file"]').set_input_files(str(clip))
-
-        table = page.locator('[data-testid="stDataFrame"]')
-        table.wait_for(timeout=180_000)
+        page, table, _ = _upload(browser, server, clip)
         _no_exception_on_page(page)
         # the data grid is a canvas; its accessible table carries the row count (header included)
         grid = table.locator("[aria-rowcount]").first
