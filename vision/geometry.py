@@ -176,7 +176,8 @@ def foot_turn_out_tan(toe_lateral: np.ndarray | float, foot_length: np.ndarray |
     """tan φ of the foot's turn-out φ from the toe's lateral offset from the ankle: -> (...).
 
     Seen from the front, the ankle → toe vector of a foot of length ``foot_length`` turned out by
-    φ spans ``foot_length · sin φ`` sideways. Clipped to [−10°, 30°]: the clip keeps a noisy toe point from inventing a large expected knee travel.
+    φ spans ``foot_length · sin φ`` sideways. Clipped to [−10°, 30°], so a noisy toe point
+    cannot invent a large expected knee travel.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         s = np.clip(np.asarray(toe_lateral, float) / foot_length,

@@ -57,6 +57,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from vision.analysis import FAST, Extraction
 from vision.errors import SquatCheckError
 from vision.track import PoseTrack
 
@@ -91,7 +92,7 @@ class _Job:
     decode_start: float      # keep_start - OVERLAP_S (clamped at 0)
     out_file: str
     parent_pid: int
-    extraction: object = None   # vision.analysis.Extraction (None: the default)
+    extraction: Extraction = FAST
 
 
 def plan_segments(duration_s: float, workers: int, overlap_s: float = OVERLAP_S) -> list[tuple[float, float | None]]:
@@ -169,9 +170,9 @@ def _worker(job: _Job, counter, results) -> None:
 
         timings: dict = {}
         t0 = time.perf_counter()
-        kw = {} if job.extraction is None else {"extraction": job.extraction}
         track = extract_track(job.path, model=job.model, max_side=job.max_side, progress=progress,
-                              start_s=job.decode_start, end_s=job.keep_end, timings=timings, **kw)
+                              start_s=job.decode_start, end_s=job.keep_end, timings=timings,
+                              extraction=job.extraction)
         timings["wall_s"] = time.perf_counter() - t0
         timings["frames"] = len(track)
         _save_track(track, job.out_file)
@@ -298,9 +299,8 @@ def _reconcile(parts: list[PoseTrack], jobs: list[_Job], path: str, model: str, 
         seg = None
         for start in dict.fromkeys((_restart_point(before, job.keep_start), 0.0)):
             t: dict = {}
-            kw = {} if job.extraction is None else {"extraction": job.extraction}
             seg = extract_track(path, model=model, max_side=max_side, start_s=start, end_s=job.keep_end,
-                                progress=_increments(add_frames), timings=t, **kw)
+                                progress=_increments(add_frames), timings=t, extraction=job.extraction)
             for key in ("decode_wait_s", "pose_s"):
                 timings[key] = timings.get(key, 0.0) + t.get(key, 0.0)
             again = _seam_agreement(before, seg, job.keep_start, start)
@@ -350,7 +350,7 @@ def _stop(procs: list) -> None:
 def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_side: int | None = 640,
                            workers: int = 2, progress: ProgressFn | None = None,
                            total_frames: int | None = None, timings: dict | None = None,
-                           duration_s: float | None = None, extraction=None) -> PoseTrack:
+                           duration_s: float | None = None, extraction: Extraction | None = None) -> PoseTrack:
     """Like :func:`vision.analysis.extract_track` for the whole clip, with ``workers`` processes.
 
     Args:
@@ -372,6 +372,7 @@ def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_
     t0 = time.perf_counter()
     timings = timings if timings is not None else {}
     path = str(path)
+    extraction = FAST if extraction is None else extraction
     if duration_s is None or total_frames is None:
         from vision.video import probe
 

@@ -318,14 +318,12 @@ def _side_cell(rep: Mapping[str, Any], side: str) -> tuple[str, int]:
     own = _num(metrics.get(f"fppa_{side}_deg"))
     other = _num(metrics.get(f"fppa_{'right' if side == 'left' else 'left'}_deg"))
     toe = knee_toe_text(dict(metrics), side)
-    if own is None:
-        if "valgus" in (rep.get("not_judged") or {}):
-            return "n/a", _NA
-        # FPPA means nothing while the thigh points at the camera: the knee vs the toes instead
-        flagged = bool((rep.get("valgus") or {}).get(side))
-        text = ("valgus" if flagged else "ok") + (f": {toe}" if toe else "") + "; FPPA n/a (thigh foreshortened)"
-        return text, (_BAD if flagged else _OK)
-    if f"knee_valgus_{side}" in flags:  # per-side flags, if the engine provides them
+    per_knee = rep.get("valgus") if isinstance(rep.get("valgus"), Mapping) else None
+    if own is None and ("valgus" in (rep.get("not_judged") or {}) or per_knee is None):
+        return "n/a", _NA
+    if per_knee is not None:   # the engine's own per-knee verdict
+        flagged = bool(per_knee.get(side))
+    elif f"knee_valgus_{side}" in flags:  # per-side flags, if the engine provides them
         flagged = True
     elif any(f.startswith("knee_valgus_") for f in flags):
         flagged = False
@@ -335,8 +333,12 @@ def _side_cell(rep: Mapping[str, Any], side: str) -> tuple[str, int]:
         flagged = other is None or own >= other or (other - own) <= ANGLE_SDD_DEG
     else:
         flagged = False
-    text = f"{own:.0f}° valgus" if flagged else f"{own:.0f}° ok"
-    return (text + (f"; {toe}" if toe else "")), (_BAD if flagged else _OK)
+    word = "valgus" if flagged else "ok"
+    if own is None:  # FPPA means nothing while the thigh points at the camera: the knee vs the toes
+        text = word + (f": {toe}" if toe else "") + "; FPPA n/a (thigh foreshortened)"
+    else:
+        text = f"{own:.0f}° {word}" + (f"; {toe}" if toe else "")
+    return text, (_BAD if flagged else _OK)
 
 
 def _depth_cell(rep: Mapping[str, Any]) -> tuple[str, int]:

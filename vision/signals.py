@@ -62,7 +62,6 @@ class Signals:
     knee_forward: np.ndarray  # (T, 2) the shank's out-of-image-plane length: how far the knee went forward
     foot_visibility: np.ndarray  # (T, 2) the worse of ankle and foot-index visibility
     # --- posture, for telling squats from lunges, burpees and hinges
-    knee_pos: np.ndarray      # (T, 2, 2) knee xy in standing leg lengths (like ankle_pos)
     shank_vertical: np.ndarray  # (T, 2) (y_ankle − y_knee) / standing shank: ≈ 1 upright shin, ≈ 0 folded back
     torso_upright: np.ndarray   # (T,) (y_hip − y_shoulder) / standing torso: ≈ 1 upright, ≈ 0 horizontal
     hip_height: np.ndarray      # (T,) (y_ankle − y_hip) / standing hip–ankle length: ≈ 1 standing, ≈ 0.3 in a plank
@@ -198,7 +197,6 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
             toe_lateral=toe_lateral,
             knee_forward=knee_forward,
             foot_visibility=np.minimum(vis[:, [L_ANKLE, R_ANKLE]], vis[:, [L_FOOT, R_FOOT]]),
-            knee_pos=np.stack([P(L_KNEE), P(R_KNEE)], axis=1) / leg[:, None, None],
             shank_vertical=np.stack([P(a)[:, 1] - P(k)[:, 1] for _, k, a, _, _ in LEGS], axis=1) / shank,
             torso_upright=(mid_hip[:, 1] - mid_sh[:, 1]) / torso_ref,
             hip_height=(mid_ankle[:, 1] - mid_hip[:, 1]) / chord_ref,

@@ -82,7 +82,7 @@ def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
         inside, turn_out = foot_line(rf, k, th)
         s_max, d_max = sustained_max(shift, n), sustained_max(disp, n)
         t_max = sustained_max(inside, n) if inside is not None else float("nan")
-        _report_fppa(rf, k, th, out, disp)
+        _report_fppa(rf, k, valid, out, disp)
         m[f"knee_shift_{name}"] = rounded(s_max)
         m[f"knee_toe_{name}"] = rounded(t_max)
         m[f"foot_turn_out_{name}_deg"] = rounded(turn_out, 1)
@@ -124,10 +124,10 @@ def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
     return out, valgus
 
 
-def _report_fppa(rf: RepFrames, k: int, th: Thresholds, out: Finding, disp: np.ndarray) -> None:
-    """FPPA and its change from standing, only where the thigh is seen well enough (else n/a)."""
+def _report_fppa(rf: RepFrames, k: int, valid: np.ndarray, out: Finding, disp: np.ndarray) -> None:
+    """FPPA and its change from standing, only where the thigh is seen well enough (``valid``, per
+    loaded frame; else n/a)."""
     name = LEGS[k]
-    valid = fppa_valid(rf, k, th)
     if np.count_nonzero(valid) < max(rf.n_sustain, 0.5 * len(rf.loaded)):
         out.metrics[f"fppa_{name}_deg"] = out.metrics[f"fppa_disp_{name}_deg"] = None
         out.not_judged[f"fppa_{name}"] = WHY_FPPA
