@@ -15,8 +15,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from ui import clients_page
-from vision.progress import NOT_MEANINGFUL
-from vision.store import ENV_DB_URL, Store
+from trainer.session_compare import NOT_MEANINGFUL
+from trainer.store import ENV_DB_URL, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "ui" / "clients_page.py"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ui import clients_presenters as P
-from vision.progress import IMPROVED, NOT_COMPARABLE_VIEW, NOT_MEANINGFUL, WORSE, compare_sessions
-from vision.store import ClientRecord, SessionRecord
+from trainer.session_compare import IMPROVED, NOT_COMPARABLE_VIEW, NOT_MEANINGFUL, WORSE, compare_sessions
+from trainer.store import ClientRecord, SessionRecord
 
 UTC = timezone.utc
 T0 = datetime(2024, 3, 1, 9, 5, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Client-history store (vision.store) and session comparison (vision.progress).
+"""Client-history store (trainer.store) and session comparison (trainer.session_compare).
 
 Everything runs against a real SQLite file in tmp_path. The crash-safety tests SIGKILL a
 child process in the middle of a transaction and check what survives.
@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect, text
 
 from vision.errors import SquatCheckError
-from vision.progress import (
+from trainer.session_compare import (
     ANGLE_SDD_DEG,
     DEPTH_RATIO_THRESHOLD,
     IMPROVED,
@@ -37,7 +37,7 @@ from vision.progress import (
     compare_sessions,
     summarise_analysis,
 )
-from vision.store import (
+from trainer.store import (
     ENV_DB_URL,
     LATEST_SCHEMA_VERSION,
     MIGRATIONS,
@@ -702,7 +702,7 @@ _CHILD = textwrap.dedent(
     sys.path.insert(0, {root!r})
     from sqlalchemy import event, text
     from sqlalchemy.orm import Session
-    from vision.store import Store
+    from trainer.store import Store
 
     db, marker, video, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 
@@ -793,7 +793,7 @@ _MIGRATION_CHILD = textwrap.dedent(
     """
     import os, sys, time
     sys.path.insert(0, {root!r})
-    from vision.store import MIGRATIONS, Migration, make_engine, migrate
+    from trainer.store import MIGRATIONS, Migration, make_engine, migrate
 
     db, marker = sys.argv[1], sys.argv[2]
 

@@ -4,7 +4,7 @@ PDF / JSON downloads and the privacy tools (export everything, erase a client).
 Also provides :func:`render_save_to_client`, the compact "save this analysis to a client's
 history" form that the Analyze page embeds under its results.
 
-This is a thin UI layer: numbers come from :mod:`vision.store` / :mod:`vision.progress`,
+This is a thin UI layer: numbers come from :mod:`trainer.store` / :mod:`trainer.session_compare`,
 and all display shaping lives in :mod:`ui.clients_presenters` (pure, unit-tested).
 Every error from the store is shown as a plain-words ``st.error``, never a traceback.
 
@@ -32,14 +32,14 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from ui import clients_presenters as P  # noqa: E402
-from vision.progress import (  # noqa: E402
+from trainer.session_compare import (  # noqa: E402
     NOT_MEANINGFUL,
     VALGUS_COUNT_THRESHOLD,
     VALGUS_RATE_THRESHOLD,
     compare_sessions,
 )
-from vision.report_pdf import render_session_pdf  # noqa: E402
-from vision.store import (  # noqa: E402
+from trainer.pdf_report import render_session_pdf  # noqa: E402
+from trainer.store import (  # noqa: E402
     ClientRecord,
     SessionRecord,
     Store,

@@ -1,7 +1,7 @@
 """Data shaping for the Clients page (pure functions: no Streamlit, no database access).
 
-Everything here takes plain values - store records (:class:`vision.store.ClientRecord`,
-:class:`vision.store.SessionRecord`, or anything with the same attributes), ``Store.trend``
+Everything here takes plain values - store records (:class:`trainer.store.ClientRecord`,
+:class:`trainer.store.SessionRecord`, or anything with the same attributes), ``Store.trend``
 rows, ``compare_sessions`` entries - and returns strings, dicts and lists ready to display,
 so the page itself stays a thin layer of widgets and can be tested separately.
 
@@ -17,7 +17,7 @@ import unicodedata
 from datetime import date, datetime, time, tzinfo
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
-from vision.progress import (
+from trainer.session_compare import (
     ANGLE_SDD_DEG,
     DEPTH_RATIO_THRESHOLD,
     KASR_THRESHOLD,
@@ -295,7 +295,7 @@ def trend_panels(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def measurement_error_note() -> str:
     """Plain-words note on which session-to-session changes mean anything (the thresholds
-    ``vision.progress.compare_sessions`` uses)."""
+    ``trainer.session_compare.compare_sessions`` uses)."""
     return (
         "Changes smaller than the measurement error are not meaningful: "
         f"reps with knee valgus - fewer than {VALGUS_COUNT_THRESHOLD} reps and less than "

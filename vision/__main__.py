@@ -90,7 +90,7 @@ def analyze_one(clip: Path, args, many: bool) -> None:
 
         render_annotated_video(clip, analysis, out["video"])
     if out["pdf"]:
-        from vision.report import pdf_for_analysis
+        from trainer.pdf_report import pdf_for_analysis
 
         write_atomic(out["pdf"], pdf_for_analysis(clip, analysis))
     if not args.quiet:

@@ -780,3 +780,12 @@ def bottom_frames(video_path, analysis, *, max_side: int = 480) -> dict[int, np.
             rep = targets[j][1]
             thumbs[_rep_key(rep, j)] = _thumbnail(prev.rgb, prev.t_s, rep, view, sampler)
     return thumbs
+
+
+def worst_rep_frame(video_path, analysis) -> np.ndarray | None:
+    """RGB bottom frame (skeleton and angles drawn) of the worst rep, or of rep 1; None without reps."""
+    result = analysis.result
+    if not result["reps"]:
+        return None
+    index = result["summary"].get("worst_rep") or result["reps"][0]["index"]
+    return bottom_frames(video_path, analysis).get(index)

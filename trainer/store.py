@@ -78,7 +78,7 @@ from sqlalchemy.types import TypeDecorator
 
 from vision.errors import SquatCheckError
 from vision.images import as_rgb
-from vision.progress import compare_sessions, summarise_analysis
+from trainer.session_compare import compare_sessions, summarise_analysis
 
 if TYPE_CHECKING:
     import numpy as np
@@ -145,7 +145,7 @@ class DuplicateClientError(StoreError):
 
 def _valgus_rate(view: str | None, rep_count: int, valgus_reps: int,
                  fppa_mean: float | None, kasr_mean: float | None) -> float | None:
-    # Same rule as vision.progress.valgus_measurable, on the stored summary columns.
+    # Same rule as trainer.session_compare.valgus_measurable, on the stored summary columns.
     if not rep_count or (view or "").lower() == "side":
         return None
     if valgus_reps == 0 and fppa_mean is None and kasr_mean is None:

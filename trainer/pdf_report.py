@@ -29,7 +29,7 @@ from fpdf.enums import XPos, YPos
 
 from vision.images import as_rgb
 from vision.valgus import knee_toe_text
-from vision.progress import (
+from trainer.session_compare import (
     IMPROVED,
     NOT_COMPARABLE_REPS,
     NOT_COMPARABLE_VIEW,
@@ -588,3 +588,13 @@ def render_session_pdf(
         pdf.para(disclaimer, size=8.5)
 
     return bytes(pdf.output())
+
+
+def pdf_for_analysis(video_path: str | Path, analysis, *, client_name: str | None = None,
+                     recorded_at: datetime | None = None, previous: dict | None = None, notes: str = "") -> bytes:
+    """The screening report of one analysed video (a :class:`vision.analysis.Analysis`), with the worst
+    rep's bottom frame drawn from the video."""
+    from vision.overlay import worst_rep_frame
+
+    return render_session_pdf(analysis.result, client_name=client_name, recorded_at=recorded_at or datetime.now(),
+                              previous=previous, worst_frame_rgb=worst_rep_frame(video_path, analysis), notes=notes)

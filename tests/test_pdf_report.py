@@ -1,4 +1,4 @@
-"""PDF screening report (vision.report_pdf): text content via pypdf, pixels via pypdfium2.
+"""PDF screening report (trainer.pdf_report): text content via pypdf, pixels via pypdfium2.
 
 Set SQUATCHECK_REPORT_PNG_DIR=/some/dir to also keep the rendered pages for a visual check.
 """
@@ -17,8 +17,8 @@ import pypdf
 import pypdfium2 as pdfium
 import pytest
 
-from vision import report_pdf
-from vision.report_pdf import DISCLAIMER_FOOTER, NA_VIEW, render_session_pdf
+from trainer import pdf_report as report_pdf
+from trainer.pdf_report import DISCLAIMER_FOOTER, NA_VIEW, render_session_pdf
 
 WHEN = datetime(2024, 3, 1, 10, 0, tzinfo=timezone.utc)
 

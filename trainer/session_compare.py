@@ -1,6 +1,6 @@
 """Per-session summary numbers and session-to-session comparison (pure functions, no I/O).
 
-Both the client-history store (``vision.store``) and the PDF report (``vision.report_pdf``)
+Both the client-history store (``trainer.store``) and the PDF report (``trainer.pdf_report``)
 use these, so a number in the database, on the trend chart and in the report is always
 computed the same way from the engine's analysis dict.
 
