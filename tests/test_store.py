@@ -24,6 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import inspect, text
 
+from store_helpers import LEGACY_DIR, with_extra_revision
+
 from vision.errors import SquatCheckError
 from trainer.session_compare import (
     ANGLE_SDD_DEG,
@@ -40,12 +42,11 @@ from trainer.session_compare import (
 from trainer.store import (
     ENV_DB_URL,
     LATEST_SCHEMA_VERSION,
-    MIGRATIONS,
+    MIGRATIONS_DIR,
     Base,
     ClientNotFoundError,
     ClientRecord,
     DuplicateClientError,
-    Migration,
     SessionNotFoundError,
     SessionRecord,
     Store,
@@ -136,14 +137,12 @@ def make_video(path: Path, payload: bytes = b"\x00\x00\x00\x18ftypmp42 fake vide
 
 def test_open_creates_file_schema_and_pragmas(store: Store, db_path: Path):
     assert db_path.is_file()
-    assert store.schema_version == LATEST_SCHEMA_VERSION == 3
+    assert store.schema_version == LATEST_SCHEMA_VERSION == 4
     with raw(db_path) as con:
-        versions = con.execute("SELECT version, description FROM schema_version ORDER BY version").fetchall()
-        assert [v for v, _ in versions] == [1, 2, 3]
-        assert all(desc for _, desc in versions)
+        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0004",)]
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert {"clients", "sessions", "schema_version"} <= tables
+        assert tables == {"clients", "sessions", "alembic_version"}
     # the store's own connections have FKs on and synchronous=FULL (2)
     with store._engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -157,11 +156,25 @@ def test_reopen_is_idempotent_and_keeps_data(db_path: Path):
         s.save_session(c.id, make_analysis(), recorded_at=T0)
     for _ in range(2):
         with Store.open(db_path) as s:
-            assert s.schema_version == 3
+            assert s.schema_version == LATEST_SCHEMA_VERSION
             assert [x.name for x in s.list_clients()] == ["Ann"]
             assert len(s.list_sessions(c.id)) == 1
     with raw(db_path) as con:
-        assert con.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 3
+        assert con.execute("SELECT COUNT(*) FROM alembic_version").fetchone()[0] == 1
+
+
+def test_alembic_is_the_only_migration_code():
+    """The schema lives in Alembic revisions numbered 0001.. in one line of history."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    script = ScriptDirectory.from_config(cfg)
+    revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
+    assert revisions == [f"{n:04d}" for n in range(1, LATEST_SCHEMA_VERSION + 1)]
+    store_src = (ROOT / "trainer" / "store.py").read_text()
+    assert "ALTER TABLE" not in store_src and "create_all" not in store_src
 
 
 def test_migrated_schema_matches_orm_models(store: Store):
@@ -177,12 +190,37 @@ def test_migrated_schema_matches_orm_models(store: Store):
     assert fks[0]["options"].get("ondelete") == "CASCADE"
 
 
-def test_v1_database_upgrades_to_latest(db_path: Path):
+@pytest.mark.parametrize("version", [1, 2, 3])
+def test_file_written_by_the_pre_alembic_store_upgrades_in_place(tmp_path: Path, version: int):
+    """store_vN.sqlite were written by the store before Alembic (tests/data/make_legacy_stores.py)."""
+    db = tmp_path / "old.db"
+    db.write_bytes((LEGACY_DIR / f"store_v{version}.sqlite").read_bytes())
+    with Store.open(db) as s:
+        assert s.schema_version == LATEST_SCHEMA_VERSION
+        ana, ben = s.list_clients()
+        assert (ana.name, ben.name) == ("Ana Legacy", "Ben Legacy")
+        sessions = s.list_sessions(ana.id)
+        assert [x.notes for x in sessions] == ["legacy", "legacy"]
+        assert [x.kasr_mean for x in sessions] == [pytest.approx(0.62), pytest.approx(0.91)]  # v1: backfilled
+        assert sessions[0].valgus_reps == 1 and sessions[0].recorded_at == datetime(2024, 3, 1, 10, tzinfo=timezone.utc)
+        assert sessions[0].has_worst_frame == (version == 3)
+        new = s.save_session(ben.id, make_analysis(), recorded_at=T0,
+                             worst_frame_rgb=np.full((40, 30, 3), 128, np.uint8))
+        assert s.get_session(new.id).has_worst_frame
+        assert len(s.list_sessions(ben.id)) == 2
+    with raw(db) as con:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert tables == {"clients", "sessions", "alembic_version"}  # the old version table is retired
+        idx = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert "ix_sessions_client_recorded" in idx and "ix_sessions_client_id" not in idx
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_v1_rows_the_backfill_cannot_read_keep_an_empty_kasr(db_path: Path):
     engine = make_engine(db_path)
     assert migrate(engine, target=1) == 1
     with engine.begin() as conn:
-        cols = {c["name"] for c in inspect(conn).get_columns("sessions")}
-        assert "kasr_mean" not in cols
+        assert "kasr_mean" not in {c["name"] for c in inspect(conn).get_columns("sessions")}
         conn.execute(text(
             "INSERT INTO clients (id, name, name_key, created_at, notes) "
             "VALUES (1, 'Old Client', 'old client', '2023-01-01 10:00:00', '')"))
@@ -195,36 +233,39 @@ def test_v1_database_upgrades_to_latest(db_path: Path):
                  "js": json.dumps(analysis) if analysis is not None else "{not json"},
             )
     engine.dispose()
-
     with Store.open(db_path) as s:
-        assert s.schema_version == 3
         sessions = s.list_sessions(1)
-        assert [x.id for x in sessions] == [1, 2, 3]
-        assert sessions[0].kasr_mean == pytest.approx(0.62)  # backfilled from the JSON
+        assert sessions[0].kasr_mean == pytest.approx(0.62)
         assert sessions[1].kasr_mean is None  # no reps
         assert sessions[2].kasr_mean is None and sessions[2].analysis == {}  # unreadable row
-        assert s.trend(1)[0]["kasr_mean"] == pytest.approx(0.62)
-        assert sessions[0].recorded_at == datetime(2023, 1, 1, 10, tzinfo=timezone.utc)
-    with raw(db_path) as con:
-        assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY 1")] == [1, 2, 3]
-        idx = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-        assert "ix_sessions_client_recorded" in idx and "ix_sessions_client_id" not in idx
 
 
-def test_failed_migration_changes_nothing(db_path: Path):
+def test_each_revision_downgrades_and_upgrades_again(db_path: Path):
+    from alembic import command
+    from trainer.store import _alembic_config
+
     Store.open(db_path).close()
+    engine = make_engine(db_path)
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(MIGRATIONS_DIR, conn), "base")
+        assert set(inspect(conn).get_table_names()) == {"alembic_version"}
+    assert migrate(engine) == LATEST_SCHEMA_VERSION
+    engine.dispose()
 
-    def boom(conn):
-        conn.execute(text("CREATE TABLE half_done (x INTEGER)"))
-        conn.execute(text("ALTER TABLE sessions ADD COLUMN half INTEGER"))
+
+def test_failed_migration_changes_nothing(db_path: Path, tmp_path: Path):
+    Store.open(db_path).close()
+    broken = with_extra_revision(tmp_path, """
+        op.execute("CREATE TABLE half_done (x INTEGER)")
+        op.execute("ALTER TABLE sessions ADD COLUMN half INTEGER")
         raise RuntimeError("simulated failure in the next migration")
-
+    """)
     engine = make_engine(db_path)
     with pytest.raises(RuntimeError, match="simulated"):
-        migrate(engine, migrations=MIGRATIONS + (Migration(LATEST_SCHEMA_VERSION + 1, "broken", boom),))
+        migrate(engine, script_location=broken)
     engine.dispose()
     with raw(db_path) as con:
-        assert con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == LATEST_SCHEMA_VERSION
+        assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == f"{LATEST_SCHEMA_VERSION:04d}"
         assert con.execute("SELECT name FROM sqlite_master WHERE name='half_done'").fetchone() is None
         cols = {r[1] for r in con.execute("PRAGMA table_info(sessions)")}
         assert "half" not in cols  # DDL rolled back too (transactional DDL)
@@ -233,8 +274,8 @@ def test_failed_migration_changes_nothing(db_path: Path):
 def test_newer_schema_is_refused(db_path: Path):
     Store.open(db_path).close()
     with raw(db_path) as con:
-        con.execute("INSERT INTO schema_version VALUES (99, '2030-01-01 00:00:00', 'future')")
-    with pytest.raises(StoreError, match="newer|only knows"):
+        con.execute("UPDATE alembic_version SET version_num = '0099'")
+    with pytest.raises(StoreError, match="only knows"):
         Store.open(db_path)
 
 
@@ -279,41 +320,6 @@ def test_default_location_is_user_data_dir(monkeypatch, tmp_path: Path):
 def test_bad_url_is_a_store_error():
     with pytest.raises(StoreError):
         Store.open("nosuchdialect://x/y")
-
-
-def test_v2_database_upgrades_to_v3_worst_frame_column(db_path: Path):
-    engine = make_engine(db_path)
-    assert migrate(engine, target=2) == 2
-    with engine.begin() as conn:
-        cols = {c["name"] for c in inspect(conn).get_columns("sessions")}
-        assert "worst_frame_jpeg" not in cols and "kasr_mean" in cols
-        conn.execute(text(
-            "INSERT INTO clients (id, name, name_key, created_at, notes) "
-            "VALUES (1, 'Old Client', 'old client', '2023-01-01 10:00:00', '')"))
-        conn.execute(
-            text("INSERT INTO sessions (id, client_id, recorded_at, created_at, notes, view, "
-                 "rep_count, valgus_reps, shallow_reps, kasr_mean, analysis_json) VALUES "
-                 "(1, 1, '2023-01-01 10:00:00', '2023-01-01 10:00:00', 'v2 row', 'front', "
-                 "1, 1, 1, 0.62, :js)"),
-            {"js": json.dumps(make_analysis())},
-        )
-    engine.dispose()
-
-    with Store.open(db_path) as s:
-        assert s.schema_version == 3
-        old = s.get_session(1)
-        assert old.notes == "v2 row" and old.analysis == make_analysis()
-        assert old.worst_frame_jpeg is None and not old.has_worst_frame
-        assert old.worst_frame_rgb() is None
-        assert old.to_dict()["has_worst_frame"] is False
-        new = s.save_session(1, make_analysis(), recorded_at=T0,
-                             worst_frame_rgb=np.full((40, 30, 3), 128, np.uint8))
-        assert s.get_session(new.id).has_worst_frame
-    with raw(db_path) as con:
-        assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY 1")] == [1, 2, 3]
-        cols = {r[1]: r[2] for r in con.execute("PRAGMA table_info(sessions)")}
-        assert cols["worst_frame_jpeg"].upper() == "BLOB"
-        assert con.execute("SELECT worst_frame_jpeg FROM sessions WHERE id=1").fetchone()[0] is None
 
 
 def _two_colour_frame(h: int = 240, w: int = 320) -> np.ndarray:
@@ -628,7 +634,7 @@ def test_export_client(store: Store, tmp_path: Path):
     round_trip = json.loads(json.dumps(export))  # JSON-able
     assert round_trip == export
     assert export["format"] == "squatcheck-client-export"
-    assert export["store_schema_version"] == 3
+    assert export["store_schema_version"] == LATEST_SCHEMA_VERSION
     assert export["client"]["name"] == "Ann" and export["client"]["notes"] == "runner"
     assert [s["id"] for s in export["sessions"]] == [s1.id, s2.id]
     assert export["sessions"][0]["notes"] == "first"
@@ -791,19 +797,13 @@ def test_kill_mid_transaction_keeps_committed_sessions(tmp_path: Path):
 
 _MIGRATION_CHILD = textwrap.dedent(
     """
-    import os, sys, time
+    import os, sys
+    from pathlib import Path
     sys.path.insert(0, {root!r})
-    from trainer.store import MIGRATIONS, Migration, make_engine, migrate
+    from trainer.store import make_engine, migrate
 
-    db, marker = sys.argv[1], sys.argv[2]
-
-    def slow(conn):
-        with open(marker, "w") as f:
-            f.write("in the extra migration")
-        time.sleep(120)
-
-    extra = Migration(len(MIGRATIONS) + 1, "slow", slow)
-    migrate(make_engine(db), migrations=MIGRATIONS + (extra,))
+    db, scripts = sys.argv[1], Path(sys.argv[2])
+    migrate(make_engine(db), script_location=scripts)
     os._exit(4)
     """
 )
@@ -813,10 +813,17 @@ def test_kill_during_first_migration_leaves_clean_db(tmp_path: Path):
     """All migrations (plus a slow extra one) run in one transaction; killing it mid-way
     leaves an empty DB that the next open migrates from scratch."""
     db = tmp_path / "mig" / "squatcheck.db"
+    db.parent.mkdir()
     marker = tmp_path / "in_migration"
+    slow = with_extra_revision(tmp_path, f"""
+        import time
+        with open({str(marker)!r}, "w") as f:
+            f.write("in the extra migration")
+        time.sleep(120)
+    """)
     script = tmp_path / "mchild.py"
     script.write_text(_MIGRATION_CHILD.format(root=str(ROOT)))
-    proc = subprocess.Popen([sys.executable, str(script), str(db), str(marker)],
+    proc = subprocess.Popen([sys.executable, str(script), str(db), str(slow)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         _wait_for(marker, proc)
@@ -828,7 +835,7 @@ def test_kill_during_first_migration_leaves_clean_db(tmp_path: Path):
             proc.wait()
     with sqlite3.connect(db) as con:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert tables <= {"schema_version"}  # nothing half-created (at most the empty version table)
+        assert tables == set()  # nothing half-created
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     with Store.open(db) as s:
         assert s.schema_version == LATEST_SCHEMA_VERSION

@@ -13,11 +13,11 @@ Design notes
   on a lock upgrade; the DB runs in WAL mode with ``synchronous=FULL`` and
   ``foreign_keys=ON`` so a committed save survives a crash / power cut and a killed
   half-written save leaves nothing behind.
-* Schema versioning: :data:`MIGRATIONS` is an ordered list; :func:`migrate` applies the
-  pending ones and records each in ``schema_version``, all in ONE transaction (SQLite and
-  PostgreSQL both have transactional DDL), so a failed upgrade leaves the old schema intact.
-  Migrations are written against explicit snapshots of the schema, never
-  ``Base.metadata.create_all``, so v1 stays v1 forever.
+* Schema: Alembic migrations in ``trainer/migrations/versions`` (revision "0003" = schema v3).
+  :func:`migrate` applies the pending ones in ONE transaction (SQLite and PostgreSQL both have
+  transactional DDL), so a failed or killed upgrade leaves the old schema intact. Files written
+  by the pre-Alembic store (v1-v3) are stamped and upgraded in place. Revisions are written
+  against explicit table snapshots, never the ORM models, so v1 stays v1 forever.
 * A small JPEG thumbnail of the worst rep's bottom frame (schema v3, ``worst_frame_jpeg``,
   at most ~100 KB) can be stored with a session, so a saved session's PDF report has its
   picture even when the video itself was not kept.
@@ -46,11 +46,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 import operator
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping
 
 import platformdirs
 from sqlalchemy import (
-    Column,
     DateTime,
     Engine,
     Float,
@@ -58,9 +57,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
-    Table,
     Text,
     create_engine,
     delete,
@@ -69,7 +66,6 @@ from sqlalchemy import (
     inspect,
     select,
     text,
-    update,
 )
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -82,16 +78,17 @@ from trainer.session_compare import compare_sessions, summarise_analysis
 
 if TYPE_CHECKING:
     import numpy as np
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
 
 __all__ = [
     "APP_NAME",
     "ENV_DB_URL",
     "LATEST_SCHEMA_VERSION",
-    "MIGRATIONS",
+    "MIGRATIONS_DIR",
     "ClientNotFoundError",
     "ClientRecord",
     "DuplicateClientError",
-    "Migration",
     "SessionNotFoundError",
     "SessionRecord",
     "Store",
@@ -101,6 +98,7 @@ __all__ = [
     "decode_thumbnail",
     "default_database_url",
     "encode_thumbnail",
+    "latest_schema_version",
     "make_engine",
     "migrate",
     "summarise_analysis",
@@ -270,14 +268,6 @@ class Base(DeclarativeBase):
     pass
 
 
-class SchemaVersionRow(Base):
-    __tablename__ = "schema_version"
-
-    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    applied_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    description: Mapped[str] = mapped_column(Text)
-
-
 class ClientRow(Base):
     __tablename__ = "clients"
 
@@ -314,129 +304,68 @@ class SessionRow(Base):
 
 
 # --------------------------------------------------------------------------- migrations
+# The schema is Alembic's (trainer/migrations/versions): revision ids are zero-padded schema
+# numbers, "0003" = schema v3, so the store can still speak of "schema version N".
+
+MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
+_LEGACY_VERSION_TABLE = "schema_version"  # the pre-Alembic store's own record (schema v1-v3)
 
 
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    description: str
-    apply: Callable[[Connection], None]
+def _alembic_config(script_location: Path, connection: Connection | None = None) -> "AlembicConfig":
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.attributes["connection"] = connection
+    return cfg
 
 
-def _m1_initial(conn: Connection) -> None:
-    """v1: clients + sessions. A frozen snapshot - never edit it, add a migration instead."""
-    md = MetaData()
-    Table(
-        "clients",
-        md,
-        Column("id", Integer, primary_key=True),
-        Column("name", String(_NAME_MAX), nullable=False),
-        Column("name_key", String(_NAME_MAX), nullable=False, unique=True),
-        Column("created_at", DateTime, nullable=False),
-        Column("notes", Text, nullable=False),
-    )
-    sessions = Table(
-        "sessions",
-        md,
-        Column("id", Integer, primary_key=True),
-        Column(
-            "client_id",
-            Integer,
-            ForeignKey("clients.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
-        Column("recorded_at", DateTime, nullable=False),
-        Column("created_at", DateTime, nullable=False),
-        Column("notes", Text, nullable=False),
-        Column("view", String(32)),
-        Column("profile", String(64)),
-        Column("rep_count", Integer, nullable=False),
-        Column("valgus_reps", Integer, nullable=False),
-        Column("shallow_reps", Integer, nullable=False),
-        Column("fppa_mean_deg", Float),
-        Column("fppa_worst_deg", Float),
-        Column("depth_mean", Float),
-        Column("asymmetry_mean_deg", Float),
-        Column("analysis_json", Text, nullable=False),
-        Column("video_path", Text),
-    )
-    Index("ix_sessions_client_id", sessions.c.client_id)
-    md.create_all(conn, checkfirst=False)  # fail loudly on a foreign DB with a 'clients' table
+def _script(script_location: Path) -> "ScriptDirectory":
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config(script_location))
 
 
-def _m2_kasr_and_history_index(conn: Connection) -> None:
-    """v2: ``sessions.kasr_mean`` (backfilled from the stored analysis JSON) and a
-    (client_id, recorded_at) index for the history/trend queries, which replaces the
-    now-redundant single-column client_id index."""
-    float_sql = Float().compile(dialect=conn.dialect)
-    conn.execute(text(f"ALTER TABLE sessions ADD COLUMN kasr_mean {float_sql}"))
-
-    md = MetaData()
-    sessions = Table(
-        "sessions",
-        md,
-        Column("id", Integer, primary_key=True),
-        Column("client_id", Integer),
-        Column("recorded_at", DateTime),
-        Column("analysis_json", Text),
-        Column("kasr_mean", Float),
-    )
-    Index("ix_sessions_client_id", sessions.c.client_id).drop(conn)
-    Index("ix_sessions_client_recorded", sessions.c.client_id, sessions.c.recorded_at).create(conn)
-
-    rows = conn.execute(select(sessions.c.id, sessions.c.analysis_json)).all()
-    for row_id, analysis_json in rows:
-        try:
-            kasr = summarise_analysis(json.loads(analysis_json))["kasr_mean"]
-        except (ValueError, TypeError, AttributeError):
-            kasr = None  # unreadable old row: leave the new column empty
-        if kasr is not None:
-            conn.execute(update(sessions).where(sessions.c.id == row_id).values(kasr_mean=kasr))
+def latest_schema_version(script_location: Path = MIGRATIONS_DIR) -> int:
+    return int(_script(script_location).get_current_head())
 
 
-def _m3_worst_frame_thumbnail(conn: Connection) -> None:
-    """v3: nullable ``sessions.worst_frame_jpeg`` (BLOB / BYTEA): a small JPEG of the worst
-    rep's bottom frame. Existing sessions have none (the frames were never stored)."""
-    blob_sql = LargeBinary().compile(dialect=conn.dialect)
-    conn.execute(text(f"ALTER TABLE sessions ADD COLUMN worst_frame_jpeg {blob_sql}"))
-
-
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "initial schema: clients, sessions", _m1_initial),
-    Migration(2, "sessions.kasr_mean + (client_id, recorded_at) index", _m2_kasr_and_history_index),
-    Migration(3, "sessions.worst_frame_jpeg thumbnail", _m3_worst_frame_thumbnail),
-)
-LATEST_SCHEMA_VERSION = MIGRATIONS[-1].version
-
-
-def _check_migrations(migrations: Sequence[Migration]) -> None:
-    versions = [m.version for m in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        raise ValueError(f"migrations must be numbered 1..n in order, got {versions}")
+def _legacy_version(conn: Connection) -> int:
+    """The version the pre-Alembic store recorded, 0 if it never did."""
+    if not inspect(conn).has_table(_LEGACY_VERSION_TABLE):
+        return 0
+    return int(conn.execute(text(f"SELECT MAX(version) FROM {_LEGACY_VERSION_TABLE}")).scalar() or 0)
 
 
 def current_schema_version(conn: Connection) -> int:
-    """Highest applied migration, 0 for an empty database."""
-    if not inspect(conn).has_table(SchemaVersionRow.__tablename__):
-        return 0
-    return int(conn.execute(select(func.max(SchemaVersionRow.version))).scalar() or 0)
+    """The database's schema number: 0 for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    revision = MigrationContext.configure(conn).get_current_revision()
+    if revision is None:
+        return _legacy_version(conn)
+    try:
+        return int(revision)
+    except ValueError:
+        raise StoreError(f"This client database has an unknown schema revision {revision!r}.") from None
 
 
-def migrate(
-    engine: Engine,
-    target: int | None = None,
-    *,
-    migrations: Sequence[Migration] = MIGRATIONS,
-) -> int:
-    """Bring the database up to ``target`` (default: latest) in one transaction.
+LATEST_SCHEMA_VERSION = latest_schema_version()
 
-    Safe to call on every open (no-op when up to date) and from several processes at once
-    (SQLite: ``BEGIN IMMEDIATE`` write lock; PostgreSQL: transaction-scoped advisory lock).
-    Returns the schema version afterwards. Raises :class:`StoreError` if the database was
-    written by a newer version of the app, or if a migration fails (nothing is changed).
+
+def migrate(engine: Engine, target: int | None = None, *, script_location: Path = MIGRATIONS_DIR) -> int:
+    """Bring the database up to schema ``target`` (default: the latest) with Alembic, in ONE transaction.
+
+    Safe on every open (no-op when up to date) and from several processes at once (SQLite:
+    ``BEGIN IMMEDIATE`` write lock; PostgreSQL: a transaction-scoped advisory lock). A file written
+    by the pre-Alembic store (its own ``schema_version`` table, v1-v3) is stamped with that version
+    first and upgraded in place. Returns the schema version afterwards. Raises :class:`StoreError`
+    if the database was written by a newer SquatCheck, or if a migration fails (nothing changes).
     """
-    _check_migrations(migrations)
-    latest = migrations[-1].version if migrations else 0
+    from alembic import command
+    from alembic.util.exc import CommandError
+
+    latest = latest_schema_version(script_location)
     target = latest if target is None else target
     if not 0 <= target <= latest:
         raise ValueError(f"target schema version must be 0..{latest}, got {target}")
@@ -444,29 +373,23 @@ def migrate(
         with engine.execution_options(**{_WRITE_OPT: True}).begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-            SchemaVersionRow.__table__.create(conn, checkfirst=True)
             current = current_schema_version(conn)
             if current > latest:
                 raise StoreError(
                     f"This client database uses schema version {current}, but this version of "
                     f"SquatCheck only knows up to {latest}. Update SquatCheck to open it."
                 )
-            for m in migrations:
-                if current < m.version <= target:
-                    log.info("applying schema migration v%d: %s", m.version, m.description)
-                    m.apply(conn)
-                    conn.execute(
-                        SchemaVersionRow.__table__.insert().values(
-                            version=m.version,
-                            applied_at=datetime.now(timezone.utc).replace(tzinfo=None),
-                            description=m.description,
-                        )
-                    )
-                    current = m.version
-            return current
+            cfg = _alembic_config(script_location, conn)
+            if current and not inspect(conn).has_table("alembic_version"):
+                log.info("client database from the pre-Alembic store (schema v%d): stamping it", current)
+                command.stamp(cfg, f"{current:04d}")
+            if target > current:
+                log.info("upgrading the client database from schema v%d to v%d", current, target)
+                command.upgrade(cfg, f"{target:04d}")
+            return current_schema_version(conn)
     except StoreError:
         raise
-    except SQLAlchemyError as err:
+    except (SQLAlchemyError, CommandError) as err:
         raise StoreError(
             f"Could not prepare the client database ({_db_label(engine.url)}): "
             f"{_short(err)}. If this is not a SquatCheck database, choose another file."

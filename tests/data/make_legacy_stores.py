@@ -51,6 +51,8 @@ def fill_old_version(store_mod, url: str, version: int) -> None:
         for sid, cid, kasr, valgus in ((1, 1, 0.62, True), (2, 1, 0.91, False), (3, 2, 0.85, False)):
             conn.execute(text(SESSION_V1), {"id": sid, "cid": cid, "at": f"2024-03-0{sid} 10:00:00",
                                             "valgus": int(valgus), "js": json.dumps(analysis(kasr, valgus))})
+            if version >= 2:  # the v2 store wrote the summary column with each session
+                conn.execute(text("UPDATE sessions SET kasr_mean = :k WHERE id = :id"), {"k": kasr, "id": sid})
         if conn.dialect.name == "postgresql":  # explicit ids: move the sequences on, as real use would
             conn.execute(text("SELECT setval('clients_id_seq', 2)"))
             conn.execute(text("SELECT setval('sessions_id_seq', 3)"))

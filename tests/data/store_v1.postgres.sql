@@ -2,7 +2,7 @@
 -- PostgreSQL database dump
 --
 
-\restrict NwgHbDUiqaOXI5RXay712use0Vva9KXRRuWWN6CebEzj7yTvjK94lpOLtMhhRd1
+\restrict 0NwvlhX9eNHKCTOyGHjTSV2Wy2IZLQT2Gq1tjl9MqgcVbpMRh0UGpf0EWkh5kjt
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -136,7 +136,7 @@ INSERT INTO public.clients VALUES (2, 'Ben Legacy', 'ben legacy', '2024-03-02 09
 -- Data for Name: schema_version; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.schema_version VALUES (1, '2026-12-02 01:34:58.808036', 'initial schema: clients, sessions');
+INSERT INTO public.schema_version VALUES (1, '2026-12-02 01:36:47.235405', 'initial schema: clients, sessions');
 
 
 --
@@ -213,5 +213,5 @@ ALTER TABLE ONLY public.sessions
 -- PostgreSQL database dump complete
 --
 
-\unrestrict NwgHbDUiqaOXI5RXay712use0Vva9KXRRuWWN6CebEzj7yTvjK94lpOLtMhhRd1
+\unrestrict 0NwvlhX9eNHKCTOyGHjTSV2Wy2IZLQT2Gq1tjl9MqgcVbpMRh0UGpf0EWkh5kjt
 

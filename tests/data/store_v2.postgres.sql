@@ -2,7 +2,7 @@
 -- PostgreSQL database dump
 --
 
-\restrict LMKtKLeKfvUNu84T0peGaK6QXVAOSglZJxh6bGNAA49hpfJdh9fCFMiHS3rji73
+\restrict HbfVDyQfqBMKImyXxCSG7A25f2cTScNBoUGdJgnb8vJiIeXIQ9lVxe3hPhgUich
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -137,17 +137,17 @@ INSERT INTO public.clients VALUES (2, 'Ben Legacy', 'ben legacy', '2024-03-02 09
 -- Data for Name: schema_version; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.schema_version VALUES (1, '2026-12-02 01:34:58.862226', 'initial schema: clients, sessions');
-INSERT INTO public.schema_version VALUES (2, '2026-12-02 01:34:58.867979', 'sessions.kasr_mean + (client_id, recorded_at) index');
+INSERT INTO public.schema_version VALUES (1, '2026-12-02 01:36:47.304387', 'initial schema: clients, sessions');
+INSERT INTO public.schema_version VALUES (2, '2026-12-02 01:36:47.312438', 'sessions.kasr_mean + (client_id, recorded_at) index');
 
 
 --
 -- Data for Name: sessions; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.sessions VALUES (1, 1, '2024-03-01 10:00:00', '2024-03-01 10:00:00', 'legacy', 'front', 'bodyweight', 1, 1, 0, 9.75, 12, 0.02, 4.5, '{"schema_version": "1.0", "source": {"file": "set.mp4"}, "view": "front", "profile": "bodyweight", "reps": [{"index": 1, "start_s": 1.0, "bottom_s": 1.8, "end_s": 2.7, "flags": ["knee_valgus"], "confidence": 0.9, "cues": ["Push your knees out over your toes."], "metrics": {"knee_flexion_deg": 112.0, "depth_ratio": 0.02, "kasr_min": 0.62, "fppa_left_deg": 12.0, "fppa_right_deg": 7.5, "asymmetry_deg": 4.5}}], "problems": [], "summary": {"rep_count": 1, "valgus_reps": 1, "shallow_reps": 0, "worst_rep": 1, "main_cue": "Push your knees out."}}', NULL, NULL);
-INSERT INTO public.sessions VALUES (2, 1, '2024-03-02 10:00:00', '2024-03-02 10:00:00', 'legacy', 'front', 'bodyweight', 1, 0, 0, 9.75, 12, 0.02, 4.5, '{"schema_version": "1.0", "source": {"file": "set.mp4"}, "view": "front", "profile": "bodyweight", "reps": [{"index": 1, "start_s": 1.0, "bottom_s": 1.8, "end_s": 2.7, "flags": [], "confidence": 0.9, "cues": [], "metrics": {"knee_flexion_deg": 112.0, "depth_ratio": 0.02, "kasr_min": 0.91, "fppa_left_deg": 12.0, "fppa_right_deg": 7.5, "asymmetry_deg": 4.5}}], "problems": [], "summary": {"rep_count": 1, "valgus_reps": 0, "shallow_reps": 0, "worst_rep": 1, "main_cue": "Push your knees out."}}', NULL, NULL);
-INSERT INTO public.sessions VALUES (3, 2, '2024-03-03 10:00:00', '2024-03-03 10:00:00', 'legacy', 'front', 'bodyweight', 1, 0, 0, 9.75, 12, 0.02, 4.5, '{"schema_version": "1.0", "source": {"file": "set.mp4"}, "view": "front", "profile": "bodyweight", "reps": [{"index": 1, "start_s": 1.0, "bottom_s": 1.8, "end_s": 2.7, "flags": [], "confidence": 0.9, "cues": [], "metrics": {"knee_flexion_deg": 112.0, "depth_ratio": 0.02, "kasr_min": 0.85, "fppa_left_deg": 12.0, "fppa_right_deg": 7.5, "asymmetry_deg": 4.5}}], "problems": [], "summary": {"rep_count": 1, "valgus_reps": 0, "shallow_reps": 0, "worst_rep": 1, "main_cue": "Push your knees out."}}', NULL, NULL);
+INSERT INTO public.sessions VALUES (1, 1, '2024-03-01 10:00:00', '2024-03-01 10:00:00', 'legacy', 'front', 'bodyweight', 1, 1, 0, 9.75, 12, 0.02, 4.5, '{"schema_version": "1.0", "source": {"file": "set.mp4"}, "view": "front", "profile": "bodyweight", "reps": [{"index": 1, "start_s": 1.0, "bottom_s": 1.8, "end_s": 2.7, "flags": ["knee_valgus"], "confidence": 0.9, "cues": ["Push your knees out over your toes."], "metrics": {"knee_flexion_deg": 112.0, "depth_ratio": 0.02, "kasr_min": 0.62, "fppa_left_deg": 12.0, "fppa_right_deg": 7.5, "asymmetry_deg": 4.5}}], "problems": [], "summary": {"rep_count": 1, "valgus_reps": 1, "shallow_reps": 0, "worst_rep": 1, "main_cue": "Push your knees out."}}', NULL, 0.62);
+INSERT INTO public.sessions VALUES (2, 1, '2024-03-02 10:00:00', '2024-03-02 10:00:00', 'legacy', 'front', 'bodyweight', 1, 0, 0, 9.75, 12, 0.02, 4.5, '{"schema_version": "1.0", "source": {"file": "set.mp4"}, "view": "front", "profile": "bodyweight", "reps": [{"index": 1, "start_s": 1.0, "bottom_s": 1.8, "end_s": 2.7, "flags": [], "confidence": 0.9, "cues": [], "metrics": {"knee_flexion_deg": 112.0, "depth_ratio": 0.02, "kasr_min": 0.91, "fppa_left_deg": 12.0, "fppa_right_deg": 7.5, "asymmetry_deg": 4.5}}], "problems": [], "summary": {"rep_count": 1, "valgus_reps": 0, "shallow_reps": 0, "worst_rep": 1, "main_cue": "Push your knees out."}}', NULL, 0.91);
+INSERT INTO public.sessions VALUES (3, 2, '2024-03-03 10:00:00', '2024-03-03 10:00:00', 'legacy', 'front', 'bodyweight', 1, 0, 0, 9.75, 12, 0.02, 4.5, '{"schema_version": "1.0", "source": {"file": "set.mp4"}, "view": "front", "profile": "bodyweight", "reps": [{"index": 1, "start_s": 1.0, "bottom_s": 1.8, "end_s": 2.7, "flags": [], "confidence": 0.9, "cues": [], "metrics": {"knee_flexion_deg": 112.0, "depth_ratio": 0.02, "kasr_min": 0.85, "fppa_left_deg": 12.0, "fppa_right_deg": 7.5, "asymmetry_deg": 4.5}}], "problems": [], "summary": {"rep_count": 1, "valgus_reps": 0, "shallow_reps": 0, "worst_rep": 1, "main_cue": "Push your knees out."}}', NULL, 0.85);
 
 
 --
@@ -215,5 +215,5 @@ ALTER TABLE ONLY public.sessions
 -- PostgreSQL database dump complete
 --
 
-\unrestrict LMKtKLeKfvUNu84T0peGaK6QXVAOSglZJxh6bGNAA49hpfJdh9fCFMiHS3rji73
+\unrestrict HbfVDyQfqBMKImyXxCSG7A25f2cTScNBoUGdJgnb8vJiIeXIQ9lVxe3hPhgUich
 

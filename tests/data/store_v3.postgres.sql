@@ -2,7 +2,7 @@
 -- PostgreSQL database dump
 --
 
-\restrict FZBcqfQ6j9v7sdh0bewDb2o04NtYvz4qDX9EapWxiRxa4bblIn6bbknxQBTSHpF
+\restrict W1EzgsdpDQvP0kjXmAYCDgW1jLr9ZC1rB2Pw1hYn2fPbjgg6lMX1P4rI4GLVo6E
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -130,26 +130,26 @@ ALTER TABLE ONLY public.sessions ALTER COLUMN id SET DEFAULT nextval('public.ses
 -- Data for Name: clients; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.clients VALUES (1, 'Ana Legacy', 'ana legacy', '2026-12-02 01:34:58.989683', '');
-INSERT INTO public.clients VALUES (2, 'Ben Legacy', 'ben legacy', '2026-12-02 01:34:58.991935', '');
+INSERT INTO public.clients VALUES (1, 'Ana Legacy', 'ana legacy', '2026-12-02 01:36:47.558465', '');
+INSERT INTO public.clients VALUES (2, 'Ben Legacy', 'ben legacy', '2026-12-02 01:36:47.563201', '');
 
 
 --
 -- Data for Name: schema_version; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.schema_version VALUES (1, '2026-12-02 01:34:58.982866', 'initial schema: clients, sessions');
-INSERT INTO public.schema_version VALUES (2, '2026-12-02 01:34:58.986609', 'sessions.kasr_mean + (client_id, recorded_at) index');
-INSERT INTO public.schema_version VALUES (3, '2026-12-02 01:34:58.987089', 'sessions.worst_frame_jpeg thumbnail');
+INSERT INTO public.schema_version VALUES (1, '2026-12-02 01:36:47.545783', 'initial schema: clients, sessions');
+INSERT INTO public.schema_version VALUES (2, '2026-12-02 01:36:47.552651', 'sessions.kasr_mean + (client_id, recorded_at) index');
+INSERT INTO public.schema_version VALUES (3, '2026-12-02 01:36:47.55371', 'sessions.worst_frame_jpeg thumbnail');
 
 
 --
 -- Data for Name: sessions; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.sessions VALUES (1, 1, '2024-03-01 10:00:00', '2026-12-02 01:34:58.994422', 'legacy', 'front', 'bodyweight', 1, 1, 0, 12, 12, 0.02, 4.5, '{"schema_version": "1.0", "source": {"file": "set.mp4"}, "view": "front", "profile": "bodyweight", "reps": [{"index": 1, "start_s": 1.0, "bottom_s": 1.8, "end_s": 2.7, "flags": ["knee_valgus"], "confidence": 0.9, "cues": ["Push your knees out over your toes."], "metrics": {"knee_flexion_deg": 112.0, "depth_ratio": 0.02, "kasr_min": 0.62, "fppa_left_deg": 12.0, "fppa_right_deg": 7.5, "asymmetry_deg": 4.5}}], "problems": [], "summary": {"rep_count": 1, "valgus_reps": 1, "shallow_reps": 0, "worst_rep": 1, "main_cue": "Push your knees out."}}', NULL, 0.62, '\xffd8ffe000104a46494600010100000100010000ffdb0043000503040404030504040405050506070c08070707070f0b0b090c110f1212110f111113161c1713141a1511111821181a1d1d1f1f1f13172224221e241c1e1f1effdb0043010505050706070e08080e1e1411141e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1effc00011080030004003012200021101031101ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b5100002010303020403050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a25262728292a3435363738393a434445464748494a535455565758595a636465666768696a737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffc4001f0100030101010101010101010000000000000102030405060708090a0bffc400b51100020102040403040705040400010277000102031104052131061241510761711322328108144291a1b1c109233352f0156272d10a162434e125f11718191a262728292a35363738393a434445464748494a535455565758595a636465666768696a737475767778797a82838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae2e3e4e5e6e7e8e9eaf2f3f4f5f6f7f8f9faffda000c03010002110311003f00a5451450014514500145145001451450014514500145145001451450014514500145145001451450014514500145145007ffd9');
-INSERT INTO public.sessions VALUES (2, 1, '2024-03-02 10:00:00', '2026-12-02 01:34:58.997341', 'legacy', 'front', 'bodyweight', 1, 0, 0, 12, 12, 0.02, 4.5, '{"schema_version": "1.0", "source": {"file": "set.mp4"}, "view": "front", "profile": "bodyweight", "reps": [{"index": 1, "start_s": 1.0, "bottom_s": 1.8, "end_s": 2.7, "flags": [], "confidence": 0.9, "cues": [], "metrics": {"knee_flexion_deg": 112.0, "depth_ratio": 0.02, "kasr_min": 0.91, "fppa_left_deg": 12.0, "fppa_right_deg": 7.5, "asymmetry_deg": 4.5}}], "problems": [], "summary": {"rep_count": 1, "valgus_reps": 0, "shallow_reps": 0, "worst_rep": 1, "main_cue": "Push your knees out."}}', NULL, 0.91, NULL);
-INSERT INTO public.sessions VALUES (3, 2, '2024-03-03 10:00:00', '2026-12-02 01:34:58.998933', 'legacy', 'front', 'bodyweight', 1, 0, 0, 12, 12, 0.02, 4.5, '{"schema_version": "1.0", "source": {"file": "set.mp4"}, "view": "front", "profile": "bodyweight", "reps": [{"index": 1, "start_s": 1.0, "bottom_s": 1.8, "end_s": 2.7, "flags": [], "confidence": 0.9, "cues": [], "metrics": {"knee_flexion_deg": 112.0, "depth_ratio": 0.02, "kasr_min": 0.85, "fppa_left_deg": 12.0, "fppa_right_deg": 7.5, "asymmetry_deg": 4.5}}], "problems": [], "summary": {"rep_count": 1, "valgus_reps": 0, "shallow_reps": 0, "worst_rep": 1, "main_cue": "Push your knees out."}}', NULL, 0.85, NULL);
+INSERT INTO public.sessions VALUES (1, 1, '2024-03-01 10:00:00', '2026-12-02 01:36:47.567848', 'legacy', 'front', 'bodyweight', 1, 1, 0, 12, 12, 0.02, 4.5, '{"schema_version": "1.0", "source": {"file": "set.mp4"}, "view": "front", "profile": "bodyweight", "reps": [{"index": 1, "start_s": 1.0, "bottom_s": 1.8, "end_s": 2.7, "flags": ["knee_valgus"], "confidence": 0.9, "cues": ["Push your knees out over your toes."], "metrics": {"knee_flexion_deg": 112.0, "depth_ratio": 0.02, "kasr_min": 0.62, "fppa_left_deg": 12.0, "fppa_right_deg": 7.5, "asymmetry_deg": 4.5}}], "problems": [], "summary": {"rep_count": 1, "valgus_reps": 1, "shallow_reps": 0, "worst_rep": 1, "main_cue": "Push your knees out."}}', NULL, 0.62, '\xffd8ffe000104a46494600010100000100010000ffdb0043000503040404030504040405050506070c08070707070f0b0b090c110f1212110f111113161c1713141a1511111821181a1d1d1f1f1f13172224221e241c1e1f1effdb0043010505050706070e08080e1e1411141e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1effc00011080030004003012200021101031101ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b5100002010303020403050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a25262728292a3435363738393a434445464748494a535455565758595a636465666768696a737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffc4001f0100030101010101010101010000000000000102030405060708090a0bffc400b51100020102040403040705040400010277000102031104052131061241510761711322328108144291a1b1c109233352f0156272d10a162434e125f11718191a262728292a35363738393a434445464748494a535455565758595a636465666768696a737475767778797a82838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae2e3e4e5e6e7e8e9eaf2f3f4f5f6f7f8f9faffda000c03010002110311003f00a5451450014514500145145001451450014514500145145001451450014514500145145001451450014514500145145007ffd9');
+INSERT INTO public.sessions VALUES (2, 1, '2024-03-02 10:00:00', '2026-12-02 01:36:47.574347', 'legacy', 'front', 'bodyweight', 1, 0, 0, 12, 12, 0.02, 4.5, '{"schema_version": "1.0", "source": {"file": "set.mp4"}, "view": "front", "profile": "bodyweight", "reps": [{"index": 1, "start_s": 1.0, "bottom_s": 1.8, "end_s": 2.7, "flags": [], "confidence": 0.9, "cues": [], "metrics": {"knee_flexion_deg": 112.0, "depth_ratio": 0.02, "kasr_min": 0.91, "fppa_left_deg": 12.0, "fppa_right_deg": 7.5, "asymmetry_deg": 4.5}}], "problems": [], "summary": {"rep_count": 1, "valgus_reps": 0, "shallow_reps": 0, "worst_rep": 1, "main_cue": "Push your knees out."}}', NULL, 0.91, NULL);
+INSERT INTO public.sessions VALUES (3, 2, '2024-03-03 10:00:00', '2026-12-02 01:36:47.577079', 'legacy', 'front', 'bodyweight', 1, 0, 0, 12, 12, 0.02, 4.5, '{"schema_version": "1.0", "source": {"file": "set.mp4"}, "view": "front", "profile": "bodyweight", "reps": [{"index": 1, "start_s": 1.0, "bottom_s": 1.8, "end_s": 2.7, "flags": [], "confidence": 0.9, "cues": [], "metrics": {"knee_flexion_deg": 112.0, "depth_ratio": 0.02, "kasr_min": 0.85, "fppa_left_deg": 12.0, "fppa_right_deg": 7.5, "asymmetry_deg": 4.5}}], "problems": [], "summary": {"rep_count": 1, "valgus_reps": 0, "shallow_reps": 0, "worst_rep": 1, "main_cue": "Push your knees out."}}', NULL, 0.85, NULL);
 
 
 --
@@ -217,5 +217,5 @@ ALTER TABLE ONLY public.sessions
 -- PostgreSQL database dump complete
 --
 
-\unrestrict FZBcqfQ6j9v7sdh0bewDb2o04NtYvz4qDX9EapWxiRxa4bblIn6bbknxQBTSHpF
+\unrestrict W1EzgsdpDQvP0kjXmAYCDgW1jLr9ZC1rB2Pw1hYn2fPbjgg6lMX1P4rI4GLVo6E
 
