@@ -10,12 +10,17 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -r requirements.txt
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian packages for the tests: Chromium for the browser tests, PostgreSQL for the store's
+# tests against a real server (the tests start a throwaway cluster of their own).
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) \
-      || echo "note: could not install chromium; the browser tests will be skipped locally"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null) \
+      || echo "note: could not install ${need[*]}; the tests that need them will be skipped locally"
   else
-    echo "note: install Debian's 'chromium' package to run the browser tests"
+    echo "note: install Debian's ${need[*]} to run the browser and PostgreSQL tests"
   fi
 fi
 (cd models && sha256sum -c --quiet SHA256SUMS) || { echo "models/pose_landmarker_full.task is damaged: bash models/build_pose_model.sh"; exit 1; }

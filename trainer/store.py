@@ -370,6 +370,11 @@ def migrate(engine: Engine, target: int | None = None, *, script_location: Path 
     if not 0 <= target <= latest:
         raise ValueError(f"target schema version must be 0..{latest}, got {target}")
     try:
+        # Up to date (every open but the first): a plain read, so opening never waits for another
+        # trainer's save to finish.
+        with engine.connect() as conn:
+            if inspect(conn).has_table("alembic_version") and current_schema_version(conn) == target:
+                return target
         with engine.execution_options(**{_WRITE_OPT: True}).begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
@@ -622,7 +627,12 @@ class Store:
     def __init__(self, engine: Engine, media_dir: Path) -> None:
         self._engine = engine
         self._media_dir = media_dir
-        self._read = sessionmaker(bind=engine, expire_on_commit=False)
+        # A read on a server sees one snapshot for its whole transaction, so a client deleted by
+        # another trainer mid-read is either wholly there or not found (never a client without
+        # its sessions). SQLite reads are snapshots already.
+        reader = engine if engine.dialect.name == "sqlite" else engine.execution_options(
+            isolation_level="REPEATABLE READ")
+        self._read = sessionmaker(bind=reader, expire_on_commit=False)
         self._write = sessionmaker(
             bind=engine.execution_options(**{_WRITE_OPT: True}), expire_on_commit=False
         )
@@ -1153,4 +1163,7 @@ class _Tx:
         if isinstance(err, IntegrityError) and "name_key" in str(err.orig):
             # lost a race with another trainer adding the same name
             return DuplicateClientError("That name is already used by another client.")
+        if isinstance(err, IntegrityError) and "foreign key" in str(err.orig).lower():
+            # lost a race with another trainer deleting the client
+            return ClientNotFoundError("That client no longer exists (it may have just been deleted).")
         return StoreError(f"Could not {self._action}: {_short(err)}")
