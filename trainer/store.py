@@ -66,6 +66,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -89,10 +90,14 @@ __all__ = [
     "ClientNotFoundError",
     "ClientRecord",
     "DuplicateClientError",
+    "DuplicateUserError",
+    "ROLES",
     "SessionNotFoundError",
     "SessionRecord",
     "Store",
     "StoreError",
+    "UserNotFoundError",
+    "UserRecord",
     "THUMBNAIL_MAX_BYTES",
     "compare_sessions",
     "decode_thumbnail",
@@ -132,6 +137,14 @@ class ClientNotFoundError(StoreError):
 
 class SessionNotFoundError(StoreError):
     """No session with that id (it may have been deleted)."""
+
+
+class UserNotFoundError(StoreError):
+    """No account with that name."""
+
+
+class DuplicateUserError(StoreError):
+    """An account with that name already exists."""
 
 
 class DuplicateClientError(StoreError):
@@ -240,6 +253,24 @@ class SessionRecord:
         return out
 
 
+ROLES = ("admin", "trainer")
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """An account. ``password_hash`` is an Argon2 hash (``trainer.accounts``), never a password."""
+
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    password_hash: str = field(repr=False)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
 # --------------------------------------------------------------------------- ORM models
 
 
@@ -277,6 +308,18 @@ class ClientRow(Base):
     name_key: Mapped[str] = mapped_column(String(_NAME_MAX), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     notes: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int | None] = mapped_column(Integer, index=True)  # v5: the trainer (users.id)
+
+
+class UserRow(Base):
+    __tablename__ = "users"  # v5
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(_NAME_MAX))
+    name_key: Mapped[str] = mapped_column(String(_NAME_MAX), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SessionRow(Base):
@@ -428,15 +471,20 @@ def _to_utc(dt: datetime | None) -> datetime:
     return dt.astimezone(timezone.utc)
 
 
-def _clean_name(name: Any) -> tuple[str, str]:
+def _clean_name(name: Any, what: str = "A client name") -> tuple[str, str]:
     if not isinstance(name, str):
-        raise StoreError("A client name must be text.")
+        raise StoreError(f"{what} must be text.")
     clean = " ".join(unicodedata.normalize("NFC", name).split())
     if not clean:
-        raise StoreError("A client name cannot be empty.")
+        raise StoreError(f"{what} cannot be empty.")
     if len(clean) > _NAME_MAX:
-        raise StoreError(f"A client name can be at most {_NAME_MAX} characters.")
+        raise StoreError(f"{what} can be at most {_NAME_MAX} characters.")
     return clean, clean.casefold()
+
+
+def _user_record(row: "UserRow") -> UserRecord:
+    return UserRecord(id=row.id, name=row.name, role=row.role, created_at=row.created_at,
+                      password_hash=row.password_hash)
 
 
 def _jsonable(value: Any) -> Any:
@@ -622,11 +670,17 @@ class Store:
     """Client history. Thread-safe (one engine / connection pool, a DB session per call).
 
     Open with :meth:`Store.open`; use as a context manager or call :meth:`close`.
+
+    Access: a store opened with :meth:`open` sees every client (the command line, admins, and the
+    app while no account exists). :meth:`for_user` gives a view for one signed-in account: a
+    trainer's view holds only the clients that trainer created; any other client id is answered
+    "not found", exactly as for a deleted one, so nothing tells that it exists.
     """
 
-    def __init__(self, engine: Engine, media_dir: Path) -> None:
+    def __init__(self, engine: Engine, media_dir: Path, *, owner_id: int | None = None) -> None:
         self._engine = engine
         self._media_dir = media_dir
+        self._owner_id = owner_id  # None: every client; else only this trainer's
         # A read on a server sees one snapshot for its whole transaction, so a client deleted by
         # another trainer mid-read is either wholly there or not found (never a client without
         # its sessions). SQLite reads are snapshots already.
@@ -674,6 +728,13 @@ class Store:
     def close(self) -> None:
         self._engine.dispose()
 
+    def for_user(self, user: UserRecord | None) -> "Store":
+        """The view of this store that ``user`` may see (shares this store's connections; do not
+        close it). Admins and ``None`` (no accounts: a single-user computer) see every client."""
+        if user is None or user.is_admin:
+            return self if self._owner_id is None else Store(self._engine, self._media_dir)
+        return Store(self._engine, self._media_dir, owner_id=user.id)
+
     def __enter__(self) -> "Store":
         return self
 
@@ -704,8 +765,9 @@ class Store:
         clean, key = _clean_name(name)
         with self._tx(write=True, action="add the client") as s:
             if s.scalar(select(ClientRow.id).where(ClientRow.name_key == key)) is not None:
-                raise DuplicateClientError(f"A client called {clean!r} already exists.")
-            row = ClientRow(name=clean, name_key=key, created_at=_now(), notes=str(notes or ""))
+                raise DuplicateClientError(self._duplicate_message(clean))
+            row = ClientRow(name=clean, name_key=key, created_at=_now(), notes=str(notes or ""),
+                            owner_id=self._owner_id)
             s.add(row)
             s.flush()
             return self._client_record(row)
@@ -716,7 +778,7 @@ class Store:
             row = self._get_client_row(s, client_id)
             other = s.scalar(select(ClientRow.id).where(ClientRow.name_key == key))
             if other is not None and other != row.id:
-                raise DuplicateClientError(f"A client called {clean!r} already exists.")
+                raise DuplicateClientError(self._duplicate_message(clean))
             row.name, row.name_key = clean, key
             s.flush()
             return self._client_record(row, s)
@@ -740,6 +802,8 @@ class Store:
             .group_by(ClientRow.id)
             .order_by(ClientRow.name_key, ClientRow.id)
         )
+        if self._owner_id is not None:
+            stmt = stmt.where(ClientRow.owner_id == self._owner_id)
         with self._tx(write=False, action="list the clients") as s:
             out = []
             for row, n, last in s.execute(stmt).all():
@@ -1014,21 +1078,85 @@ class Store:
                 log.warning("could not remove orphan video %s: %s", path, err)
         return removed
 
-    # ---- internals ---------------------------------------------------------------------
+    # ---- accounts (hashing and sign-in rules live in trainer.accounts) ------------------
+
+    def count_users(self) -> int:
+        with self._tx(write=False, action="read the accounts") as s:
+            return int(s.scalar(select(func.count(UserRow.id))) or 0)
+
+    def list_users(self) -> list[UserRecord]:
+        with self._tx(write=False, action="list the accounts") as s:
+            return [_user_record(r) for r in s.scalars(select(UserRow).order_by(UserRow.name_key))]
+
+    def find_user(self, name: str) -> UserRecord | None:
+        _, key = _clean_name(name, what="An account name")
+        with self._tx(write=False, action="read the account") as s:
+            row = s.scalar(select(UserRow).where(UserRow.name_key == key))
+            return _user_record(row) if row is not None else None
+
+    def get_user(self, user_id: int) -> UserRecord | None:
+        with self._tx(write=False, action="read the account") as s:
+            row = s.get(UserRow, _as_id(user_id)) if _as_id(user_id) is not None else None
+            return _user_record(row) if row is not None else None
+
+    def create_user(self, name: str, role: str, password_hash: str) -> UserRecord:
+        clean, key = _clean_name(name, what="An account name")
+        if role not in ROLES:
+            raise StoreError(f"Unknown role {role!r}: choose {' or '.join(ROLES)}.")
+        with self._tx(write=True, action="add the account") as s:
+            if s.scalar(select(UserRow.id).where(UserRow.name_key == key)) is not None:
+                raise DuplicateUserError(f"An account called {clean!r} already exists.")
+            row = UserRow(name=clean, name_key=key, role=role, password_hash=password_hash, created_at=_now())
+            s.add(row)
+            s.flush()
+            return _user_record(row)
+
+    def set_password_hash(self, name: str, password_hash: str) -> UserRecord:
+        with self._tx(write=True, action="change the password") as s:
+            row = self._get_user_row(s, name)
+            row.password_hash = password_hash
+            s.flush()
+            return _user_record(row)
+
+    def delete_user(self, name: str) -> int:
+        """Remove an account; its clients stay (seen by admins). Returns how many clients it had."""
+        with self._tx(write=True, action="remove the account") as s:
+            row = self._get_user_row(s, name)
+            owned = s.execute(update(ClientRow).where(ClientRow.owner_id == row.id).values(owner_id=None))
+            s.delete(row)
+            return int(owned.rowcount or 0)
 
     @staticmethod
-    def _get_client_row(s: Session, client_id: int) -> ClientRow:
+    def _get_user_row(s: Session, name: str) -> UserRow:
+        clean, key = _clean_name(name, what="An account name")
+        row = s.scalar(select(UserRow).where(UserRow.name_key == key))
+        if row is None:
+            raise UserNotFoundError(f"No account called {clean!r}.")
+        return row
+
+    # ---- internals ---------------------------------------------------------------------
+
+    def _visible(self, row: ClientRow | None) -> bool:
+        return row is not None and (self._owner_id is None or row.owner_id == self._owner_id)
+
+    def _duplicate_message(self, clean: str) -> str:
+        if self._owner_id is None:
+            return f"A client called {clean!r} already exists."
+        # names are unique across the gym; say so without telling whose client it is
+        return (f"The name {clean!r} is already used for a client in this gym's records; "
+                "add a surname or an initial to tell them apart.")
+
+    def _get_client_row(self, s: Session, client_id: int) -> ClientRow:
         key = _as_id(client_id)
         row = s.get(ClientRow, key) if key is not None else None
-        if row is None:
+        if not self._visible(row):
             raise ClientNotFoundError(f"No client with id {client_id!r} (it may have been deleted).")
         return row
 
-    @staticmethod
-    def _get_session_row(s: Session, session_id: int) -> SessionRow:
+    def _get_session_row(self, s: Session, session_id: int) -> SessionRow:
         key = _as_id(session_id)
         row = s.get(SessionRow, key) if key is not None else None
-        if row is None:
+        if row is None or not self._visible(s.get(ClientRow, row.client_id)):
             raise SessionNotFoundError(f"No session with id {session_id!r} (it may have been deleted).")
         return row
 

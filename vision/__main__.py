@@ -1,4 +1,4 @@
-"""Command line: ``python -m vision analyze VIDEO|FOLDER [options]`` and ``python -m vision fetch-models``."""
+"""Command line: ``python -m vision analyze VIDEO|FOLDER [options]``, ``users ...`` and ``fetch-models``."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--workers", type=int, default=None,
                    help="processes for clips of 20 s or more (default: every core, at most 2; 1 = one process)")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    u = sub.add_parser("users", help="accounts for the app's client history (login when shared on a network)")
+    u.add_argument("action", choices=("add", "list", "remove", "reset"))
+    u.add_argument("name", nargs="?", help="the account name (add, remove, reset)")
+    u.add_argument("--role", default="trainer", help="admin or trainer (add; default trainer)")
+    u.add_argument("--db", metavar="URL", help="the client database (default: $SQUATCHECK_DB_URL or the local file)")
     f = sub.add_parser("fetch-models", help="download MediaPipe's Lite/Heavy bundles (needs internet)")
     f.add_argument("names", nargs="+", choices=("lite", "heavy"))
     f.add_argument("--sha256", help="expected SHA-256 of the download (one name only)")
@@ -136,8 +141,15 @@ def run_fetch(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
+        if args.command == "users":
+            if args.action != "list" and not args.name:
+                parser.error(f"users {args.action} needs the account NAME")
+            from trainer.users_cli import run_users  # the trainer workflow, loaded only when asked
+
+            return run_users(args)
         return run_analyze(args) if args.command == "analyze" else run_fetch(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
