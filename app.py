@@ -1,7 +1,8 @@
 """SquatCheck web app: ``streamlit run app.py``.
 
 Pages live in ``ui/``; the sidebar settings (``ui/settings.py``) are drawn here on every run so
-they are shared by all pages through ``st.session_state``.
+they are shared by all pages through ``st.session_state``. The sign-in gate (``ui/auth.py``) runs
+first: when a sign-in is needed, no page is even registered until someone has signed in.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import settings
+from ui import auth, settings
 
 ROOT = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="SquatCheck", page_icon=":material/fitness_center:", layout="wide",
                    menu_items={"About": "SquatCheck: an offline squat and knee-valgus screening aid."})
+
+user = auth.gate()  # stops the run at the sign-in form when a sign-in is needed
 
 pages = [
     st.Page(ROOT / "ui" / "analyze_page.py", title="Analyse a video", icon=":material/movie:", url_path="analyse", default=True),
@@ -24,6 +27,10 @@ pages = [
 if (ROOT / "ui" / "clients_page.py").is_file():
     pages.append(st.Page(ROOT / "ui" / "clients_page.py", title="Clients", icon=":material/groups:", url_path="clients"))
 
+if user is not None and user.is_admin:
+    pages.append(st.Page(ROOT / "ui" / "users_page.py", title="Accounts", icon=":material/key:", url_path="accounts"))
+
 page = st.navigation(pages)
+auth.account_box(user)
 settings.render_sidebar()
 page.run()

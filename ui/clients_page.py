@@ -44,8 +44,8 @@ from trainer.store import (  # noqa: E402
     SessionRecord,
     Store,
     StoreError,
-    default_database_url,
 )
+from ui.session_store import database_url, get_store  # noqa: E402
 
 __all__ = [
     "database_url",
@@ -63,22 +63,8 @@ _EXPORT = K + "export"
 
 
 # --------------------------------------------------------------------------- the store
+# get_store / database_url: ui.session_store (the store as the signed-in account may see it)
 
-
-def database_url() -> str:
-    """``$SQUATCHECK_DB_URL`` if set, else the SQLite file in the user's data directory."""
-    return default_database_url()
-
-
-@st.cache_resource(show_spinner=False, on_release=Store.close)
-def _open_store(url: str) -> Store:
-    return Store.open(url)
-
-
-def get_store() -> Store:
-    """The client-history store, opened once per database URL (shared by all sessions of
-    this app; the store is thread-safe). Raises :class:`StoreError` if it cannot be opened."""
-    return _open_store(database_url())
 
 
 def session_pdf(store: Store, session_id: int, *, client_name: str | None = None) -> bytes:

@@ -1,0 +1,159 @@
+"""The sign-in gate (ui/auth.py) in the whole app, through Streamlit's AppTest, on a real SQLite file."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from trainer import accounts
+from trainer.store import ENV_DB_URL, Store
+from ui import auth
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+PASSWORD = "correct horse battery"
+TIMEOUT = 60
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "clients.db"
+    monkeypatch.setenv(ENV_DB_URL, f"sqlite:///{path}")
+    st.cache_resource.clear()
+    yield path
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def network_address():
+    """The server option as `--server.address 0.0.0.0` sets it, restored afterwards."""
+    old = st.get_option("server.address")
+    st.config.set_option("server.address", "0.0.0.0")
+    yield
+    st.config.set_option("server.address", old)
+
+
+def add_accounts(db: Path) -> dict[str, int]:
+    with Store.open(db) as s:
+        accounts.add_user(s, "Alice", "admin", PASSWORD)
+        tom = accounts.add_user(s, "Tom", "trainer", PASSWORD)
+        zoe = accounts.add_user(s, "Zoe", "trainer", PASSWORD)
+        return {"tom": s.for_user(tom).create_client("Tina Tomsclient").id,
+                "zoe": s.for_user(zoe).create_client("Zack Zoesclient").id}
+
+
+def page_text(at: AppTest) -> str:
+    parts = [e.value for e in (*at.markdown, *at.title, *at.header, *at.subheader, *at.caption, *at.error,
+                                *at.info, *at.warning, *at.success, *at.code)]
+    parts += [str(sb.options) for sb in at.selectbox]
+    return "\n".join(map(str, parts))
+
+
+def sign_in(at: AppTest, name: str, password: str) -> AppTest:
+    at.text_input(key="auth_name").input(name)
+    at.text_input(key="auth_password").input(password)
+    return at.button[0].click().run(timeout=TIMEOUT)
+
+
+def test_local_server_without_accounts_asks_for_nothing(db):
+    assert auth.is_local_address(st.get_option("server.address"))  # .streamlit/config.toml
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "Sign in" not in page_text(at)
+    assert any("Analyse" in t.value or "squat" in t.value.lower() for t in at.title)
+
+
+def test_with_accounts_every_page_is_behind_the_sign_in_form(db):
+    add_accounts(db)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    text = page_text(at)
+    assert "Sign in" in text
+    assert "Tomsclient" not in text and "Zoesclient" not in text
+    assert [b.label for b in at.button] == ["Sign in"]  # no page, no upload, no widgets of a page
+    assert at.get("file_uploader") == []
+
+    sign_in(at, "Tom", "wrong password")
+    assert "Wrong name or password." in [e.value for e in at.error]
+    assert "Tomsclient" not in page_text(at)
+
+    sign_in(at, "tom", PASSWORD)
+    assert not at.exception
+    assert at.session_state[auth.USER_KEY] is not None
+    assert "Signed in as **Tom** (trainer)" in page_text(at)
+
+
+def test_clients_page_shows_a_trainer_only_their_own_clients(db):
+    add_accounts(db)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    sign_in(at, "Tom", PASSWORD)
+    at.switch_page("ui/clients_page.py").run(timeout=TIMEOUT)
+    assert not at.exception
+    text = page_text(at)
+    assert "Tina Tomsclient" in text and "Zoesclient" not in text
+    sign_out = next(b for b in at.button if b.label == "Sign out")
+    sign_out.click().run(timeout=TIMEOUT)
+    text = page_text(at)
+    assert "Sign in" in text and "Tomsclient" not in text
+
+
+def test_an_admin_sees_every_client_and_the_accounts_page(db):
+    add_accounts(db)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    sign_in(at, "Alice", PASSWORD)
+    at.switch_page("ui/clients_page.py").run(timeout=TIMEOUT)
+    text = page_text(at)
+    assert "Tina Tomsclient" in text and "Zack Zoesclient" in text
+    at.switch_page("ui/users_page.py").run(timeout=TIMEOUT)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Accounts"]
+
+
+def test_network_server_without_accounts_shows_no_client_data(db, network_address):
+    with Store.open(db) as s:
+        s.create_client("Nina Nobodyseen")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    text = page_text(at)
+    assert "Nobodyseen" not in text
+    assert auth.FIRST_ADMIN_COMMAND in text
+    assert len(at.button) == 0 and len(at.text_input) == 0  # not even a sign-in form to guess at
+
+
+def test_network_server_with_accounts_asks_for_sign_in(db, network_address):
+    add_accounts(db)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert "Sign in" in page_text(at) and "Tomsclient" not in page_text(at)
+
+
+def test_an_idle_session_is_signed_out(db, monkeypatch):
+    add_accounts(db)
+    monkeypatch.setenv("SQUATCHECK_IDLE_MINUTES", "1")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    sign_in(at, "Tom", PASSWORD)
+    assert "Signed in as **Tom** (trainer)" in page_text(at)
+    at.session_state[auth.SEEN_KEY] = time.time() - 61
+    at.run(timeout=TIMEOUT)
+    text = page_text(at)
+    assert "signed out after a period of inactivity" in text and "Signed in as" not in text
+
+
+def test_a_removed_account_is_signed_out(db):
+    add_accounts(db)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    sign_in(at, "Tom", PASSWORD)
+    with Store.open(db) as s:
+        s.delete_user("Tom")
+    at.run(timeout=TIMEOUT)
+    assert "Your account no longer exists" in page_text(at)
+
+
+@pytest.mark.parametrize("address, local", [("127.0.0.1", True), ("localhost", True), ("::1", True),
+                                            ("0.0.0.0", False), ("", False), (None, False),
+                                            ("192.168.1.20", False), ("gym-pc.lan", False)])
+def test_which_addresses_are_local(address, local):
+    assert auth.is_local_address(address) is local

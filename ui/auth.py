@@ -1,0 +1,160 @@
+"""Sign-in for the app: who is using it, and whether they must say so.
+
+* The server listens on this computer only (127.0.0.1, ``.streamlit/config.toml``) by default and,
+  while no account exists, asks for nothing: one trainer on their own computer.
+* As soon as an account exists, or whenever the server listens on a network address, every page
+  shows only the sign-in form until someone signs in. A network server without any account shows
+  no page at all, only how to create the first admin.
+* A session ends on "Sign out" and after ``SQUATCHECK_IDLE_MINUTES`` (default 30) without any
+  action. Wrong passwords are slowed down by :mod:`trainer.accounts`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import time
+
+import streamlit as st
+
+from trainer import accounts
+from trainer.store import Store, UserRecord
+
+log = logging.getLogger("squatcheck.ui.auth")
+
+USER_KEY = "auth_user_id"
+SEEN_KEY = "auth_last_seen"
+NOTICE_KEY = "auth_notice"
+FIRST_ADMIN_COMMAND = ".venv/bin/python -m vision users add YOUR_NAME --role admin"
+
+
+def idle_timeout_s() -> float:
+    try:
+        return max(float(os.environ.get("SQUATCHECK_IDLE_MINUTES", "")) * 60.0, 1.0)
+    except ValueError:
+        return float(accounts.IDLE_TIMEOUT_S)
+
+
+def is_local_address(address: str | None) -> bool:
+    """True when the server is reachable from this computer only."""
+    if not address:
+        return False  # Streamlit's default: every interface
+    if address.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: assume it is reachable from the network
+
+
+def listens_on_network() -> bool:
+    return not is_local_address(st.get_option("server.address"))
+
+
+def login_required(store: Store) -> bool:
+    return listens_on_network() or store.count_users() > 0
+
+
+def current_user() -> UserRecord | None:
+    """The signed-in account of this browser session, or None."""
+    return st.session_state.get("_auth_user")
+
+
+def _sign_out(notice: str | None = None) -> None:
+    for key in (USER_KEY, SEEN_KEY, "_auth_user"):
+        st.session_state.pop(key, None)
+    if notice:
+        st.session_state[NOTICE_KEY] = notice
+
+
+def _signed_in_user(store: Store) -> UserRecord | None:
+    """The session's account if it is still valid (exists, and the session was active recently)."""
+    user_id = st.session_state.get(USER_KEY)
+    if user_id is None:
+        return None
+    now = time.time()
+    if now - st.session_state.get(SEEN_KEY, now) > idle_timeout_s():
+        _sign_out("You were signed out after a period of inactivity. Sign in again to go on.")
+        return None
+    user = store.get_user(user_id)
+    if user is None:  # the account was removed meanwhile
+        _sign_out("Your account no longer exists. Ask an admin.")
+        return None
+    st.session_state[SEEN_KEY] = now
+    st.session_state["_auth_user"] = user
+    return user
+
+
+def _login_form(store: Store) -> None:
+    st.title("SquatCheck")
+    st.subheader("Sign in")
+    if notice := st.session_state.pop(NOTICE_KEY, None):
+        st.info(notice)
+    with st.form("auth_login", clear_on_submit=False):
+        name = st.text_input("Name", key="auth_name", autocomplete="username")
+        password = st.text_input("Password", type="password", key="auth_password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        with st.spinner("Checking..."):
+            user = accounts.authenticate(store, name, password)
+        if user is None:
+            st.error("Wrong name or password.")
+            log.warning("failed sign-in for %r", name)
+        else:
+            st.session_state[USER_KEY] = user.id
+            st.session_state[SEEN_KEY] = time.time()
+            st.session_state["_auth_user"] = user
+            st.session_state.pop("auth_password", None)
+            st.rerun()
+    st.caption("Client records are health data: they are shown only to the trainer who owns them. "
+               "Forgot the password? An admin can set a new one: `python -m vision users reset NAME`.")
+
+
+def gate() -> UserRecord | None:
+    """Call first on every run. Returns the signed-in account (None when no sign-in is needed);
+    otherwise draws the sign-in form, or the first-admin instructions, and stops the run."""
+    try:
+        store = _shared_store()
+        required = login_required(store)
+    except Exception as err:  # noqa: BLE001 - a broken database must not open the app unguarded
+        log.exception("could not open the client history for sign-in")
+        if listens_on_network():
+            st.error(f"The accounts could not be read ({err}); the app stays locked. Check SQUATCHECK_DB_URL.")
+            st.stop()
+        st.session_state["_auth_user"] = None
+        return None  # local-only: the pages say themselves that the history cannot be opened
+    if not required:
+        st.session_state["_auth_user"] = None
+        return None
+    if store.count_users() == 0:
+        st.title("SquatCheck")
+        st.warning("This app is shared on the network, so it needs accounts, and none exists yet. "
+                   "No client data is shown until an admin signs in.")
+        st.markdown("On the computer that runs the app, create the first admin (it asks for a password):")
+        st.code(FIRST_ADMIN_COMMAND, language="bash")
+        st.markdown("then reload this page. Or run the app for this computer only (the default): "
+                    "`.venv/bin/streamlit run app.py`.")
+        st.stop()
+    user = _signed_in_user(store)
+    if user is None:
+        _login_form(store)
+        st.stop()
+    return user
+
+
+def account_box(user: UserRecord | None) -> None:
+    """Sidebar: who is signed in, and "Sign out"."""
+    if user is None:
+        return
+    with st.sidebar:
+        st.caption(f"Signed in as **{user.name}** ({user.role})")
+        if st.button("Sign out", key="auth_sign_out"):
+            _sign_out("You are signed out.")
+            st.rerun()
+
+
+def _shared_store() -> Store:
+    from ui.session_store import shared_store
+
+    return shared_store()
