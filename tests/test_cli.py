@@ -85,3 +85,93 @@ def test_folder_mode_analyses_every_clip_and_reports_failures(tmp_path):
     assert proc.returncode == 2          # one clip failed...
     assert (tmp_path / "json" / f"{Path(SHORT_CLIP).stem}.json").is_file()   # ...the other was still done
     assert "broken.mov" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# --- a clip that ends early: analysed as far as it can be read, and said so (video_incomplete) -------
+
+SIX_SECOND_CLIP = "side_bodyweight_fullsquat_01.mp4"   # 6.3 s, index (moov) at the front, like most phone clips
+INCOMPLETE_TAIL = ("could be read: the file ends early or is damaged, so the copy or upload may be incomplete.")
+
+
+def read_extent(path: Path) -> tuple[float, float]:
+    """(seconds a plain PyAV decode covers, seconds the file declares), independent of vision.video."""
+    import av
+
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        declared = float(s.duration * s.time_base)
+        last = None
+        try:
+            for frame in c.decode(s):
+                last = frame.time
+        except av.FFmpegError:  # the cut-off last packet
+            pass
+    return (last + 1 / float(s.average_rate) if last is not None else 0.0), declared
+
+
+def cut_copy(src: Path, dest: Path, n_bytes: int) -> Path:
+    dest.write_bytes(src.read_bytes()[:n_bytes])
+    return dest
+
+
+def test_first_40_kb_of_a_phone_clip_report_video_incomplete(tmp_path):
+    cut = cut_copy(require_shared_videos() / SIX_SECOND_CLIP, tmp_path / "cut.mp4", 40 * 1024)
+    read, declared = read_extent(cut)
+    assert f"{declared:.1f}" == "6.3" and read < 0.9 * declared
+    proc = run_cli("analyze", cut, "--json", tmp_path / "r.json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((tmp_path / "r.json").read_text())
+    message = (f"Only {read:.1f} s of 6.3 s {INCOMPLETE_TAIL} Only that part was analysed: copy or upload the "
+               "whole clip again for a full check.")
+    assert doc["problems"][0] == {"code": "video_incomplete", "message": message}   # first: it explains the rest
+    assert doc["video"]["read_s"] == pytest.approx(read, abs=0.01)
+    assert doc["video"]["duration_s"] == pytest.approx(declared)
+    assert f"  ! video_incomplete: {message}" in proc.stdout.splitlines()
+
+
+def test_a_complete_clip_has_no_video_incomplete(tmp_path):
+    proc = run_cli("analyze", require_shared_videos() / SHORT_CLIP, "--json", tmp_path / "r.json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert "video_incomplete" not in {p["code"] for p in doc["problems"]}
+    assert doc["video"]["read_s"] == pytest.approx(doc["video"]["duration_s"], abs=0.05)
+
+
+def test_less_than_a_rep_left_exits_2_with_the_incomplete_line(tmp_path):
+    cut = cut_copy(require_shared_videos() / SIX_SECOND_CLIP, tmp_path / "cut.mp4", 24 * 1024)
+    read, _ = read_extent(cut)
+    assert 0 < read < 0.6   # some frames, but shorter than the shortest countable rep
+    proc = run_cli("analyze", cut, "--json", tmp_path / "r.json")
+    assert_clean_error(proc)
+    assert proc.stderr.strip() == (f"error: Could not analyse '{cut}': only {read:.1f} s of 6.3 s {INCOMPLETE_TAIL} "
+                                   "Copy or upload the whole clip again and try again.")
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_cut_inside_the_first_picture_exits_2_saying_the_file_ends_early(tmp_path):
+    import av
+
+    src = require_shared_videos() / SIX_SECOND_CLIP
+    cut = cut_copy(src, tmp_path / "cut.mp4", 8 * 1024)
+    with av.open(str(src)) as c:
+        s = c.streams.video[0]
+        needed_kb = round(s.bit_rate * float(s.duration * s.time_base) / 8 / 1024)
+    proc = run_cli("analyze", cut)
+    assert_clean_error(proc)
+    assert proc.stderr.strip() == (f"error: Could not read '{cut}': the file ends early (8 KB of the {needed_kb} KB "
+                                   "its 6.3 s of video need), so the copy or upload is incomplete. Copy or upload "
+                                   "the whole clip again and try again.")
+
+
+def test_synthetic_truncated_clip_reports_video_incomplete(tmp_path):
+    from test_video import encode
+
+    full = encode(tmp_path / "full.mp4", n=180, width=160, height=120, faststart=True)   # 6 s, no person
+    cut = cut_copy(full, tmp_path / "half.mp4", full.stat().st_size // 2)
+    read, declared = read_extent(cut)
+    assert declared == pytest.approx(6.0) and 0.6 < read < 5.0
+    proc = run_cli("analyze", cut, "--json", tmp_path / "r.json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    problems = json.loads((tmp_path / "r.json").read_text())["problems"]
+    assert [p["code"] for p in problems] == ["video_incomplete", "no_person"]
+    assert problems[0]["message"].startswith(f"Only {read:.1f} s of 6.0 s {INCOMPLETE_TAIL}")
