@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -175,3 +176,120 @@ def test_synthetic_truncated_clip_reports_video_incomplete(tmp_path):
     problems = json.loads((tmp_path / "r.json").read_text())["problems"]
     assert [p["code"] for p in problems] == ["video_incomplete", "no_person"]
     assert problems[0]["message"].startswith(f"Only {read:.1f} s of 6.0 s {INCOMPLETE_TAIL}")
+
+
+# --- output paths that cannot be written: exit 2 with one line, before the analysis -----------------
+
+
+@pytest.fixture()
+def clip_file(tmp_path):
+    """Any existing input: the output checks come before the video is even opened."""
+    from test_video import encode
+
+    return encode(tmp_path / "clip.mp4", n=30, faststart=True)
+
+
+def assert_output_error(proc, expected: str):
+    assert_clean_error(proc)
+    assert proc.stderr.strip() == "error: " + expected
+    assert proc.stdout == ""   # nothing was analysed: no summary
+
+
+def test_json_naming_an_existing_folder_for_one_clip(tmp_path, clip_file):
+    out = tmp_path / "results"
+    out.mkdir()
+    assert_output_error(run_cli("analyze", clip_file, "--json", out),
+                        f"--json '{out}' names a folder, but one clip needs a file name: use e.g. --json "
+                        f"'{out / 'clip.json'}'.")
+    assert list(out.iterdir()) == []
+
+
+def test_trailing_slash_names_a_folder_too(tmp_path, clip_file):
+    out = f"{tmp_path / 'new'}/"
+    assert_output_error(run_cli("analyze", clip_file, "--csv", out),
+                        f"--csv '{out}' names a folder, but one clip needs a file name: use e.g. --csv "
+                        f"'{tmp_path / 'new' / 'clip.csv'}'.")
+
+
+@pytest.mark.parametrize("option,name", [("--json", "r.json"), ("--csv", "r.csv"), ("--pdf", "a/b/r.pdf"),
+                                         ("--video", "a.mp4")])
+def test_output_under_a_file_instead_of_a_folder(tmp_path, clip_file, option, name):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a folder")
+    out = notes / name
+    assert_output_error(run_cli("analyze", clip_file, option, out),
+                        f"{option} '{out}' cannot be written: '{notes}' is a file, not a folder. Choose a path in a "
+                        "folder you can write to.")
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write in any folder")
+def test_output_in_a_read_only_folder(tmp_path, clip_file):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        assert_output_error(run_cli("analyze", clip_file, "--json", ro / "r.json"),
+                            f"--json '{ro / 'r.json'}' cannot be written: folder '{ro}' is not writable (permission "
+                            "denied). Choose a path in a folder you can write to.")
+    finally:
+        ro.chmod(0o700)
+
+
+def test_output_in_a_folder_that_refuses_files(tmp_path, clip_file, monkeypatch, capsys):
+    """The same check in-process, with the folder refusing writes (works as root too)."""
+    import vision.export
+    from vision.__main__ import main
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(vision.export.tempfile, "mkstemp", refuse)
+    out = tmp_path / "ro" / "r.pdf"
+    assert main(["analyze", str(clip_file), "--pdf", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == (f"error: --pdf '{out}' cannot be written: folder '{tmp_path}' is not writable "
+                                    "(permission denied). Choose a path in a folder you can write to.")
+    assert captured.out == ""
+
+
+def test_video_output_must_not_overwrite_the_input(clip_file):
+    before = clip_file.read_bytes()
+    assert_output_error(run_cli("analyze", clip_file, "--video", clip_file),
+                        f"--video '{clip_file}' is the input video itself: choose another file name so the clip "
+                        "is not overwritten.")
+    assert clip_file.read_bytes() == before
+
+
+def test_two_outputs_on_one_path(tmp_path, clip_file):
+    out = tmp_path / "out.txt"
+    assert_output_error(run_cli("analyze", clip_file, "--json", out, "--csv", out),
+                        f"--json and --csv both name '{out}': give each output its own file name.")
+
+
+def test_folder_input_needs_output_folders_not_files(tmp_path, clip_file):
+    taken = tmp_path / "r.json"
+    taken.write_text("{}")
+    assert_output_error(run_cli("analyze", tmp_path, "--json", taken),
+                        f"--json '{taken}' is a file, but with a folder of clips --json names an output folder: "
+                        "give a folder name (it is created if needed).")
+
+
+def test_new_folders_are_created_for_every_output(tmp_path):
+    src = require_shared_videos() / SHORT_CLIP
+    out = tmp_path / "new" / "deeper"
+    proc = run_cli("analyze", src, "--video", out / "a.mp4", "--csv", out / "c" / "r.csv", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "a.mp4").is_file() and (out / "c" / "r.csv").is_file()
+
+
+def test_a_write_failing_late_is_one_line_not_a_traceback(tmp_path):
+    from vision.errors import OutputPathError
+    from vision.export import write_atomic
+
+    folder = tmp_path / "taken"
+    folder.mkdir()
+    with pytest.raises(OutputPathError) as err:
+        write_atomic(folder, "{}")
+    assert str(err.value) == (f"Could not write '{folder}': is a directory. Check that the folder exists, is "
+                              "writable and has free space, then try again.")
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"] and list(folder.iterdir()) == []   # no temp file left
