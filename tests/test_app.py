@@ -213,6 +213,63 @@ def test_missing_file_shows_error_not_exception(tmp_path):
     assert len(at.error) == 1 and "gone.mp4" in at.error[0].value
 
 
+def _upload(name: str, data: bytes, server_tmp: Path, monkeypatch) -> AppTest:
+    """Upload through the real file uploader; the app's temp folder is ``server_tmp``."""
+    import tempfile
+
+    server_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(server_tmp))   # the page's WORK_DIR lives under it
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run(timeout=TIMEOUT)
+    at.file_uploader(key="upload").upload(name, data, "video/mp4")
+    return at.run(timeout=TIMEOUT)
+
+
+def _page_text(at) -> str:
+    details = [c.value for e in at.expander for c in e.code]
+    return "\n".join([_all_markdown(at), *details, *_texts(at.subheader)])
+
+
+def test_unreadable_upload_is_named_as_the_user_named_it(tmp_path, monkeypatch):
+    server_tmp = tmp_path / "server_tmp"
+    at = _upload("my squat.mp4", b"These are my squat notes, not a video.\n" * 20, server_tmp, monkeypatch)
+    assert not at.exception
+    saved = list((server_tmp / "squatcheck_ui").glob("*.mp4"))
+    assert len(saved) == 1   # the upload was saved under a random name...
+    assert len(at.error) == 1
+    assert at.error[0].value == (   # ...which the user never sees
+        "Could not read 'my squat.mp4': it is not a video file, or it is damaged or incomplete. Export the clip as "
+        "MP4 (H.264) and try again.\n\nTry another file: a clip straight from a phone's camera app (MP4 or MOV) "
+        "works best.")
+    text = _page_text(at)
+    assert str(server_tmp) not in text and "squatcheck_ui" not in text and saved[0].stem not in text
+
+
+def test_truncated_upload_shows_video_incomplete_without_server_paths(tmp_path, monkeypatch):
+    src = shared_clip("side_bodyweight_fullsquat_01.mp4")
+    server_tmp = tmp_path / "server_tmp"
+    at = _upload("my squat.mp4", src.read_bytes()[:40 * 1024], server_tmp, monkeypatch)
+    assert not at.exception
+    assert not at.error, _texts(at.error)
+    warnings = _texts(at.warning)
+    assert warnings[0].startswith("Only 0.8 s of 6.3 s could be read: the file ends early or is damaged, so the "
+                                  "copy or upload may be incomplete. Only that part was analysed")
+    assert "Results: my squat.mp4" in _texts(at.subheader)
+    text = _page_text(at)
+    saved = list((server_tmp / "squatcheck_ui").glob("*.mp4"))
+    assert saved and str(server_tmp) not in text and saved[0].stem not in text
+
+
+def test_engine_messages_lose_the_servers_paths():
+    from ui.analyze_page import WORK_DIR, public_text
+
+    saved = WORK_DIR / "0a835f30c0ffee.mp4"
+    assert public_text(f"Could not read '{saved}': damaged.", saved, "my squat.mp4") == \
+        "Could not read 'my squat.mp4': damaged."
+    assert public_text("0a835f30c0ffee.mp4 ended early", saved, "my squat.mp4") == "my squat.mp4 ended early"
+    assert public_text(f"Could not create '{WORK_DIR / 'ab.annotated.mp4'}': full.", saved, "my squat.mp4") == \
+        "Could not create 'a temporary file': full."
+
+
 def test_no_person_clip_shows_the_problem_as_a_warning():
     clip = shared_clip("neg_no_person_blank_screen_01.mp4")
     at = _run_analysis(clip)

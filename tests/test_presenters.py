@@ -118,6 +118,11 @@ def test_refilm_tips(result):
     none = {"reps": [], "problems": [{"code": "no_person", "message": "No person."}]}
     assert P.refilm_tips(none) == [P.GENERIC_REFILM_TIP]
     assert P.refilm_tips({"reps": [_rep(1, 0, 1, 2)], "problems": []}) == []
+    # a file that ends early is not a filming problem: no re-filming tip for it alone
+    cut = [{"code": "video_incomplete", "message": "Only 0.8 s of 6.3 s could be read: …"}]
+    assert P.refilm_tips({"reps": [_rep(1, 0, 1, 2)], "problems": cut}) == []
+    assert P.refilm_tips({"reps": [], "problems": cut + none["problems"]}) == [P.GENERIC_REFILM_TIP]
+    assert P.problem_messages({"problems": cut}) == [cut[0]["message"]]
 
 
 # --- tiles -----------------------------------------------------------------------------------

@@ -679,6 +679,78 @@ def test_truncated_real_clip_yields_frames(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------------
+# How much of a clip could be read (video_incomplete)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_a_complete_clip_reads_its_whole_declared_duration(clip):
+    from vision.analysis import incomplete_read, seconds_read
+
+    info = probe(clip)
+    t = [f.t_s for f in decode_all(clip)]
+    assert seconds_read(t, info.fps) == pytest.approx(info.duration_s, abs=1e-6)
+    assert incomplete_read(t, info.to_dict()) is None
+
+
+def test_a_truncated_clip_declares_more_than_can_be_read(tmp_path, clip):
+    """moov at the front: the metadata still says 64 frames, decoding stops at the cut."""
+    from vision.analysis import incomplete_read
+
+    data = clip.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(len(data) * 0.5)])
+    info = probe(cut)
+    assert info.duration_s == pytest.approx(64 / 30)  # what the file says, not what it has
+    t = [f.t_s for f in decode_all(cut)]
+    assert 0 < len(t) < 64
+    read, declared = incomplete_read(t, info.to_dict())
+    assert read == pytest.approx(t[-1] + 1 / 30) and declared == pytest.approx(64 / 30)
+
+
+def test_decode_error_mid_stream_is_an_incomplete_read(clip, monkeypatch):
+    from vision.analysis import incomplete_read
+
+    info = probe(clip)
+    _flaky_open(monkeypatch, good=10)
+    t = [f.t_s for f in decode_all(clip)]
+    assert incomplete_read(t, info.to_dict()) == (pytest.approx(10 / 30), pytest.approx(64 / 30))
+
+
+def test_read_tolerance_and_gaps():
+    from vision.analysis import INCOMPLETE_MIN_MISSING_S, incomplete_read, seconds_read
+
+    t = np.arange(300) / 30.0                     # 10 s at 30 fps
+    info = {"fps": 30.0, "duration_s": 10.0}
+    assert seconds_read(t, 30.0) == pytest.approx(10.0)
+    assert incomplete_read(t[:-12], info) is None  # 0.4 s short: within the tolerance
+    assert INCOMPLETE_MIN_MISSING_S == 0.5
+    assert incomplete_read(t[:-18], info) == (pytest.approx(9.4), 10.0)   # 0.6 s short
+    gap = np.concatenate([t[:90], t[150:]])     # 60 frames (2 s) missing in the middle (a damaged stretch)
+    assert seconds_read(gap, 30.0) == pytest.approx(8.0)
+    assert incomplete_read(gap, info) == (pytest.approx(8.0), 10.0)
+    assert incomplete_read(t, {"fps": 30.0, "duration_s": 0.0}) is None   # nothing declared: cannot tell
+    assert incomplete_read(t, {"fps": 30.0}) is None
+    assert seconds_read([], 30.0) == 0.0
+
+
+def test_probe_of_a_file_cut_inside_its_first_picture_says_it_ends_early(tmp_path):
+    """Index (moov) at the front, data cut before one picture is whole: not "damaged", but "ends early"."""
+    src = encode(tmp_path / "full.mp4", n=150, width=320, height=240, faststart=True)
+    with av.open(str(src)) as c:
+        s = c.streams.video[0]
+        needed = s.bit_rate * float(s.duration * s.time_base) / 8
+        first_packet_end = next(p.pos + p.size for p in c.demux(s) if p.size)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(src.read_bytes()[: first_packet_end - 10])
+    with pytest.raises(VideoReadError) as err:
+        probe(cut)
+    size_kb = max(1, round(cut.stat().st_size / 1024))
+    assert str(err.value) == (
+        f"Could not read '{cut}': the file ends early ({size_kb} KB of the {max(1, round(needed / 1024))} KB its "
+        "5.0 s of video need), so the copy or upload is incomplete. Copy or upload the whole clip again and try again.")
+
+
+# --------------------------------------------------------------------------------------------------
 # H264Writer
 # --------------------------------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import re
 import tempfile
 import time
 from collections import OrderedDict
@@ -107,6 +109,61 @@ def _pick_source() -> tuple[Path, str, str] | None:
 
 
 # ------------------------------------------------------------------------------------------------
+# Messages: the user's file name, never the server's folders
+# ------------------------------------------------------------------------------------------------
+
+
+def _path_spellings(path: Path) -> list[str]:
+    """Every way the engine may have written ``path`` in a message, longest first."""
+    forms = {str(path), os.path.abspath(path)}
+    try:
+        forms.add(str(path.resolve()))
+    except (OSError, RuntimeError):
+        pass
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
+def _server_folders() -> list[str]:
+    folders = {str(WORK_DIR), tempfile.gettempdir()}
+    for folder in list(folders):
+        try:
+            folders.add(str(Path(folder).resolve()))
+        except (OSError, RuntimeError):
+            pass
+    return sorted(folders, key=len, reverse=True)
+
+
+def public_text(text: str, path: Path | None, name: str) -> str:
+    """``text`` as the user may see it: the saved clip's path (any spelling, or its bare temp-file
+    name) becomes ``name``, the name the user gave the file; any other path in this app's work
+    folder or the system temp folder (annotated videos, worker files) becomes "a temporary file"."""
+    text = str(text)
+    if path is not None:
+        for form in _path_spellings(Path(path)):
+            text = text.replace(form, name)
+        if Path(path).name and Path(path).name != name:
+            text = re.sub(rf"(?<![\w.-]){re.escape(Path(path).name)}", lambda _m: name, text)
+    for folder in _server_folders():
+        folder = folder.rstrip("/\\")
+        if len(folder) > 1:  # never "/" alone
+            text = re.sub(re.escape(folder) + r"(?:[\\/][^\s'\"]*|(?![\w.-]))", "a temporary file", text)
+    return text
+
+
+def _public_result(result: dict, path: Path, name: str) -> None:
+    """The result's user-visible texts (problems, quality notes) with server paths replaced, in place."""
+    for problem in result.get("problems") or []:
+        if isinstance(problem, dict) and problem.get("message"):
+            problem["message"] = public_text(problem["message"], path, name)
+    quality = result.get("quality") or {}
+    if quality.get("notes"):
+        quality["notes"] = [public_text(n, path, name) for n in quality["notes"]]
+    summary = result.get("summary") or {}
+    if isinstance(summary.get("main_cue"), str):
+        summary["main_cue"] = public_text(summary["main_cue"], path, name)
+
+
+# ------------------------------------------------------------------------------------------------
 # Running the engine, cached per (content, settings)
 # ------------------------------------------------------------------------------------------------
 
@@ -149,14 +206,15 @@ def _analyse(path: Path, sha: str, name: str, settings: ui_settings.Settings, mi
                                  progress=_throttled_progress(bar, presenters.progress_text))
     except SquatCheckError as err:
         bar.empty()
-        _show_input_error(err)
+        _show_input_error(err, path, name)
         return None
     except Exception as err:  # a bug or an unexpected library failure: never a traceback on the page
         bar.empty()
-        _show_unexpected_error(err, "analysing this video")
+        _show_unexpected_error(err, "analysing this video", path, name)
         return None
     bar.empty()
     analysis.result["source"]["file"] = name  # the user's file name, not the temp file's
+    _public_result(analysis.result, path, name)
     entry = {"key": key, "name": name, "path": path, "analysis": analysis, "thumbs": None, "video": None,
              "video_error": None}
     cache[key] = entry
@@ -165,20 +223,20 @@ def _analyse(path: Path, sha: str, name: str, settings: ui_settings.Settings, mi
     return entry
 
 
-def _show_input_error(err: SquatCheckError) -> None:
-    msg = str(err)
+def _show_input_error(err: SquatCheckError, path: Path | None = None, name: str = "the video") -> None:
+    msg = public_text(str(err), path, name)
     if isinstance(err, VideoReadError):
         msg += "\n\nTry another file: a clip straight from a phone's camera app (MP4 or MOV) works best."
     st.error(msg, icon=":material/error:")
 
 
-def _show_unexpected_error(err: BaseException, doing: str) -> None:
-    log.exception("Unexpected error while %s", doing)
+def _show_unexpected_error(err: BaseException, doing: str, path: Path | None = None, name: str = "the video") -> None:
+    log.exception("Unexpected error while %s", doing)  # the log (server side) keeps the real paths
     st.error(f"Something went wrong {doing}. Please try again; if it keeps happening, try another clip "
              "(an MP4 straight from a phone works best) and report the problem with the details below.",
              icon=":material/error:")
     with st.expander("Details"):
-        st.code(f"{type(err).__name__}: {err}", language=None)
+        st.code(public_text(f"{type(err).__name__}: {err}", path, name), language=None)
 
 
 def _thumbnails(entry: dict) -> dict:
@@ -211,7 +269,7 @@ def _annotated_video(entry: dict) -> Path | None:
         entry["video"] = render_annotated_video(entry["path"], entry["analysis"], out, max_side=VIDEO_MAX_SIDE,
                                                 progress=_throttled_progress(bar, label))
     except SquatCheckError as err:
-        entry["video_error"] = str(err)
+        entry["video_error"] = public_text(str(err), entry["path"], entry["name"])
     except Exception as err:
         log.exception("render_annotated_video failed")
         entry["video_error"] = f"The annotated video could not be made ({type(err).__name__})."
@@ -403,7 +461,7 @@ def _show_save_to_client(entry: dict) -> None:
     try:
         render_save_to_client(result, str(entry["path"]), worst_frame_rgb=frame)
     except Exception as err:
-        _show_unexpected_error(err, "showing the save-to-client form")
+        _show_unexpected_error(err, "showing the save-to-client form", entry["path"], entry["name"])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -431,7 +489,7 @@ def render() -> None:
     try:
         _show_results(entry, settings)
     except Exception as err:
-        _show_unexpected_error(err, "showing the results")
+        _show_unexpected_error(err, "showing the results", path, name)
 
 
 if __name__ == "__main__":

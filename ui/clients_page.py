@@ -104,7 +104,8 @@ def _plain(err: BaseException, action: str) -> str:
     if isinstance(err, StoreError):
         return str(err)
     log.error("could not %s", action, exc_info=err)
-    detail = str(err).strip().splitlines()
+    # an OS error's text names the server's files (the saved upload, the database): keep the reason only
+    detail = [err.strerror] if isinstance(err, OSError) and err.strerror else str(err).strip().splitlines()
     return f"Could not {action}: {detail[0] if detail else type(err).__name__}."
 
 

@@ -50,6 +50,8 @@ REFILM_VIEW = {"valgus": "front", "asymmetry": "front", "lateral_shift": "front"
 GENERIC_REFILM_TIP = ("To re-film: phone at hip height, 2–3 m away, whole body head to feet in frame, good light, "
                       "one person in view; front view for knee valgus, side view for depth and trunk lean.")
 
+NOT_FILMING = {"video_incomplete"}   # problems with the file, not the filming: no re-filming tip for them
+
 SEX_OPTIONS = ("not specified", "female", "male")
 
 
@@ -142,7 +144,9 @@ def refilm_tips(result: Mapping) -> list[str]:
         tip = REFILM_TIPS.get(key)
         if tip and REFILM_VIEW.get(key) != view and tip not in tips:
             tips.append(tip)
-    if result.get("problems") and GENERIC_REFILM_TIP not in tips:
+    filming = [p for p in (result.get("problems") or [])
+               if not (isinstance(p, Mapping) and p.get("code") in NOT_FILMING)]
+    if filming and GENERIC_REFILM_TIP not in tips:
         tips.append(GENERIC_REFILM_TIP)
     return tips
 

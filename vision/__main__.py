@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -41,13 +42,80 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# (key in _outputs, argparse dest, option, file suffix in folder mode)
+OUTPUT_OPTIONS = (("json", "json", "--json", ".json"), ("csv", "csv", "--csv", ".csv"),
+                  ("video", "video_out", "--video", ".annotated.mp4"), ("pdf", "pdf", "--pdf", ".pdf"))
+
+
+def _q(path) -> str:
+    from vision.video import display_name
+
+    return display_name(path)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
+def check_outputs(args, clips: list[Path], many: bool) -> None:
+    """Fail before any analysis when an output option names a path that cannot be written.
+
+    One clip: each option names a file; it must not be a folder, its folder must be writable (or
+    creatable inside a writable folder) and it must not be the input video. A folder of clips: each
+    option names an output folder (created if needed), which must not be an existing file.
+    Raises :class:`OutputPathError` with one line naming the option, the path and what to do.
+    """
+    from vision.errors import OutputPathError
+    from vision.export import folder_problem
+
+    claimed: dict[Path, str] = {}
+    for _key, dest, option, suffix in OUTPUT_OPTIONS:
+        value = getattr(args, dest, None)
+        if not value:
+            continue
+        path = Path(value)
+        try:
+            if many:
+                if path.exists() and not path.is_dir():
+                    raise OutputPathError(
+                        f"{option} {_q(value)} is a file, but with a folder of clips {option} names an output "
+                        "folder: give a folder name (it is created if needed).")
+                folder, targets = path, [path / f"{clip.stem}{suffix}" for clip in clips]
+            else:
+                example = _q(path / f"{clips[0].stem}{suffix}")
+                if path.is_dir() or str(value).endswith(("/", os.sep)):
+                    raise OutputPathError(f"{option} {_q(value)} names a folder, but one clip needs a file name: "
+                                          f"use e.g. {option} {example}.")
+                folder, targets = path.parent, [path]
+            why = folder_problem(folder)
+        except OSError as exc:  # e.g. a name too long to even look up
+            why = f"the path cannot be used ({' '.join((exc.strerror or type(exc).__name__).split())})"
+        if why:
+            raise OutputPathError(f"{option} {_q(value)} cannot be written: {why}. "
+                                  "Choose a path in a folder you can write to.")
+        for target in targets:
+            if target.is_dir():
+                raise OutputPathError(f"{option} would write {_q(target)}, which is a folder: "
+                                      "move that folder away or choose another output path.")
+            if any(_same_file(target, clip) for clip in clips):
+                raise OutputPathError(f"{option} {_q(value)} is the input video itself: choose another file "
+                                      "name so the clip is not overwritten.")
+            key_path = Path(os.path.abspath(target))
+            if key_path in claimed:
+                raise OutputPathError(f"{claimed[key_path]} and {option} both name {_q(target)}: "
+                                      "give each output its own file name.")
+            claimed[key_path] = option
+
+
 def _outputs(args, clip: Path, many: bool) -> dict[str, Path | None]:
     def pick(value, suffix):
         if not value:
             return None
         return Path(value) / f"{clip.stem}{suffix}" if many else Path(value)
-    return {"json": pick(args.json, ".json"), "csv": pick(args.csv, ".csv"),
-            "video": pick(args.video_out, ".annotated.mp4"), "pdf": pick(args.pdf, ".pdf")}
+    return {key: pick(getattr(args, dest), suffix) for key, dest, _option, suffix in OUTPUT_OPTIONS}
 
 
 def summary_text(result: dict) -> str:
@@ -91,8 +159,14 @@ def analyze_one(clip: Path, args, many: bool) -> None:
     if out["csv"]:
         write_atomic(out["csv"], to_csv(result))
     if out["video"]:
+        from vision.errors import OutputPathError
         from vision.overlay import render_annotated_video
 
+        try:  # like write_atomic for the other outputs: missing folders are made
+            out["video"].parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputPathError(f"Could not create the folder for --video {_q(out['video'])}: "
+                                  f"{exc.strerror or type(exc).__name__}. Choose a folder you can write to.") from exc
         render_annotated_video(clip, analysis, out["video"])
     if out["pdf"]:
         from trainer.pdf_report import pdf_for_analysis
@@ -113,6 +187,12 @@ def run_analyze(args) -> int:
             return EXIT_BAD_INPUT
     else:
         clips = [target]
+    if target.exists():  # a missing input gets its own message first (from the analysis)
+        try:
+            check_outputs(args, clips, many=target.is_dir())
+        except SquatCheckError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     failed = 0
     for clip in clips:
         try:

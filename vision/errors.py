@@ -13,6 +13,14 @@ class VideoTooLongError(VideoReadError):
     """The clip is longer than the configured limit; the message says how to trim it."""
 
 
+class VideoIncompleteError(VideoReadError):
+    """The file ends early or is damaged so soon that nothing usable could be read (less than a rep)."""
+
+
+class OutputPathError(SquatCheckError):
+    """An output path (``--json``/``--csv``/``--video``/``--pdf``) cannot be written; the message says why."""
+
+
 class ModelNotFoundError(SquatCheckError):
     """The pose model file is missing; the message says how to get or rebuild it."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -11,6 +12,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from vision.errors import OutputPathError
 
 CSV_COLUMNS = ("index", "start_s", "bottom_s", "end_s", "view", "severity", "confidence", "flags",
                "valgus_left_flag", "valgus_right_flag", "valgus_phase")
@@ -63,12 +66,58 @@ def to_csv(result: dict) -> str:
     return buf.getvalue()
 
 
+def _quoted(path: str | os.PathLike) -> str:
+    return "'" + " ".join(os.fspath(path).splitlines()) + "'"
+
+
+def _reason(exc: OSError) -> str:
+    """``OSError`` -> a short lower-case reason without paths, e.g. 'permission denied'."""
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if getattr(exc, "errno", None) == errno.EROFS:
+        return "the disk is read-only"
+    text = getattr(exc, "strerror", None) or exc.__class__.__name__
+    return text[:1].lower() + text[1:]
+
+
+def folder_problem(folder: str | os.PathLike) -> str | None:
+    """Why files cannot be written in ``folder`` (created if missing), or None when they can.
+
+    Nothing is left behind: a missing folder is judged by its nearest existing parent, which must
+    be a folder; writing is tried for real with a temp file that is removed at once (permission
+    bits alone do not say it: root, read-only disks, network shares).
+    """
+    existing = Path(folder)
+    try:
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            return f"{_quoted(existing)} is a file, not a folder"
+        fd, probe = tempfile.mkstemp(dir=existing, prefix=".squatcheck-write-test.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"folder {_quoted(existing)} is not writable ({_reason(exc)})"
+    return None
+
+
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write via a temp file and rename, so a crash never leaves a half-written output."""
+    """Write via a temp file and rename, so a crash never leaves a half-written output.
+
+    Missing parent folders are created. Raises :class:`~vision.errors.OutputPathError` (one line,
+    no traceback) when the file cannot be written.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-    os.replace(tmp, path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise OutputPathError(f"Could not write {_quoted(path)}: {_reason(exc)}. Check that the folder exists, "
+                              "is writable and has free space, then try again.") from exc
     return path

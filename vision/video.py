@@ -40,6 +40,7 @@ __all__ = [
     "H264Writer",
     "VideoInfo",
     "VideoWriteError",
+    "display_name",
     "is_supported_extension",
     "iter_frames",
     "probe",
@@ -190,6 +191,9 @@ def _name(path: str | os.PathLike) -> str:
     if isinstance(text, bytes):
         text = text.decode(errors="replace")
     return "'" + text.replace("\r", " ").replace("\n", " ") + "'"
+
+
+display_name = _name  # public: other modules' messages quote paths the same way
 
 
 def _format_duration(seconds: float) -> str:
@@ -352,6 +356,29 @@ def _duration_s(container: av.container.InputContainer, stream: av.video.stream.
     return None
 
 
+def _format_size(n_bytes: float) -> str:
+    """``8192`` -> ``'8 KB'``; ``3.4e6`` -> ``'3.4 MB'``."""
+    if n_bytes < 1000 * 1024:
+        return f"{max(1, round(n_bytes / 1024))} KB"
+    return f"{n_bytes / 1024 ** 2:.1f} MB"
+
+
+def _ends_early_message(container, stream, path: Path) -> str | None:
+    """For a file none of whose pictures decode: a message when the file is smaller than the video data
+    its own index declares (stream bit rate x duration, e.g. from an MP4's sample table): a copy or
+    upload that stopped early. None when that cannot be told (no bit rate or duration declared)."""
+    duration, rate = _duration_s(container, stream), stream.bit_rate
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None
+    if not duration or not rate or size >= rate * duration / 8:
+        return None
+    return (f"Could not read {_name(path)}: the file ends early ({_format_size(size)} of the "
+            f"{_format_size(rate * duration / 8)} its {duration:.1f} s of video need), so the copy or upload is "
+            "incomplete. Copy or upload the whole clip again and try again.")
+
+
 def _first_frame(container: av.container.InputContainer, stream: av.video.stream.VideoStream, path: Path):
     """Decode the first frame, proving the stream is really decodable."""
     try:
@@ -359,9 +386,12 @@ def _first_frame(container: av.container.InputContainer, stream: av.video.stream
             return frame
     except _READ_FAILURES as exc:
         raise VideoReadError(
-            f"Could not decode {_name(path)}: the video track is damaged or uses an unsupported codec. {_EXPORT_HINT}"
+            _ends_early_message(container, stream, path)
+            or f"Could not decode {_name(path)}: the video track is damaged or uses an unsupported codec. "
+               f"{_EXPORT_HINT}"
         ) from exc
-    raise VideoReadError(f"Could not read {_name(path)}: it contains no video frames. {_EXPORT_HINT}")
+    raise VideoReadError(_ends_early_message(container, stream, path)
+                         or f"Could not read {_name(path)}: it contains no video frames. {_EXPORT_HINT}")
 
 
 def _info_from(path: Path, container, stream, first) -> VideoInfo:
