@@ -114,7 +114,16 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path):
+def store(database_url: str, tmp_path: Path):
+    """The store on each backend: a SQLite file, and a real PostgreSQL server (conftest)."""
+    s = Store.open(database_url, media_dir=tmp_path / "media")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def sqlite_store(db_path: Path):
+    """For the tests that look into the SQLite file itself."""
     s = Store.open(db_path)
     yield s
     s.close()
@@ -135,7 +144,8 @@ def make_video(path: Path, payload: bytes = b"\x00\x00\x00\x18ftypmp42 fake vide
 # --------------------------------------------------------------------------- opening & schema
 
 
-def test_open_creates_file_schema_and_pragmas(store: Store, db_path: Path):
+def test_open_creates_file_schema_and_pragmas(sqlite_store: Store, db_path: Path):
+    store = sqlite_store
     assert db_path.is_file()
     assert store.schema_version == LATEST_SCHEMA_VERSION == 5
     with raw(db_path) as con:
@@ -330,7 +340,8 @@ def _two_colour_frame(h: int = 240, w: int = 320) -> np.ndarray:
     return frame
 
 
-def test_worst_frame_thumbnail_round_trip(store: Store, db_path: Path):
+def test_worst_frame_thumbnail_round_trip(sqlite_store: Store, db_path: Path):
+    store = sqlite_store
     c = store.create_client("Ann")
     frame = _two_colour_frame()
     saved = store.save_session(c.id, make_analysis(), recorded_at=T0, worst_frame_rgb=frame)
@@ -489,7 +500,8 @@ def test_session_crud_ordering_and_summary(store: Store):
     assert [s.id for s in store.list_sessions(c.id)] == [s1.id, s3.id]
 
 
-def test_records_are_detached_copies(store: Store, db_path: Path):
+def test_records_are_detached_copies(sqlite_store: Store, db_path: Path):
+    store = sqlite_store
     c = store.create_client("Ann")
     s = store.save_session(c.id, make_analysis(), recorded_at=T0)
     s.analysis["reps"].clear()  # mutating what we got back...
@@ -527,7 +539,8 @@ def test_numpy_and_nan_values_are_stored_as_json(store: Store):
         store.save_session(c.id, ["not", "a", "dict"])  # type: ignore[arg-type]
 
 
-def test_keep_video_false_stores_no_video(store: Store, db_path: Path, tmp_path: Path):
+def test_keep_video_false_stores_no_video(sqlite_store: Store, db_path: Path, tmp_path: Path):
+    store = sqlite_store
     c = store.create_client("Ann")
     video = make_video(tmp_path / "in" / "PRIVATE_anna_smith_2024.mp4")
     s = store.save_session(c.id, make_analysis(), recorded_at=T0, video_path=video)
@@ -568,7 +581,8 @@ def test_keep_video_errors_leave_nothing_behind(store: Store, tmp_path: Path):
     assert store.list_sessions(c.id) == []
 
 
-def test_copied_video_removed_if_commit_fails(store: Store, tmp_path: Path, monkeypatch):
+def test_copied_video_removed_if_commit_fails(sqlite_store: Store, tmp_path: Path, monkeypatch):
+    store = sqlite_store
     c = store.create_client("Ann")
     video = make_video(tmp_path / "v.mp4")
     # The client disappears between the pre-check and the transaction (another trainer).
@@ -587,7 +601,8 @@ def test_copied_video_removed_if_commit_fails(store: Store, tmp_path: Path, monk
     assert not any(p.is_file() for p in store.media_dir.rglob("*"))
 
 
-def test_delete_client_cascades_sessions_and_videos(store: Store, db_path: Path, tmp_path: Path):
+def test_delete_client_cascades_sessions_and_videos(sqlite_store: Store, db_path: Path, tmp_path: Path):
+    store = sqlite_store
     ann, bob = store.create_client("Ann"), store.create_client("Bob")
     video = make_video(tmp_path / "v.mp4")
     ann_sessions = [
@@ -613,7 +628,8 @@ def test_delete_client_cascades_sessions_and_videos(store: Store, db_path: Path,
         assert con.execute("SELECT COUNT(*) FROM clients WHERE id=?", (ann.id,)).fetchone()[0] == 0
 
 
-def test_schema_cascade_deletes_sessions_for_other_tools(store: Store, db_path: Path):
+def test_schema_cascade_deletes_sessions_for_other_tools(sqlite_store: Store, db_path: Path):
+    store = sqlite_store
     """ON DELETE CASCADE is in the schema itself, not only in the Store's code."""
     c = store.create_client("Ann")
     store.save_session(c.id, make_analysis(), recorded_at=T0)
