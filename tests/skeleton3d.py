@@ -120,6 +120,27 @@ def lunge_pose(q: float, *, split: float = 0.30, stance_half: float = 0.10) -> d
     return _with_upper_body(pts, lean=0.1)
 
 
+def reverse_lunge_pose(q: float, *, step: float = 0.55, stance_half: float = 0.10) -> dict:
+    """A reverse lunge: the RIGHT foot steps back (first third of q) and the hips then lower until
+    the rear knee nears the floor; the foot comes back on the way up. The LEFT foot stays put."""
+    s = min(q / 0.35, 1.0)                  # how far the step has gone
+    lower = max(q - 0.35, 0.0) / 0.65       # then the hips go down
+    front_ankle = np.array([stance_half, ANKLE_H, 0.0])
+    rear_ankle = np.array([-stance_half, ANKLE_H + 0.05 * s + 0.08 * np.sin(np.pi * s), -step * s])
+    hip_z = -step * s / 2
+    reach = np.hypot(hip_z, 0.0)
+    top = np.sqrt((THIGH + SHANK - 0.01) ** 2 - reach ** 2) + ANKLE_H
+    hip_y = top - lower * 0.30 - 0.08 * s
+    pts = {}
+    for side, ankle in ((LEFT, front_ankle), (RIGHT, rear_ankle)):
+        hip = np.array([_outward(side) * HIP_HALF, hip_y, hip_z])
+        knee = _knee_ik(hip, ankle, np.array([0, 0, 1.0]))
+        u = np.array([0, 0, 1.0])
+        pts[side] = dict(ankle=ankle, knee=knee, hip=hip, heel=ankle - 0.25 * FOOT * u + np.array([0, -ANKLE_H, 0]),
+                         toe=ankle + FOOT * u + np.array([0, -ANKLE_H, 0]))
+    return _with_upper_body(pts, lean=0.1)
+
+
 def single_leg_pose(q: float, *, cave: float = 0.0, depth_deg: float = 30.0, turn_out_deg: float = 10.0) -> dict:
     """A single-leg squat on the LEFT leg, the right foot held off the floor in front (a
     pistol-style reach). ``cave``: the standing knee's medial displacement in foot lengths × q."""
@@ -141,6 +162,28 @@ def single_leg_pose(q: float, *, cave: float = 0.0, depth_deg: float = 30.0, tur
                       toe=ankle + FOOT * u + [0, -ANKLE_H, 0]),
            RIGHT: dict(ankle=ankle_r, knee=knee_r, hip=hip_r, heel=ankle_r - 0.25 * FOOT * f, toe=ankle_r + FOOT * f)}
     return _with_upper_body(pts, lean=alpha)
+
+
+def step_down_pose(q: float, *, box: float = 0.15, cave: float = 0.0, depth_deg: float = 30.0,
+                   turn_out_deg: float = 10.0, reach_deg: float = 20.0) -> dict:
+    """A forward step-down: standing on the LEFT leg on a box ``box`` high (0.12 H ≈ 20 cm), the
+    right leg hanging almost straight in front of the box and lowered with the hips until its heel
+    nears the floor. So the free foot sits *lower* than the standing one at the bottom (unlike a
+    pistol), and moves with the body while the standing foot stays put."""
+    pts = single_leg_pose(q, cave=cave, depth_deg=depth_deg, turn_out_deg=turn_out_deg)
+    up = np.array([0.0, box, 0.0])
+    left = {name: point + up for name, point in pts[LEFT].items()}
+    hip_r = left["hip"] + np.array([-2 * HIP_HALF, 0, 0])
+    a = np.radians(reach_deg)
+    knee_r = hip_r + THIGH * np.array([0, -np.cos(a), np.sin(a)])
+    ankle_r = knee_r + SHANK * np.array([0, -np.cos(a - 0.1), np.sin(a - 0.1)])
+    if ankle_r[1] < ANKLE_H:  # the heel touches the floor: the free knee bends instead
+        ankle_r = np.array([ankle_r[0], ANKLE_H, ankle_r[2]])
+        knee_r = _knee_ik(hip_r, ankle_r, np.array([0, 0, 1.0]))
+    f = np.array([0, 0, 1.0])
+    right = dict(ankle=ankle_r, knee=knee_r, hip=hip_r, heel=ankle_r - 0.25 * FOOT * f + [0, -ANKLE_H, 0],
+                 toe=ankle_r + FOOT * f + [0, -ANKLE_H, 0])
+    return _with_upper_body({LEFT: left, RIGHT: right}, lean=np.radians(depth_deg) * q)
 
 
 def project(points: np.ndarray, yaw_deg: float, pitch_deg: float) -> np.ndarray:

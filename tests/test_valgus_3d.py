@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from skeleton3d import (FOOT, LEFT, RIGHT, SCALE, SHANK, lunge_pose, project, single_leg_pose, squat_pose,
+                        reverse_lunge_pose, step_down_pose,
                         squat_set, track_of)
 from vision import geometry as g
 from vision.analysis import analyze_track
@@ -111,6 +112,49 @@ def test_front_single_leg_squat_is_seen_as_one_and_its_caving_knee_flagged():
     assert good["summary"]["valgus_reps"] == 0
     assert caving["summary"]["valgus_reps"] == 2
     assert all(r["valgus"]["left"] and not r["valgus"]["right"] for r in caving["reps"])
+
+
+@pytest.mark.parametrize("yaw", [0, 20, -20, 45, 90])
+def test_a_step_down_off_a_box_is_a_single_leg_squat_from_any_view(yaw):
+    """Forward step-down on the left leg: the free foot ends *below* the standing one (the lowest
+    foot is not the standing foot) and moves with the body; never a lunge, never two legs."""
+    res = run(track_of(squat_set(2, pose=step_down_pose), yaw_deg=yaw, noise_px=0.5))
+    assert res["rejected_dips"] == [] and res["summary"]["rep_count"] == 2, (yaw, res["rejected_dips"])
+    assert all(r["stance"] == "single_leg" for r in res["reps"])
+
+
+@pytest.mark.parametrize("yaw", [0, 45, 90])
+def test_a_reverse_lunge_is_not_taken_for_a_step_down(yaw, monkeypatch):
+    """Its stepping foot also leaves and comes back, but the leg bends to put the knee near the
+    floor; a step-down's free leg hangs straight. Even when the lunge test misses (as on the shared
+    oblique reverse-lunge clip), the stepping foot does not make the rep a single-leg squat."""
+    from vision import movement
+
+    assert run(track_of(squat_set(2, pose=reverse_lunge_pose), yaw_deg=yaw, noise_px=0.5))["reps"] == []
+    monkeypatch.setattr(movement, "lunge_like", lambda rf: False)
+    res = run(track_of(squat_set(2, pose=reverse_lunge_pose), yaw_deg=yaw, noise_px=0.5))
+    assert not any(r["stance"] == "single_leg" for r in res["reps"])
+
+
+@pytest.mark.parametrize("yaw", [0, 10, 20, -10])
+def test_front_step_down_judges_the_standing_knee(yaw):
+    good = run(track_of(squat_set(2, pose=step_down_pose), yaw_deg=yaw, noise_px=0.5))
+    caving = run(track_of(squat_set(2, pose=step_down_pose, cave=0.6), yaw_deg=yaw, noise_px=0.5))
+    for res in (good, caving):
+        assert res["view"] == "front"
+        assert all(r["metrics"]["standing_leg"] == "left" for r in res["reps"])
+    assert good["summary"]["valgus_reps"] == 0
+    assert caving["summary"]["valgus_reps"] == 2
+    assert all(r["valgus"]["left"] and not r["valgus"]["right"] for r in caving["reps"])
+
+
+@pytest.mark.parametrize("yaw", [10, 20])
+def test_a_slightly_turned_camera_does_not_make_a_good_pistol_cave(yaw):
+    """FPPA reads a pistol's forward-travelling knee as 28-48° of 'valgus' at 10-20° of camera yaw
+    (planar cross-talk); the foot line, which knows where the knee travels, says it is over the toes."""
+    res = run(track_of(squat_set(2, pose=single_leg_pose), yaw_deg=yaw, noise_px=0.5))
+    assert res["summary"]["rep_count"] == 2 and res["summary"]["valgus_reps"] == 0
+    assert all(r["metrics"]["fppa_left_deg"] > 13 for r in res["reps"])  # FPPA alone would have flagged
 
 
 def test_hidden_feet_are_not_judged_against_the_toes_and_say_so():

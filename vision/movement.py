@@ -13,7 +13,9 @@ front, the side and anything between:
   than the shins (in a squat trunk and shins lean about alike). Leans come from each segment's
   vertical extent against its standing length, so they hold from any camera angle.
 A squat on one leg holds one foot off the floor through the rep (its ankle stays well above the
-standing one from start to end) and does not fold the other leg back.
+standing one from start to end), or moves its free foot with the body and back (a step-down off a
+box lowers it below the standing foot) while the standing foot stays put; it does not fold the
+other leg back.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ LUNGE_FOLDED_SHIN = 0.45      # [heuristic] the folding leg's knee within 0.45 s
 MIN_SEEN_FRACTION = 0.6   # [heuristic] hips, knees and ankles seen on most of a dip's frames, or it is not judged
 SINGLE_LEG_LIFT = 0.25    # [heuristic] the free ankle ≥ 0.25 leg lengths (≈ 22 cm) above the standing one: more than a 45° view makes a planted far foot look
 SINGLE_LEG_FRACTION = 0.8  # ... on this fraction of the rep's frames, start and end included
+FREE_FOOT_TRAVEL = 0.25   # [heuristic] leg lengths: a single-leg squat's free foot travels with the body (a 20 cm step-down lowers it ≈ 0.35)
+FREE_LEG_MAX_FLEXION_DEG = 35.0  # [heuristic] the free leg of a step-down or pistol is held nearly straight; a lunge's rear knee bends ~90°
+PLANTED_TRAVEL = 0.12     # [heuristic] leg lengths: a planted foot's typical wander (MediaPipe ankle jitter ≈ 0.02–0.08 in good light)
 UPRIGHT_MIN = 0.7         # [heuristic] standing: hips ≥ 0.7 of the straight-leg length above the ankles (plank ≈ 0.3)
 HINGE_DIVERGENCE_DEG = 40.0  # [heuristic] trunk ≥ 40° more inclined than the shins: a deadlift sets the trunk at 45–60° over near-vertical shins; a squat keeps them within ~15° (NASM "excessive forward lean")
 
@@ -68,21 +73,29 @@ def one_foot_lifted(rf: RepFrames) -> bool:
     return bool(lifted[[0, -1]].all() and np.mean(lifted) >= SINGLE_LEG_FRACTION)
 
 
+def free_foot_moving(rf: RepFrames) -> bool:
+    """One foot stays planted while the other travels with the body and comes back: a squat on one
+    leg whose free foot is lowered off a step (step-down), reached forward or held up, in any view.
+
+    A step is different: its foot lands somewhere else and stays there.
+    """
+    at_bottom, at_end = rf.foot_shift()
+    free = int(np.nanargmax(at_bottom)) if np.isfinite(at_bottom).any() else 0
+    planted = 1 - free
+    # the free leg hangs straight from the hip (its hip, knee and ankle stay in line in any view),
+    # where a reverse lunge's stepping leg bends to put its knee near the floor
+    straight = nanmedian(rf.sig.knee_flexion[rf.loaded, free]) <= FREE_LEG_MAX_FLEXION_DEG
+    return bool(at_bottom[free] >= FREE_FOOT_TRAVEL and at_end[free] <= PLANTED_TRAVEL and straight
+                and at_bottom[planted] <= PLANTED_TRAVEL and rf.foot_travel()[planted] <= PLANTED_TRAVEL)
+
+
 def feet_moved(rf: RepFrames, th: Thresholds, single_leg: bool) -> bool:
     """A foot travelled while the body was lowered (a step or a walking lunge).
 
-    Robust to tracking jitter: only clearly seen ankles, and the typical distance from the
-    foot's median spot (a step moves the foot for a good part of the rep, a glitch for a frame).
     For a single-leg squat only the standing foot must stay put.
     """
-    sig, win = rf.sig, rf.win
-    lowered = rf.idx[sig.depth[rf.idx] >= 0.25 * win.peak_depth]
-    per_foot = np.zeros(2)
-    for k in range(2):
-        seen = lowered[sig.ankle_visibility[lowered, k] >= 0.5]
-        if len(seen) >= 3:
-            pos = sig.ankle_pos[seen, k]
-            per_foot[k] = 2 * np.nanpercentile(np.linalg.norm(pos - np.nanmedian(pos, axis=0), axis=-1), 75)
+    lowered = rf.idx[rf.sig.depth[rf.idx] >= 0.25 * rf.win.peak_depth]
+    per_foot = rf.foot_travel(lowered)
     return (np.nanmin(per_foot) if single_leg else np.nanmax(per_foot)) > th.stance_max_step.value
 
 
@@ -117,7 +130,7 @@ def classify_movement(rf: RepFrames, view: str, th: Thresholds, single_leg_profi
                                     "counted (film the whole body)")
     if lunge_like(rf):
         return Movement("rejected", "one leg folded back towards the floor (a lunge or split squat), not a squat")
-    single = single_leg_profile or one_foot_lifted(rf)
+    single = single_leg_profile or one_foot_lifted(rf) or free_foot_moving(rf)
     if feet_moved(rf, th, single):
         return Movement("rejected", "the feet moved (a step or lunge), not a squat")
     if not_upright_around(rf):

@@ -81,6 +81,38 @@ class RepFrames:
         leg = int(np.nanargmax(np.nanmean(sig.lower_visibility[idx], axis=0)))
         return cls(sig, win, idx, loaded, base, max(1, int(round(th.sustain.value * fs))), leg)
 
+    def foot_travel(self, frames: np.ndarray | None = None) -> np.ndarray:
+        """How far each foot wandered over ``frames`` (default: the whole rep), in leg lengths: (2,).
+
+        Twice the 75th percentile distance of the clearly seen ankle from its median spot: a foot
+        that moves (a step, or a single-leg squat's free foot) moves for a good part of the rep, a
+        tracking glitch for a frame. 0 where a foot was not seen clearly enough to tell.
+        """
+        frames = self.idx if frames is None else frames
+        sig = self.sig
+        out = np.zeros(2)
+        for k in range(2):
+            seen = frames[sig.ankle_visibility[frames, k] >= 0.5]
+            if len(seen) >= 3:
+                pos = sig.ankle_pos[seen, k]
+                out[k] = 2 * np.nanpercentile(np.linalg.norm(pos - np.nanmedian(pos, axis=0), axis=-1), 75)
+        return out
+
+    def foot_spot(self, frame: int) -> np.ndarray:
+        """Both ankles' position around ``frame`` (median of ±2 frames), in leg lengths: (2, 2)."""
+        return np.nanmedian(self.sig.ankle_pos[max(frame - 2, 0):frame + 3], axis=0)
+
+    def foot_shift(self) -> np.ndarray:
+        """How far each foot is from where it was while the person stood before the rep: at the
+        bottom, and standing again after it, in leg lengths: (2, 2) = [bottom, after] × [left, right]."""
+        def standing_spot(frames: np.ndarray, fallback: int) -> np.ndarray:
+            return np.nanmedian(self.sig.ankle_pos[frames], axis=0) if len(frames) else self.foot_spot(fallback)
+
+        before = standing_spot(self.base[self.base <= self.win.bottom], self.win.start)
+        after = standing_spot(self.base[self.base > self.win.bottom], self.win.end)
+        return np.stack([np.linalg.norm(self.foot_spot(self.win.bottom) - before, axis=-1),
+                         np.linalg.norm(after - before, axis=-1)])
+
     def baseline(self, x: np.ndarray) -> float:
         """The person's standing value of a per-frame signal (T,) around this rep."""
         return nanmedian(x[self.base])

@@ -137,8 +137,16 @@ def _report_fppa(rf: RepFrames, k: int, valid: np.ndarray, out: Finding, disp: n
     out.metrics[f"fppa_disp_{name}_deg"] = rounded(sustained_max(disp, rf.n_sustain), 1)
 
 
+SINGLE_LEG_FPPA_FOOT_AGREEMENT = 0.5  # [heuristic] FPPA flags a standing knee only if it is also ≥ half the knee_toe threshold inside the foot line (when the feet are seen)
+
+
 def standing_leg(rf: RepFrames) -> int:
-    """The leg a single-leg squat stands on: the foot that stays lowest (on the floor)."""
+    """The leg a single-leg squat stands on: the foot that stays put while the free one moves with
+    the body; when both stay put (a foot held still in the air), the lower one (on the floor).
+    The lowest foot alone would pick the free foot of a step-down off a box."""
+    moved = rf.foot_shift()[0]  # from the start to the bottom
+    if np.isfinite(moved).all() and abs(moved[0] - moved[1]) >= 0.1:  # [heuristic] leg lengths: one planted, one moving
+        return int(np.argmin(moved))
     y = rf.sig.ankle_pos[rf.loaded, :, 1] if len(rf.loaded) else rf.sig.ankle_pos[rf.idx, :, 1]
     return int(np.nanargmax(np.nanmean(y, axis=0)))
 
@@ -166,8 +174,12 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, sex: str | None) -> t
     if inside is None:
         out.not_judged[f"knee_toe_{name}"] = WHY_FEET
     valgus = {"left": False, "right": False, "phase": None}
-    by_fppa = np.isfinite(f_max) and f_max > limit
     by_foot = np.isfinite(t_max) and t_max >= th.knee_toe_inside.value
+    # FPPA over-reads a knee travelling forward as caving once the camera is turned a little off the
+    # thigh's plane (10° of yaw reads ~28° at a pistol's depth, synthetic skeletons): where the feet
+    # are seen, the foot line must at least half agree.
+    corroborated = not np.isfinite(t_max) or t_max >= SINGLE_LEG_FPPA_FOOT_AGREEMENT * th.knee_toe_inside.value
+    by_fppa = np.isfinite(f_max) and f_max > limit and corroborated
     if by_fppa or by_foot:
         valgus[name] = True
         series = fppa if by_fppa else inside
