@@ -398,15 +398,19 @@ def connect(cluster: str) -> Cluster:
             ray.init(address=address if cluster != "auto" else "auto", runtime_env=_runtime_env(repo),
                      logging_level=logging.ERROR, log_to_driver=False)
     except Exception as exc:
-        text = f"{exc} {''.join(noise)}"
-        hint = ""
-        if "auth" in text.lower() and not os.environ.get("RAY_AUTH_MODE"):
-            hint = (" The cluster uses token authentication: set RAY_AUTH_MODE=token and give its token "
-                    "(RAY_AUTH_TOKEN, or the head's ~/.ray/auth_token).")
-        elif "auth" in text.lower():
+        text = f"{exc} {''.join(noise)}".lower()
+        if address == "auto":   # a cluster found that way uses this machine's token by itself
+            hint = ""
+        elif not os.environ.get("RAY_AUTH_MODE"):
+            hint = (" If the cluster uses token authentication (Ray's default), set RAY_AUTH_MODE=token and give "
+                    "its token (RAY_AUTH_TOKEN, or the head's ~/.ray/auth_token).")
+        elif "auth" in text:
             hint = " The cluster refused the authentication token: use the head's token (RAY_AUTH_TOKEN)."
+        else:
+            hint = ""
         where = address if address != "auto" else "auto (no RAY_ADDRESS set and no local `ray start` cluster)"
-        raise ClusterError(f"could not connect to the Ray cluster at {where}: {_one_line(exc)}.{hint}") from exc
+        raise ClusterError(f"could not connect to the Ray cluster at {where}: {_one_line(exc).rstrip('.')}.{hint}") \
+            from exc
     return Cluster(address, owned=True, info={"startup_s": time.perf_counter() - t0})
 
 
