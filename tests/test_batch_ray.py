@@ -6,7 +6,8 @@ subprocess that joins it (``--cluster auto`` with ``RAY_ADDRESS``). One CLI test
 ``--cluster local``. Clips: four of the shortest labelled clips (2-3.3 s; front, front, side,
 oblique; .mp4 and .mov) plus a corrupt ``bad.mp4``; the reference is the sequential CLI on the same
 folder with its default settings. One 20.5 s clip checks the case where the sequential default splits
-pose over two processes. Whole module: about 1.5-2.5 min on two cores.
+pose over two processes; one test (in a child process) loses a whole Ray node mid-clip. Whole module:
+about 2-3 min on two cores.
 
 Killing a worker: Ray names a worker process ``ray::<task name>`` while it runs a task and
 ``vision.batch`` names each task ``squatcheck <clip>``, so the test finds the worker analysing a
@@ -275,6 +276,69 @@ def test_a_long_clip_gets_the_sequential_default_processes(ray_cluster, tmp_path
     seq, par = load(tmp_path / "seq" / f"{stem}.json"), load(tmp_path / "out" / f"{stem}.json")
     assert par == seq
     assert par["settings"]["workers"] == min(os.cpu_count() or 1, 2)
+
+
+# Run in a child process (this module's Ray stays untouched): a cluster of three Ray nodes on this
+# machine (ray.cluster_utils: a head with no CPUs, two nodes of one CPU each); when a worker starts on
+# the clip named in argv[3], the node it runs on is removed at once (its raylet and workers killed).
+NODE_LOSS_SCRIPT = r"""
+import json, os, sys, threading, time
+from pathlib import Path
+os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+import ray
+from ray.cluster_utils import Cluster
+from vision.batch import BatchOptions, run_batch
+
+folder, out, target = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+nodes = [cluster.add_node(num_cpus=1) for _ in range(2)]
+ray.init(address=cluster.address, logging_level="ERROR", log_to_driver=False)
+cluster.wait_for_nodes()
+removed = []
+
+def parent(pid):
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+def remove_the_node_running_target():
+    while not removed:
+        for entry in Path("/proc").iterdir():
+            try:
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+                if entry.name.isdigit() and title == f"ray::squatcheck {target}":
+                    raylet = parent(int(entry.name))
+                    node = next(n for n in nodes if n.all_processes["raylet"][0].process.pid == raylet)
+                    time.sleep(0.3)
+                    cluster.remove_node(node, allow_graceful=False)
+                    removed.append(int(entry.name))
+                    return
+            except (OSError, StopIteration, ValueError):
+                continue
+        time.sleep(0.05)
+
+threading.Thread(target=remove_the_node_running_target, daemon=True).start()
+code = run_batch(BatchOptions(folder=folder, cluster="local", json_dir=out, quiet=True))
+print(json.dumps({"code": code, "removed_worker": removed}))
+ray.shutdown()
+cluster.shutdown()
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds Ray's workers through /proc (Linux)")
+def test_a_lost_node_is_retried_on_another(sequential, tmp_path):
+    seq_json = sequential[0]
+    names = CLIPS[1:3]
+    folder = make_folder(tmp_path / "clips", names, bad=False)
+    proc = subprocess.run([sys.executable, "-c", NODE_LOSS_SCRIPT, folder, tmp_path / "out", names[0]], cwd=REPO,
+                          capture_output=True, text=True, timeout=CLI_TIMEOUT_S)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0 and len(report["removed_worker"]) == 1, report
+    rows = read_summary(tmp_path / "out" / "summary.csv")
+    assert {n: rows[n]["status"] for n in names} == dict.fromkeys(names, "ok")
+    assert int(rows[names[0]]["worker_pid"]) != report["removed_worker"][0]   # redone on the other node
+    for name in names:
+        stem = Path(name).stem
+        assert load(tmp_path / "out" / f"{stem}.json") == load(seq_json / f"{stem}.json"), name
 
 
 def test_cli_joins_a_running_cluster_with_auto(ray_cluster, folder, sequential, tmp_path):
