@@ -590,6 +590,11 @@ def render_session_pdf(
     return bytes(pdf.output())
 
 
+def pdf_for_result(result: dict, worst_frame_rgb: np.ndarray | None = None) -> bytes:
+    """The command line's screening report of one analysed clip (no client, filmed "now")."""
+    return render_session_pdf(result, client_name=None, recorded_at=datetime.now(), worst_frame_rgb=worst_frame_rgb)
+
+
 def pdf_for_analysis(video_path: str | Path, analysis, *, client_name: str | None = None,
                      recorded_at: datetime | None = None, previous: dict | None = None, notes: str = "") -> bytes:
     """The screening report of one analysed video (a :class:`vision.analysis.Analysis`), with the worst

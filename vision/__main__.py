@@ -29,8 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--mirrored", action="store_true", help="the video is a mirror image (selfie/webcam recording)")
     a.add_argument("--sex", choices=("female", "male"), help="selects the single-leg FPPA norm (single-leg profile)")
     a.add_argument("--workers", type=int, default=None,
-                   help="processes for clips of 20 s or more (default: every core, at most 2; 1 = one process)")
+                   help="processes for clips of 20 s or more (default: every core, at most 2; 1 = one process; "
+                        "with --cluster: per clip, default 1)")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    a.add_argument("--cluster", metavar="local|auto|ray://HOST:PORT",
+                   help="analyse a FOLDER on a Ray cluster, one task per clip, resumable: 'local' starts one for "
+                        "the run, 'auto' joins RAY_ADDRESS's, or an address (see README)")
+    a.add_argument("--summary", metavar="FILE.csv",
+                   help="with --cluster: one row per clip (default: summary.csv in the --json folder)")
     u = sub.add_parser("users", help="accounts for the app's client history (login when shared on a network)")
     u.add_argument("action", choices=("add", "list", "remove", "reset"))
     u.add_argument("name", nargs="?", help="the account name (add, remove, reset)")
@@ -179,6 +185,18 @@ def analyze_one(clip: Path, args, many: bool) -> None:
 def run_analyze(args) -> int:
     from vision.video import is_supported_extension
 
+    if args.cluster:
+        from vision.batch import options_from_args, run_batch
+
+        opts = options_from_args(args)
+        if args.pdf:
+            from trainer.pdf_report import pdf_for_result  # the report belongs to the trainer workflow
+
+            opts.render_pdf = pdf_for_result
+        return run_batch(opts)
+    if args.summary:
+        print("error: --summary goes with --cluster (the batch summary); add --cluster local.", file=sys.stderr)
+        return EXIT_BAD_INPUT
     target = Path(args.video)
     if target.is_dir():
         clips = sorted(p for p in target.iterdir() if p.is_file() and is_supported_extension(p))

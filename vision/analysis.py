@@ -298,6 +298,33 @@ def extract_track(path: str | Path, *, model: str = "full", max_side: int = INFE
     return PoseTrack.from_frames(times, fill_skipped(frames), *size, cut_scores=cuts)
 
 
+def pose_workers(workers: int | None, duration_s: float) -> int:
+    """How many processes :func:`analyze_video` splits pose over for a clip of ``duration_s``.
+
+    ``None`` means every core (at most ``MAX_AUTO_WORKERS``); clips shorter than
+    ``vision.parallel.PARALLEL_MIN_S`` always use one process.
+    """
+    from vision.parallel import PARALLEL_MIN_S
+
+    if workers is None:
+        workers = min(os.cpu_count() or 1, MAX_AUTO_WORKERS)
+    return int(workers) if workers > 1 and duration_s >= PARALLEL_MIN_S else 1
+
+
+def analysis_settings(*, view: str, profile: str, model: str, model_sha256: str, mirrored: bool,
+                      sex: str | None, max_side: int, extraction: Extraction, workers: int) -> dict:
+    """Every setting that can change a result, as stored in ``result["settings"]``.
+
+    Two runs of the same engine version with equal settings give the same result; the batch mode
+    (``vision.batch``) compares this to decide whether a clip's existing JSON can be kept.
+    ``workers`` is the number of pose processes actually used (see :func:`pose_workers`).
+    """
+    return {"view": view, "profile": profile, "model": str(model), "model_sha256": model_sha256,
+            "mirrored": bool(mirrored), "sex": sex, "max_side": max_side,
+            "extraction": {"moving_hz": extraction.moving_hz, "idle_hz": extraction.idle_hz},
+            "workers": int(workers)}
+
+
 def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyweight", model: str = "full",
                   mirrored: bool = False, progress: ProgressFn | None = None,
                   max_side: int = INFERENCE_MAX_SIDE, workers: int | None = None, sex: str | None = None,
@@ -316,18 +343,17 @@ def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyw
         VideoIncompleteError: less than ``rep_min_duration`` of a longer clip could be read.
         ModelNotFoundError: the pose model is missing.
     """
-    from vision.pose import resolve_model
+    from vision.pose import file_sha256, resolve_model
     from vision.video import probe
 
     info = probe(path)
-    resolve_model(model)  # fail fast, before any decoding, with the how-to-get-it message
-    from vision.parallel import PARALLEL_MIN_S, extract_track_parallel
+    model_path = resolve_model(model)  # fail fast, before any decoding, with the how-to-get-it message
+    from vision.parallel import extract_track_parallel
 
     timings: dict = {}
     t0 = time.perf_counter()
-    if workers is None:
-        workers = min(os.cpu_count() or 1, MAX_AUTO_WORKERS)
-    if workers > 1 and info.duration_s >= PARALLEL_MIN_S:
+    workers = pose_workers(workers, info.duration_s)
+    if workers > 1:
         track = extract_track_parallel(path, model=model, max_side=max_side, workers=workers, progress=progress,
                                        total_frames=info.frames, timings=timings, extraction=extraction)
     else:
@@ -348,6 +374,9 @@ def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyw
     timings["total_s"] = time.perf_counter() - t0
     analysis.timings = timings
     analysis.result["engine"]["model"] = model
+    analysis.result["settings"] = analysis_settings(
+        view=view, profile=profile, model=model, model_sha256=file_sha256(model_path), mirrored=mirrored, sex=sex,
+        max_side=max_side, extraction=extraction, workers=workers)
     return analysis
 
 
