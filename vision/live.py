@@ -1,9 +1,15 @@
 """Live (webcam) analysis: the offline pipeline in streaming form, one frame at a time.
 
 Per frame: pose → One-Euro smoothing → the same depth signal (with a trailing standing
-reference instead of a centred one) → the same ``RepCounter``. When a rep completes, the
-buffered frames around it go through the *offline* cleaning, signals and ``judge_dip``, so a
-live rep is judged exactly like a recorded one.
+reference instead of a centred one) → the same ``RepCounter``. When a rep completes, and
+``JUDGE_DELAY_S`` later (so the standing frames after it are in the buffer, as they are in a
+file), the buffered frames go through the *offline* cleaning, signals and rep segmentation, and
+the offline window that overlaps the live rep is judged by ``judge_dip``: a live rep is found
+and judged like the same rep in a recording.
+
+The whole set's landmarks are kept (:meth:`LiveAnalyzer.track`), so when the set ends
+:meth:`LiveAnalyzer.analysis` runs the file pipeline (``vision.analysis.analyze_track``) on it:
+the same result, tables and charts as an uploaded video.
 """
 
 from __future__ import annotations
@@ -17,13 +23,15 @@ from vision import geometry as g
 from vision.assess import judge_dip
 from vision.filters import OneEuroFilter
 from vision.landmarks import L_ANKLE, L_HIP, LOWER_BODY, R_ANKLE, R_HIP
-from vision.reps import RepCounter, RepWindow
+from vision.reps import RepCounter, RepWindow, segment_reps
 from vision.signals import STANDING_PERCENTILE, STANDING_WINDOW_S, clean_track, compute_signals
 from vision.thresholds import get_profile
 from vision.track import PoseFrame, PoseTrack
 
 BUFFER_S = 20.0        # enough for the slowest rep plus its standing context
 MIN_VISIBILITY = 0.5
+JUDGE_DELAY_S = 0.5    # = rep_frames.BASELINE_S: the standing frames after a rep are part of its baseline
+MAX_SET_S = 20 * 60    # a set keeps its landmarks this long (the file limit); then a new set starts
 
 
 @dataclass
@@ -38,6 +46,7 @@ class LiveState:
     visibility: np.ndarray | None = None
     message: str | None = None      # capture problem in plain words, or None
     reps: list = field(default_factory=list)
+    rejected: list = field(default_factory=list)   # [(start_s, end_s, why)] dips not counted
 
 
 class LiveAnalyzer:
@@ -63,6 +72,10 @@ class LiveAnalyzer:
         self._i = 0          # running frame number (RepCounter indices)
         self._first_i = 0    # running number of self._frames[0]
         self._size = (0, 0)
+        self._pending: list[tuple[RepWindow, float]] = []   # counted, waiting JUDGE_DELAY_S to be judged
+        self._judged: list[tuple[int, int]] = []           # running (start, end) of the judged windows
+        self._times: list[float] = []                      # the whole set (for :meth:`track`)
+        self._poses: list[PoseFrame] = []
 
     def process(self, rgb: np.ndarray, t_s: float) -> LiveState:
         h, w = rgb.shape[:2]
@@ -71,6 +84,9 @@ class LiveAnalyzer:
         if self.mirrored and frame.people:
             frame = _mirror_frame(frame, w)
         self._frames.append((t_s, frame))
+        if not self._times or t_s - self._times[0] <= MAX_SET_S:
+            self._times.append(t_s)
+            self._poses.append(frame)
         while self._frames and t_s - self._frames[0][0] > BUFFER_S:
             self._frames.popleft()
             self._first_i += 1
@@ -82,13 +98,53 @@ class LiveAnalyzer:
         rep = self.counter.update(self._i, t_s, depth)
         st.phase = {"wait": "waiting", "up": "standing", "down": "down"}[self.counter.state]
         if rep is not None:
-            judged = self._assess(rep)
-            if judged is not None:
-                st.reps.append(judged)
-                st.rep_count = len(st.reps)
-                st.last_rep = judged
+            self._pending.append((rep, t_s))
         self._i += 1
+        while self._pending and t_s - self._pending[0][1] >= JUDGE_DELAY_S - 1e-9:
+            self._judge(self._pending.pop(0)[0])
         return st
+
+    @property
+    def pending(self) -> int:
+        """Reps counted by the state machine but not judged yet (within ``JUDGE_DELAY_S`` of their end)."""
+        return len(self._pending)
+
+    @property
+    def full(self) -> bool:
+        """The set has reached ``MAX_SET_S``: later frames are not kept for :meth:`track`."""
+        return bool(self._times) and self._times[-1] - self._times[0] >= MAX_SET_S
+
+    def flush(self) -> LiveState:
+        """Judge the reps still waiting for their delay (the set ends: STOP, or the camera stopped)."""
+        while self._pending:
+            self._judge(self._pending.pop(0)[0])
+        return self.state
+
+    def track(self) -> PoseTrack:
+        """The whole set's raw landmarks (as a file's ``extract_track`` gives them)."""
+        return PoseTrack.from_frames(self._times, self._poses, *self._size)
+
+    def analysis(self, *, source: str | None = None):
+        """The set analysed by the file pipeline (``analyze_track``): a ``vision.analysis.Analysis``.
+
+        ``video`` holds the set's frame size, duration and mean frame rate; ``source.live`` is True.
+        """
+        from vision.analysis import analyze_track
+
+        self.flush()
+        track = self.track()
+        n = len(track)
+        span = float(track.t[-1] - track.t[0]) if n > 1 else 0.0
+        fps = (n - 1) / span if span > 0 else 0.0
+        info = {"fps": round(fps, 2), "frames": n, "duration_s": round(span + (1 / fps if fps else 0.0), 2),
+                "width": self._size[0], "height": self._size[1], "rotation": 0, "codec": "live camera"}
+        analysis = analyze_track(track, view=self.forced_view or "auto", profile=self.profile.name,
+                                 mirrored=False, video_info=info, source=source, sex=self.sex)
+        analysis.result["source"]["live"] = True
+        analysis.result["live"] = {"rep_count": self.state.rep_count,
+                                   "rejected_dips": [{"start_s": round(a, 2), "end_s": round(b, 2), "reason": r}
+                                                     for a, b, r in self.state.rejected]}
+        return analysis
 
     def _depth(self, t_s: float, xy: np.ndarray | None, frame: PoseFrame) -> float:
         st = self.state
@@ -107,19 +163,48 @@ class LiveAnalyzer:
         ref = np.percentile([c for _, c in self._chords], STANDING_PERCENTILE)
         return 1.0 - chord / ref if ref > 0 else float("nan")
 
-    def _assess(self, rep: RepWindow) -> dict | None:
-        """Judge a finished rep with the offline pipeline on the buffered frames."""
+    def _judge(self, rep: RepWindow) -> None:
+        """Judge a counted rep with the offline pipeline on the buffered frames; count it if it is a squat."""
+        st = self.state
+        win = self._offline_window(rep)
+        if win is None:
+            return
+        sig, win = win
+        judged, why = judge_dip(sig, win, self.forced_view, self.profile, len(st.reps) + 1, sex=self.sex)
+        self._judged.append((win.start + self._first_i, win.end + self._first_i))
+        if judged is None:
+            st.rejected.append((float(sig.t[win.start]), float(sig.t[win.end]), why or "not a squat"))
+            return
+        st.reps.append(judged)
+        st.rep_count = len(st.reps)
+        st.last_rep = judged
+
+    def _offline_window(self, rep: RepWindow):
+        """(signals of the buffer, the rep's window in them) as a file would find it, or None.
+
+        The buffer is cleaned and segmented like a file (``clean_track``, ``compute_signals``,
+        ``segment_reps``); the offline window overlapping the live rep most is used, so the rep
+        starts, bottoms and ends where it would in a recording (the movement checks are sensitive
+        to a frame's shift). No overlapping window (the filtered depth has not settled yet): the
+        live one. A window already judged (two live dips that are one rep offline): None.
+        """
         times = [t for t, _ in self._frames]
         frames = [f for _, f in self._frames]
         track = PoseTrack.from_frames(times, frames, *self._size)
         sig = compute_signals(clean_track(track))
         offset = self._first_i
-        start, bottom, end = rep.start - offset, rep.bottom - offset, rep.end - offset
-        if start < 0:
+        start, end = rep.start - offset, rep.end - offset
+        if start < 0:  # began before the buffer (longer than any rep may last)
             return None
-        win = RepWindow(start, bottom, end, float(np.nanmax(sig.depth[start:end + 1])))
-        rep, _ = judge_dip(sig, win, self.forced_view, self.profile, len(self.state.reps) + 1, sex=self.sex)
-        return rep
+        windows, _ = segment_reps(sig.t, np.where(sig.valid, sig.depth, np.nan), self.profile.thresholds)
+        overlap = [(min(end, w.end) - max(start, w.start), w) for w in windows]
+        overlap = [(o, w) for o, w in overlap if o > 0]
+        if overlap:
+            win = max(overlap, key=lambda ow: ow[0])[1]
+            if any(max(a, win.start + offset) <= min(b, win.end + offset) for a, b in self._judged):
+                return None
+            return sig, win
+        return sig, RepWindow(start, rep.bottom - offset, end, float(np.nanmax(sig.depth[start:end + 1])))
 
 
 def _mirror_frame(frame: PoseFrame, width: int) -> PoseFrame:
