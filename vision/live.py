@@ -110,6 +110,11 @@ class LiveAnalyzer:
         return len(self._pending)
 
     @property
+    def frames(self) -> int:
+        """Frames kept for the set's :meth:`track`."""
+        return len(self._times)
+
+    @property
     def full(self) -> bool:
         """The set has reached ``MAX_SET_S``: later frames are not kept for :meth:`track`."""
         return bool(self._times) and self._times[-1] - self._times[0] >= MAX_SET_S
