@@ -23,7 +23,7 @@ from vision import geometry as g
 from vision.assess import judge_dip
 from vision.filters import OneEuroFilter
 from vision.landmarks import L_ANKLE, L_HIP, LOWER_BODY, R_ANKLE, R_HIP
-from vision.reps import RepCounter, RepWindow, segment_reps
+from vision.reps import RepCounter, RepWindow
 from vision.signals import STANDING_PERCENTILE, STANDING_WINDOW_S, clean_track, compute_signals
 from vision.thresholds import get_profile
 from vision.track import PoseFrame, PoseTrack
@@ -31,6 +31,8 @@ from vision.track import PoseFrame, PoseTrack
 BUFFER_S = 20.0        # enough for the slowest rep plus its standing context
 MIN_VISIBILITY = 0.5
 JUDGE_DELAY_S = 0.5    # = rep_frames.BASELINE_S: the standing frames after a rep are part of its baseline
+JUDGE_MIN_FRAMES = 3   # ... and at least this many frames after it (a slow machine analyses few a second)
+JUDGE_MAX_WAIT_S = 3.0  # the smoothed depth still down this long after the live rep ended: judge the live window
 MAX_SET_S = 20 * 60    # a set keeps its landmarks this long (the file limit); then a new set starts
 
 
@@ -72,7 +74,7 @@ class LiveAnalyzer:
         self._i = 0          # running frame number (RepCounter indices)
         self._first_i = 0    # running number of self._frames[0]
         self._size = (0, 0)
-        self._pending: list[tuple[RepWindow, float]] = []   # counted, waiting JUDGE_DELAY_S to be judged
+        self._pending: list[tuple[RepWindow, float]] = []   # (rep, its end time): waiting to be judged
         self._judged: list[tuple[int, int]] = []           # running (start, end) of the judged windows
         self._times: list[float] = []                      # the whole set (for :meth:`track`)
         self._poses: list[PoseFrame] = []
@@ -100,9 +102,14 @@ class LiveAnalyzer:
         if rep is not None:
             self._pending.append((rep, t_s))
         self._i += 1
-        while self._pending and t_s - self._pending[0][1] >= JUDGE_DELAY_S - 1e-9:
-            self._judge(self._pending.pop(0)[0])
+        while self._pending and self._ready(*self._pending[0], t_s):
+            if not self._judge(self._pending[0][0], timed_out=t_s - self._pending[0][1] >= JUDGE_MAX_WAIT_S):
+                break  # the smoothed signal has not come back up yet: try again with the next frame
+            self._pending.pop(0)
         return st
+
+    def _ready(self, rep: RepWindow, t_end: float, t_s: float) -> bool:
+        return t_s - t_end >= JUDGE_DELAY_S - 1e-9 and (self._i - 1) - rep.end >= JUDGE_MIN_FRAMES
 
     @property
     def pending(self) -> int:
@@ -122,7 +129,7 @@ class LiveAnalyzer:
     def flush(self) -> LiveState:
         """Judge the reps still waiting for their delay (the set ends: STOP, or the camera stopped)."""
         while self._pending:
-            self._judge(self._pending.pop(0)[0])
+            self._judge(self._pending.pop(0)[0], final=True)
         return self.state
 
     def track(self) -> PoseTrack:
@@ -168,40 +175,70 @@ class LiveAnalyzer:
         ref = np.percentile([c for _, c in self._chords], STANDING_PERCENTILE)
         return 1.0 - chord / ref if ref > 0 else float("nan")
 
-    def _judge(self, rep: RepWindow) -> None:
-        """Judge a counted rep with the offline pipeline on the buffered frames; count it if it is a squat."""
+    def _judge(self, rep: RepWindow, *, timed_out: bool = False, final: bool = False) -> bool:
+        """Judge a counted rep with the file pipeline on the buffered frames; count it if it is a
+        squat. False: not decided yet (the smoothed depth is still down), ask again later."""
         st = self.state
-        win = self._offline_window(rep)
-        if win is None:
-            return
-        sig, win = win
+        found = self._offline_window(rep)
+        if found == "settling":
+            if not (timed_out or final):
+                return False
+            if final:  # the set ended first: a file ending here would not count it either
+                self._reject(rep.start, rep.end, "the set ended before the rep was finished")
+                return True
+            found = self._live_window(rep)
+        if isinstance(found, str):  # why the file pipeline does not see a rep here
+            self._reject(rep.start, rep.end, found)
+            return True
+        if found is None:
+            return True
+        sig, win = found
         judged, why = judge_dip(sig, win, self.forced_view, self.profile, len(st.reps) + 1, sex=self.sex)
         self._judged.append((win.start + self._first_i, win.end + self._first_i))
         if judged is None:
-            st.rejected.append((float(sig.t[win.start]), float(sig.t[win.end]), why or "not a squat"))
-            return
+            self._reject(win.start + self._first_i, win.end + self._first_i, why or "not a squat")
+            return True
         st.reps.append(judged)
         st.rep_count = len(st.reps)
         st.last_rep = judged
+        return True
 
-    def _offline_window(self, rep: RepWindow):
-        """(signals of the buffer, the rep's window in them) as a file would find it, or None.
+    def _reject(self, start: int, end: int, why: str) -> None:
+        """A dip not counted, between running frame numbers ``start`` and ``end``, and why."""
+        t = self._times
+        at = (lambda i: float(t[min(max(i, 0), len(t) - 1)])) if t else (lambda i: 0.0)
+        self.state.rejected.append((at(start), at(end), why))
 
-        The buffer is cleaned and segmented like a file (``clean_track``, ``compute_signals``,
-        ``segment_reps``); the offline window overlapping the live rep most is used, so the rep
-        starts, bottoms and ends where it would in a recording (the movement checks are sensitive
-        to a frame's shift). No overlapping window (the filtered depth has not settled yet): the
-        live one. A window already judged (two live dips that are one rep offline): None.
-        """
+    def _buffer_signals(self):
         times = [t for t, _ in self._frames]
         frames = [f for _, f in self._frames]
-        track = PoseTrack.from_frames(times, frames, *self._size)
-        sig = compute_signals(clean_track(track))
+        return compute_signals(clean_track(PoseTrack.from_frames(times, frames, *self._size)))
+
+    def _live_window(self, rep: RepWindow):
+        sig = self._buffer_signals()
+        start, end = rep.start - self._first_i, rep.end - self._first_i
+        if start < 0:
+            return None
+        return sig, RepWindow(start, rep.bottom - self._first_i, end, float(np.nanmax(sig.depth[start:end + 1])))
+
+    def _offline_window(self, rep: RepWindow):
+        """(signals of the buffer, the rep's window in them) as a file would find it; or "settling"
+        (the smoothed depth is still down: ask again); or why a file would not count a rep here (str);
+        or None (already judged, or older than the buffer).
+
+        The buffer is cleaned and segmented like a file (``clean_track``, ``compute_signals``, the
+        ``RepCounter``); the window overlapping the live rep most is used, so the rep starts, bottoms
+        and ends where it would in a recording (the movement checks are sensitive to a frame's shift).
+        A window already judged (two live dips that are one rep offline): None.
+        """
+        sig = self._buffer_signals()
         offset = self._first_i
         start, end = rep.start - offset, rep.end - offset
         if start < 0:  # began before the buffer (longer than any rep may last)
             return None
-        windows, _ = segment_reps(sig.t, np.where(sig.valid, sig.depth, np.nan), self.profile.thresholds)
+        counter = RepCounter(self.profile.thresholds)
+        depth = np.where(sig.valid, sig.depth, np.nan)
+        windows = [w for i in range(len(sig.t)) if (w := counter.update(i, float(sig.t[i]), float(depth[i])))]
         overlap = [(min(end, w.end) - max(start, w.start), w) for w in windows]
         overlap = [(o, w) for o, w in overlap if o > 0]
         if overlap:
@@ -209,7 +246,10 @@ class LiveAnalyzer:
             if any(max(a, win.start + offset) <= min(b, win.end + offset) for a, b in self._judged):
                 return None
             return sig, win
-        return sig, RepWindow(start, rep.bottom - offset, end, float(np.nanmax(sig.depth[start:end + 1])))
+        if counter.state == "down":
+            return "settling"
+        why = [r for a, b, r in counter.rejected if min(end, b) - max(start, a) > 0]
+        return why[-1] if why else "no rep once the frames around it were smoothed"
 
 
 def _mirror_frame(frame: PoseFrame, width: int) -> PoseFrame:
