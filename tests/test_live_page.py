@@ -238,3 +238,14 @@ def test_recording_of_a_live_set_analysed_again_gives_the_same_reps(monkeypatch,
     for a, b in zip(result["reps"], again["reps"]):
         assert abs(a["bottom_s"] - b["bottom_s"]) < 0.25
         assert ("knee_valgus" in a["flags"]) == ("knee_valgus" in b["flags"])
+
+
+def test_a_set_analysed_at_too_few_frames_a_second_says_so(monkeypatch):
+    from dataclasses import replace
+
+    track = squats()
+    keep = np.arange(0, len(track), 6)  # 5 frames a second: a slow machine
+    slow = replace(track, t=track.t[keep], xy=track.xy[keep], visibility=track.visibility[keep],
+                   presence=track.presence[keep], world=track.world[keep], people=track.people[keep])
+    at = page_with(feed(monkeypatch, slow))
+    assert any("Only about 5 frames a second were analysed" in w for w in texts(at.warning))

@@ -60,6 +60,7 @@ THUMB_KEEP_S = 0.4       # ... this close to a judged rep's bottom
 RECORD_FPS = 30.0        # nominal rate of the recording (frames carry their real times)
 RECORD_CRF = 18          # near-lossless: a recording analysed again finds the same landmarks
 ANNOUNCE_KEEP_S = 4.0    # an announcement stays in the page this long (the browser dedupes it)
+LOW_FPS = 8.0            # fewer frames a second than this: reps are counted and judged unreliably
 
 SPEAK_KEY, SPEAK_PREF = "live_speak", "_live_speak_pref"
 NUMBER_KEY, NUMBER_PREF = "live_say_number", "_live_say_number_pref"
@@ -72,6 +73,8 @@ CAMERA_HELP = ("Allow camera access in the browser's address bar, or plug in a w
 CAMERA_LOST = ("The camera stopped sending pictures (unplugged, frozen, or taken by another app). What was "
                "recorded until then is kept: {reps} below. Check the camera, then press STOP and START for a "
                "new set.")
+SLOW = ("Only about {fps:.0f} frames a second {verb} analysed: too few to count and judge reps reliably (about "
+        f"{LOW_FPS:.0f} are needed). Close other programs, or film the set and use 'Analyse a video'.")
 NO_RECORDING = ("No video of this set was recorded. Tick **Record video of each set** above before START to get "
                 "the annotated video and to be able to keep the video with the client's session.")
 ENDED_TEXT = {"stop": "stopped", "camera": "ended when the camera stopped sending pictures",
@@ -125,7 +128,7 @@ class _SessionClock:
 
 def _empty_snapshot(set_id: str | None = None) -> dict:
     return {"set_id": set_id, "frames": 0, "rep_count": 0, "last_rep": None, "reps": (), "message": None,
-            "phase": "waiting", "error": None, "fps": 0.0, "last_frame": 0.0, "recording": False,
+            "phase": "waiting", "error": None, "fps": 0.0, "recording": False,
             "recording_error": None, "ended": None}
 
 
@@ -149,8 +152,10 @@ class LiveSession:
         self._set: LiveSet | None = None
         self.last_set: LiveSet | None = None
         self._t0 = 0.0
-        self._last_wall = 0.0
+        self._last_wall = 0.0      # when the previous frame came (for the frame rate)
         self._last_rep_wall = -1e9
+        self.busy = False          # a frame is being analysed right now (a slow machine is not a dead camera)
+        self.last_done = 0.0       # when the last frame was finished, on the frames' clock
         self.snapshot: dict = _empty_snapshot()
 
     def close(self) -> None:
@@ -185,6 +190,7 @@ class LiveSession:
             live.writer = None
         live.ended = reason
         state = live.analyzer.state
+        log.info("live set %s ended (%s): %d frames, %d reps", live.id, reason, live.analyzer.frames, state.rep_count)
         self.snapshot = {**self.snapshot, "rep_count": state.rep_count, "reps": tuple(state.reps),
                          "last_rep": state.last_rep, "ended": reason, "recording": False}
         if live.analyzer.frames >= MIN_SET_FRAMES or state.rep_count:
@@ -209,7 +215,7 @@ class LiveSession:
         if self._set is not None:
             if self._config != self.wanted:
                 self._finish("settings")
-            elif now - self._last_wall > RESTART_GAP_S:
+            elif now - self.last_done > RESTART_GAP_S:  # idle, not just slow: the person paused or restarted
                 self._finish("pause")
             elif self._set.analyzer.full:
                 self._finish("full")
@@ -230,7 +236,16 @@ class LiveSession:
 
         ``now``: the frame's monotonic time (default: the clock; tests pass their own).
         """
-        now = time.monotonic() if now is None else now
+        began = time.monotonic()
+        now = began if now is None else now
+        self.busy = True
+        try:
+            return self._process(rgb, now)
+        finally:
+            self.last_done = now + (time.monotonic() - began)
+            self.busy = False
+
+    def _process(self, rgb: np.ndarray, now: float) -> np.ndarray:
         with self.lock:
             if not self.active:  # after STOP: nothing is analysed until the next START
                 return self._draw(rgb, None, None, 0, None, "Press START for a new set.")
@@ -255,7 +270,7 @@ class LiveSession:
             fps = (0.8 * fps + 0.2 / dt) if 0 < dt < 2 else fps
             self.snapshot = {"set_id": live.id, "frames": self.snapshot["frames"] + 1, "rep_count": state.rep_count,
                              "last_rep": state.last_rep, "reps": tuple(state.reps), "message": state.message,
-                             "phase": state.phase, "error": None, "fps": fps, "last_frame": now,
+                             "phase": state.phase, "error": None, "fps": fps,
                              "recording": live.writer is not None, "recording_error": live.recording_error,
                              "ended": None}
             xy = None if state.xy is None else np.array(state.xy, copy=True)
@@ -477,7 +492,7 @@ def _status(sess: LiveSession) -> None:
     if snap["last_rep"]:
         box = {"ok": st.success, "minor": st.warning, "major": st.error}.get(summary["severity"], st.info)
         box(f"**Last rep: {summary['verdict']}.** {summary['cue'] or ''}")
-    stale = snap["frames"] > 0 and time.monotonic() - snap["last_frame"] > CAMERA_STALE_S
+    stale = snap["frames"] > 0 and not sess.busy and time.monotonic() - sess.last_done > CAMERA_STALE_S
     if snap["ended"] == "camera" or (stale and snap["ended"] is None):
         st.error(CAMERA_LOST.format(reps=_reps_text(snap["rep_count"])), icon=":material/videocam_off:")
         if snap["ended"] is None and sess.end_set("camera") is not None:
@@ -489,6 +504,8 @@ def _status(sess: LiveSession) -> None:
     elif snap["frames"] == 0:
         st.info("Waiting for the first camera frame… If nothing arrives, check that START was pressed and the "
                 "camera is allowed. " + CAMERA_HELP)
+    if snap["frames"] >= 2 * LOW_FPS and 0 < snap["fps"] < LOW_FPS:
+        st.warning(SLOW.format(fps=snap["fps"], verb="are"), icon=":material/speed:")
     if snap["recording"]:
         st.caption(":red[●] Recording this set (kept only if you tick “Keep the video” when saving it).")
     if snap["recording_error"]:
@@ -536,6 +553,9 @@ def _show_set(live: LiveSet, settings: ui_settings.Settings) -> None:
     st.markdown(line)
     if live.recording_error:
         st.warning(live.recording_error)
+    fps = float((entry["analysis"].result.get("video") or {}).get("fps") or 0)
+    if 0 < fps < LOW_FPS:
+        st.warning(SLOW.format(fps=fps, verb="were"), icon=":material/speed:")
     results_view.show_results(entry, settings, key="live_", no_video=NO_RECORDING)
 
 
