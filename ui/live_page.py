@@ -9,7 +9,7 @@ so it stays readable.
 A *set* runs from START to STOP (a pause of more than ``RESTART_GAP_S``, a change of settings or
 the camera stopping also ends it). The worker thread keeps what the set needs for the full
 result: the landmarks (in the ``LiveAnalyzer``), small JPEG frames around each rep's bottom (the
-thumbnails) and, only when "Record video of each set" is ticked, an H.264 recording in the app's
+thumbnails) and, only when "Record video" is ticked, an H.264 recording in the app's
 temp folder. When the set ends the page runs the file pipeline on it
 (``LiveAnalyzer.analysis``: ``vision.analysis.analyze_track``) and shows it with
 ``ui.results_view``, exactly as an uploaded video, with the same "Save to client" form.
@@ -75,7 +75,7 @@ CAMERA_LOST = ("The camera stopped sending pictures (unplugged, frozen, or taken
                "new set.")
 SLOW = ("Only about {fps:.0f} frames a second {verb} analysed: too few to count and judge reps reliably (about "
         f"{LOW_FPS:.0f} are needed). Close other programs, or film the set and use 'Analyse a video'.")
-NO_RECORDING = ("No video of this set was recorded. Tick **Record video of each set** above before START to get "
+NO_RECORDING = ("No video of this set was recorded. Tick **Record video** above before START to get "
                 "the annotated video and to be able to keep the video with the client's session.")
 ENDED_TEXT = {"stop": "stopped", "camera": "ended when the camera stopped sending pictures",
               "pause": "ended after a pause", "settings": "ended when the settings changed",
@@ -572,7 +572,7 @@ def render() -> None:
                                           help="Show the picture like a mirror. The analysis always uses the "
                                                "unmirrored camera picture, so 'left knee' is your own left.")
     sess.record = row[1].checkbox(
-        "Record video of each set", value=False, key=RECORD_KEY,
+        "Record video", value=False, key=RECORD_KEY,
         help="Off: only the landmarks and a few small pictures of each rep's bottom are kept, in memory. On: the "
              "camera picture is also recorded to a temporary file on this computer (deleted after a day), for the "
              "annotated video and so that you can keep the video with the client's session. Starts with the "
@@ -580,7 +580,7 @@ def render() -> None:
     _toggle("Speak cues", SPEAK_KEY, SPEAK_PREF, True, container=row[2],
             help="After each rep your browser says a short cue when something needs fixing (“Knees out”, “Go "
                  "deeper”) and beeps for a clean rep. The voice runs on this computer. Off: silent.")
-    _toggle("Say the rep number", NUMBER_KEY, NUMBER_PREF, False, container=row[3],
+    _toggle("Say rep numbers", NUMBER_KEY, NUMBER_PREF, False, container=row[3],
             help="Also say the rep's number after each rep.")
     if st.session_state.pop(CANCEL_SPEECH_KEY, False):
         st.html(_CANCEL_JS, unsafe_allow_javascript=True)
