@@ -546,10 +546,12 @@ def _show_set(live: LiveSet, settings: ui_settings.Settings) -> None:
         return
     counted = live.rep_count
     found = int((entry["analysis"].result.get("summary") or {}).get("rep_count") or 0)
-    line = f"The set {ENDED_TEXT.get(live.ended, 'ended')} at {live.started:%H:%M}. Live counter: **{_reps_text(counted)}**."
+    line = (f"The set {ENDED_TEXT.get(live.ended, 'ended')} at {live.started:%H:%M}. "
+            f"Live counter: **{_reps_text(counted)}**.")
     if found != counted:
-        line += (f" Judged over the whole set, {_reps_text(found)} were found (a rep at the very start or end of "
-                 "the set, or one seen only partly, can change once the frames after it are known).")
+        line += (f" Judged over the whole set, {_reps_text(found)} {'was' if found == 1 else 'were'} found (a rep at "
+                 "the very start or end of the set, or one seen only partly, can change once the frames after it "
+                 "are known).")
     st.markdown(line)
     if live.recording_error:
         st.warning(live.recording_error)
