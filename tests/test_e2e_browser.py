@@ -7,8 +7,8 @@
   as the live counter counted, the JSON/CSV downloads hold them, "Save to client" adds a session
   the Clients page shows, and the page asked the browser to speak a cue for a faulty rep (an init
   script records ``speechSynthesis.speak`` calls in ``window.__spoken``). A second test stops the
-  camera track mid-set: the page says so and keeps the reps so far. A WebRTC session occasionally
-  drops after the first frame, so a live session retries once.
+  camera track mid-set: the page says so and keeps the reps so far; a third denies the camera. A
+  WebRTC session occasionally drops after the first frame, so a live session retries once.
 
 Skips (with the reason) when /usr/bin/chromium or the shared clips are missing, unless the
 environment variable CI is set, in which case it fails.
@@ -454,5 +454,24 @@ def test_live_camera_stopping_mid_set_shows_a_message_and_keeps_the_reps(server,
                                 f"({result['video']['fps']} frames/s)"
         assert "ended when the camera stopped sending pictures" in page.inner_text("body")
         assert result["summary"]["rep_count"] == rows
+    finally:
+        browser.close()
+
+
+def test_live_camera_denied_says_how_to_allow_it(server, playwright):
+    """No camera permission: the video box names the browser's error, the page says what to do."""
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                         args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream"])
+    try:
+        page = browser.new_context(permissions=[], viewport={"width": 1100, "height": 1000}).new_page()
+        page.goto(server + "/live", wait_until="domcontentloaded")
+        component = page.frame_locator('iframe[title*="streamlit_webrtc"]')
+        start = component.get_by_role("button", name=re.compile(r"^start$", re.I))
+        start.wait_for(timeout=60_000)
+        start.click()
+        component.get_by_text("NotAllowedError").wait_for(timeout=30_000)
+        page.get_by_text("Allow camera access in the browser's address bar").wait_for(timeout=10_000)
+        assert "blocked, not found, in use" in page.inner_text("body")
+        _no_exception_on_page(page)
     finally:
         browser.close()
