@@ -74,9 +74,10 @@ def feed(monkeypatch, track, *, until_s: float | None = None, record: bool = Fal
     sess.record = record
     rng = np.random.default_rng(0)
     picture = rng.integers(0, 255, (track.height, track.width, 3), dtype=np.uint8)  # some texture to encode
-    for t in track.t:
+    for i, t in enumerate(track.t):
         if until_s is not None and t > until_s:
             break
+        picture[0, 0, 0] = i % 256  # a live camera's picture always changes a little (sensor noise)
         sess.process_rgb(picture, now=T0 + float(t))
     return sess
 
@@ -179,6 +180,28 @@ def test_a_pause_ends_the_set_and_a_late_frame_after_stop_starts_none(monkeypatc
     sess.active = False  # after STOP
     sess.process_rgb(picture, now=T0 + 20)
     assert sess.end_set("stop") is None
+
+
+def test_a_frozen_picture_is_not_analysed_and_marks_the_camera_frozen(monkeypatch):
+    from ui import live_page
+
+    track = squats()
+    sess = feed(monkeypatch, track, until_s=3.0)
+    still = np.full((track.height, track.width, 3), 90, np.uint8)
+    t = 3.0
+    while not sess.frozen:
+        t += 1 / FS
+        sess.process_rgb(still, now=T0 + t)
+    assert live_page.FROZEN_S <= t - 3.0 <= live_page.FROZEN_S + 0.1
+    analysed = sess.snapshot["frames"]
+    for _ in range(30):  # the same picture keeps coming: not analysed
+        t += 1 / FS
+        sess.process_rgb(still, now=T0 + t)
+    assert sess.frozen and sess.snapshot["frames"] == analysed
+    moving = still.copy()
+    moving[0, 0] = 0
+    sess.process_rgb(moving, now=T0 + t + 0.1)
+    assert not sess.frozen
 
 
 def test_each_rep_is_announced_once_and_mute_skips_without_a_backlog():

@@ -20,9 +20,10 @@ short WebAudio beep for a clean rep. Each rep is announced once, keyed by set id
 both in ``st.session_state`` and in the browser's ``sessionStorage`` (so neither a rerun nor a
 reload repeats it). "Speak cues" mutes it; the choice is kept for the browser session.
 
-A camera that stops sending pictures mid-set (unplugged, frozen, taken by another app) is noticed
-by the page after ``CAMERA_STALE_S``: the set ends there, with a message, and what was recorded
-until then is shown and can be saved.
+A camera that stops sending pictures mid-set (unplugged, taken by another app) is noticed by the
+page after ``CAMERA_STALE_S`` without a frame while the worker is idle; one that keeps sending the
+very same picture (frozen) after ``FROZEN_S``. The set ends there, with a message, and what was
+recorded until then is shown and can be saved.
 
 ICE servers: none by default (host candidates: works on localhost and a LAN, no internet). For a
 deployment behind NAT set ``SQUATCHECK_ICE_SERVERS`` to a JSON list, e.g.
@@ -54,6 +55,7 @@ RESTART_GAP_S = 3.0      # a pause longer than this (STOP/START) starts a fresh 
 FLAG_SHOW_S = 2.5        # after a rep, its valgus legs stay red this long
 POLL_S = 0.25            # the Reps tile follows the count drawn on the video within a quarter second
 CAMERA_STALE_S = 2.5     # no frame for this long while playing: the camera stopped
+FROZEN_S = 4.0           # the same picture to the pixel for this long: the camera froze (a live sensor is never still)
 MIN_SET_FRAMES = 10      # a "set" of fewer frames (a frame still in flight after STOP) is dropped
 THUMB_MAX_SIDE = 360     # the JPEG frames kept around each rep's bottom
 THUMB_KEEP_S = 0.4       # ... this close to a judged rep's bottom
@@ -156,6 +158,9 @@ class LiveSession:
         self._last_rep_wall = -1e9
         self.busy = False          # a frame is being analysed right now (a slow machine is not a dead camera)
         self.last_done = 0.0       # when the last frame was finished, on the frames' clock
+        self.frozen = False        # the camera has sent the very same picture for FROZEN_S
+        self._picture: bytes | None = None
+        self._changed_at = 0.0     # when the picture last changed
         self.snapshot: dict = _empty_snapshot()
 
     def close(self) -> None:
@@ -249,6 +254,12 @@ class LiveSession:
         with self.lock:
             if not self.active:  # after STOP: nothing is analysed until the next START
                 return self._draw(rgb, None, None, 0, None, "Press START for a new set.")
+            picture = np.ascontiguousarray(rgb[::16, ::16]).tobytes()
+            if picture != self._picture:
+                self._picture, self._changed_at = picture, now
+            self.frozen = now - self._changed_at > FROZEN_S
+            if self.frozen:  # not analysed: the page ends the set (a new one starts when the picture moves)
+                return self._draw(rgb, None, None, 0, None, "The camera picture has frozen.")
             try:
                 live = self._ensure_set(now, rgb.shape)
                 before = live.analyzer.state.rep_count
@@ -492,7 +503,8 @@ def _status(sess: LiveSession) -> None:
     if snap["last_rep"]:
         box = {"ok": st.success, "minor": st.warning, "major": st.error}.get(summary["severity"], st.info)
         box(f"**Last rep: {summary['verdict']}.** {summary['cue'] or ''}")
-    stale = snap["frames"] > 0 and not sess.busy and time.monotonic() - sess.last_done > CAMERA_STALE_S
+    stale = snap["frames"] > 0 and (sess.frozen or (not sess.busy and
+                                                     time.monotonic() - sess.last_done > CAMERA_STALE_S))
     if snap["ended"] == "camera" or (stale and snap["ended"] is None):
         st.error(CAMERA_LOST.format(reps=_reps_text(snap["rep_count"])), icon=":material/videocam_off:")
         if snap["ended"] is None and sess.end_set("camera") is not None:
