@@ -565,6 +565,7 @@ def _show_set(live: LiveSet, settings: ui_settings.Settings) -> None:
                  "the very start or end of the set, or one seen only partly, can change once the frames after it "
                  "are known).")
     st.markdown(line)
+    st.caption("The page keeps the last set only: save or download it before the next set ends.")
     if live.recording_error:
         st.warning(live.recording_error)
     fps = float((entry["analysis"].result.get("video") or {}).get("fps") or 0)
