@@ -33,6 +33,7 @@ MIN_VISIBILITY = 0.5
 JUDGE_DELAY_S = 0.5    # = rep_frames.BASELINE_S: the standing frames after a rep are part of its baseline
 JUDGE_MIN_FRAMES = 3   # ... and at least this many frames after it (a slow machine analyses few a second)
 JUDGE_MAX_WAIT_S = 3.0  # the smoothed depth still down this long after the live rep ended: judge the live window
+JUDGE_RETRY_S = 0.25    # while it is still down, look again this often (each look cleans the whole buffer)
 MAX_SET_S = 20 * 60    # a set keeps its landmarks this long (the file limit); then a new set starts
 
 
@@ -78,6 +79,7 @@ class LiveAnalyzer:
         self._judged: list[tuple[int, int]] = []           # running (start, end) of the judged windows
         self._times: list[float] = []                      # the whole set (for :meth:`track`)
         self._poses: list[PoseFrame] = []
+        self._retry_at = -np.inf
 
     def process(self, rgb: np.ndarray, t_s: float) -> LiveState:
         h, w = rgb.shape[:2]
@@ -102,9 +104,10 @@ class LiveAnalyzer:
         if rep is not None:
             self._pending.append((rep, t_s))
         self._i += 1
-        while self._pending and self._ready(*self._pending[0], t_s):
+        while self._pending and t_s >= self._retry_at and self._ready(*self._pending[0], t_s):
             if not self._judge(self._pending[0][0], timed_out=t_s - self._pending[0][1] >= JUDGE_MAX_WAIT_S):
-                break  # the smoothed signal has not come back up yet: try again with the next frame
+                self._retry_at = t_s + JUDGE_RETRY_S  # the smoothed depth has not come back up yet
+                break
             self._pending.pop(0)
         return st
 
@@ -113,7 +116,7 @@ class LiveAnalyzer:
 
     @property
     def pending(self) -> int:
-        """Reps counted by the state machine but not judged yet (within ``JUDGE_DELAY_S`` of their end)."""
+        """Reps counted by the state machine but not judged yet (too few frames after them so far)."""
         return len(self._pending)
 
     @property
