@@ -352,11 +352,13 @@ def _live_session(playwright, server: str, y4m: Path, min_reps: int, timeout_s: 
 
 @pytest.fixture(scope="module")
 def live_y4m(tmp_path_factory) -> Path:
-    """About 9.5 s at 640 x 360, 15 fps: standing still 2 s, then reps 2-4 of a clip whose every rep
-    caves in at the knees (labels.csv), standing at both ends (the fake camera loops it)."""
+    """About 9.5 s of a portrait camera, 216 x 384 at 15 fps (the clip's own 9:16: the person 384 px
+    tall, and few pixels for the two WebRTC encoders on a busy machine): standing still 2 s, then
+    reps 2-4 of a clip whose every rep caves in at the knees (labels.csv), standing at both ends (the
+    fake camera loops it)."""
     clip = shared_clip(LIVE_CLIP)
     return write_y4m(clip, tmp_path_factory.mktemp("live") / "squat.y4m", start_s=LIVE_WINDOW_S[0],
-                     end_s=LIVE_WINDOW_S[1], width=640, height=360, fps=15, hold_s=2.0)
+                     end_s=LIVE_WINDOW_S[1], width=216, height=384, fps=15, hold_s=2.0)
 
 
 def _download(page, button: str) -> str:
