@@ -260,7 +260,9 @@ def test_truncated_upload_shows_video_incomplete_without_server_paths(tmp_path, 
 
 
 def test_engine_messages_lose_the_servers_paths():
-    from ui.analyze_page import WORK_DIR, public_text
+    from ui.results_view import public_text, work_dir
+
+    WORK_DIR = work_dir()
 
     saved = WORK_DIR / "0a835f30c0ffee.mp4"
     assert public_text(f"Could not read '{saved}': damaged.", saved, "my squat.mp4") == \

@@ -21,7 +21,7 @@ from vision import geometry as g
 from vision import overlay
 from vision.landmarks import (L_ANKLE, L_ELBOW, L_FOOT, L_HEEL, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, NOSE,
                               NUM_LANDMARKS, R_ANKLE, R_ELBOW, R_FOOT, R_HEEL, R_HIP, R_KNEE, R_SHOULDER, R_WRIST)
-from vision.overlay import (annotate_frame, bottom_frames, draw_angles, draw_hud, draw_pose, rep_at_time,
+from vision.overlay import (annotate_frame, bottom_frames, bottom_frames_from_images, draw_angles, draw_hud, draw_pose, rep_at_time,
                             render_annotated_video, verdict_text)
 from vision.track import PoseTrack
 from vision.video import H264Writer, iter_frames, probe
@@ -585,6 +585,20 @@ def test_bottom_frames_one_thumbnail_per_rep_in_one_pass(clip, monkeypatch):
 def test_bottom_frames_without_reps_decodes_nothing(clip, monkeypatch):
     monkeypatch.setattr(overlay, "iter_frames", lambda *a, **kw: pytest.fail("decoded without reps"))
     assert bottom_frames(clip, FakeAnalysis(result_with(), make_track())) == {}
+
+
+def test_bottom_frames_from_images_picks_the_nearest_kept_frame():
+    """The live page keeps small frames in memory (no video file): same drawing, nearest time."""
+    images = [(i / 10, blank(120, 160, 20 + 10 * i)) for i in range(20)]
+    res = result_with(rep(1, 0.2, 0.52, 0.8), rep(2, 0.9, 1.18, 1.4, ["knee_valgus"], left=True),
+                      rep(3, 1.5, 5.0, 6.0))  # no kept frame near 5.0 s: left out
+    res["video"] = {"fps": 10.0}
+    thumbs = bottom_frames_from_images(images, FakeAnalysis(res, make_track()))
+    assert sorted(thumbs) == [1, 2]
+    assert abs(thumbs[1][-10:, -10:].mean() - 70) < 6    # t = 0.52 -> frame 5
+    assert abs(thumbs[2][-10:, -10:].mean() - 140) < 6   # t = 1.18 -> frame 12
+    assert red_dominant(patch(thumbs[2], mid(figure(160, 120), L_KNEE, L_ANKLE), 0), margin=40)
+    assert bottom_frames_from_images([], FakeAnalysis(res, make_track())) == {}
 
 
 # --------------------------------------------------------------------------------------------------

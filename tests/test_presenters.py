@@ -335,3 +335,25 @@ def test_presenters_do_not_import_streamlit():
 
 def test_dataframe_types(result):
     assert isinstance(P.rep_table(result), pd.DataFrame)
+
+
+# --- spoken feedback (live page) ------------------------------------------------------------------
+
+
+def test_spoken_feedback_says_a_short_cue_only_for_a_fault():
+    clean = {"index": 2, "flags": [], "flag_details": []}
+    assert P.spoken_feedback(clean) == {"text": None, "beep": True}
+    assert P.spoken_feedback(clean, say_number=True) == {"text": "2.", "beep": True}
+    valgus = {"index": 3, "flags": ["knee_valgus"], "flag_details": [{"code": "knee_valgus", "severity": "major"}]}
+    assert P.spoken_feedback(valgus) == {"text": "Knees out.", "beep": False}
+    assert P.spoken_feedback(valgus, say_number=True)["text"] == "3. Knees out."
+
+
+def test_spoken_feedback_most_serious_first_at_most_two():
+    rep = {"index": 1, "flags": ["shallow", "asymmetry", "knee_valgus"],
+           "flag_details": [{"code": "shallow", "severity": "minor"}, {"code": "asymmetry", "severity": "minor"},
+                            {"code": "knee_valgus", "severity": "major"}]}
+    assert P.spoken_feedback(rep)["text"] == "Knees out. Go deeper."
+    assert set(P.SPOKEN_CUES) == set(P.FLAG_LABELS)  # every fault the engine flags has words
+    # an unknown future flag is not spoken (and does not make the rep "clean")
+    assert P.spoken_feedback({"index": 1, "flags": ["new_fault"]}) == {"text": None, "beep": False}

@@ -830,6 +830,15 @@ def test_writer_crash_leaves_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_writer_abort_leaves_no_file(tmp_path):
+    writer = H264Writer(tmp_path / "given_up.mp4", 160, 120, fps=30)
+    writer.write(square_frame(0))
+    writer.abort()
+    writer.abort()  # idempotent
+    writer.close()  # closing after an abort writes nothing either
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_writer_rejects_wrong_frames_and_bad_folder(tmp_path):
     with H264Writer(tmp_path / "x.mp4", 160, 120, fps=30) as writer:
         with pytest.raises(ValueError):

@@ -2,7 +2,8 @@
 
 The analysis itself is the engine's (``vision.analysis.analyze_video``); this page saves the
 upload, runs the engine with a progress bar, caches the result per file content + settings
-(so widget clicks do not recompute) and lays out what ``ui.presenters`` prepares.
+(so widget clicks do not recompute) and shows it with ``ui.results_view`` (shared with the live
+page's finished sets).
 
 Test seam: when ``st.session_state["_test_video_path"]`` is set, that file is analysed instead
 of an upload (``streamlit.testing`` cannot drive a file uploader).
@@ -12,16 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import re
-import tempfile
-import time
 from collections import OrderedDict
 from pathlib import Path
 
 import streamlit as st
 
-from ui import presenters, settings as ui_settings
+from ui import presenters, results_view, settings as ui_settings
+from ui.results_view import FILMING_TIPS, public_text, show_unexpected_error, work_dir
 from vision.errors import SquatCheckError, VideoReadError
 from vision.video import DEFAULT_MAX_DURATION_S
 
@@ -32,19 +30,6 @@ MAX_UPLOAD_MB = 500            # keep in step with .streamlit/config.toml (serve
 CACHE_ENTRIES = 3              # analyses kept per browser session
 MAX_MINUTES = DEFAULT_MAX_DURATION_S / 60
 TEST_PATH_KEY = "_test_video_path"
-WORK_DIR = Path(tempfile.gettempdir()) / "squatcheck_ui"
-WORK_MAX_AGE_S = 24 * 3600     # temp uploads / annotated videos older than this are deleted
-AUTO_RENDER_MAX_S = 90         # longer clips get a button instead of drawing the annotated video at once
-THUMB_MAX_SIDE = 480
-VIDEO_MAX_SIDE = 720
-VIDEO_PORTRAIT_WIDTH = 360     # on-page size of the annotated video (px)
-VIDEO_LANDSCAPE_WIDTH = 720
-CHART_HEIGHT = 260             # px per signal panel (title, plot and axis)
-FILMING_TIPS = (
-    "**How to film:** phone on a stand at hip height, 2–3 m away, whole body from head to feet in frame, "
-    "good light, one person in view. Film **from the front** to check the knees (valgus) and **from the side** "
-    "to check depth, trunk lean and heels. 3–5 slow reps are plenty."
-)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -60,17 +45,6 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _prune_work_dir(max_age_s: float = WORK_MAX_AGE_S) -> None:
-    """Delete this app's temp uploads and videos older than ``max_age_s`` (they are clients' videos)."""
-    cutoff = time.time() - max_age_s
-    for f in WORK_DIR.glob("*"):
-        try:
-            if f.is_file() and f.stat().st_mtime < cutoff:
-                f.unlink()
-        except OSError:
-            pass
-
-
 def _save_upload(uploaded) -> tuple[Path, str]:
     """Write the upload to a temp file named by its SHA-256 (written and hashed once per upload)."""
     memo = st.session_state.get("_upload_memo")
@@ -80,9 +54,10 @@ def _save_upload(uploaded) -> tuple[Path, str]:
     data = uploaded.getbuffer()
     sha = hashlib.sha256(data).hexdigest()
     suffix = Path(uploaded.name).suffix.lower() or ".mp4"
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
-    _prune_work_dir()
-    path = WORK_DIR / f"{sha[:32]}{suffix}"
+    folder = work_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    results_view.prune_work_dir()
+    path = folder / f"{sha[:32]}{suffix}"
     if not path.is_file() or path.stat().st_size != len(data):
         tmp = path.with_name(path.name + ".part")
         tmp.write_bytes(data)
@@ -113,43 +88,6 @@ def _pick_source() -> tuple[Path, str, str] | None:
 # ------------------------------------------------------------------------------------------------
 
 
-def _path_spellings(path: Path) -> list[str]:
-    """Every way the engine may have written ``path`` in a message, longest first."""
-    forms = {str(path), os.path.abspath(path)}
-    try:
-        forms.add(str(path.resolve()))
-    except (OSError, RuntimeError):
-        pass
-    return sorted((f for f in forms if f), key=len, reverse=True)
-
-
-def _server_folders() -> list[str]:
-    folders = {str(WORK_DIR), tempfile.gettempdir()}
-    for folder in list(folders):
-        try:
-            folders.add(str(Path(folder).resolve()))
-        except (OSError, RuntimeError):
-            pass
-    return sorted(folders, key=len, reverse=True)
-
-
-def public_text(text: str, path: Path | None, name: str) -> str:
-    """``text`` as the user may see it: the saved clip's path (any spelling, or its bare temp-file
-    name) becomes ``name``, the name the user gave the file; any other path in this app's work
-    folder or the system temp folder (annotated videos, worker files) becomes "a temporary file"."""
-    text = str(text)
-    if path is not None:
-        for form in _path_spellings(Path(path)):
-            text = text.replace(form, name)
-        if Path(path).name and Path(path).name != name:
-            text = re.sub(rf"(?<![\w.-]){re.escape(Path(path).name)}", lambda _m: name, text)
-    for folder in _server_folders():
-        folder = folder.rstrip("/\\")
-        if len(folder) > 1:  # never "/" alone
-            text = re.sub(re.escape(folder) + r"(?:[\\/][^\s'\"]*|(?![\w.-]))", "a temporary file", text)
-    return text
-
-
 def _public_result(result: dict, path: Path, name: str) -> None:
     """The result's user-visible texts (problems, quality notes) with server paths replaced, in place."""
     for problem in result.get("problems") or []:
@@ -176,20 +114,6 @@ def _cache() -> OrderedDict:
     return cache
 
 
-def _throttled_progress(bar, label_fn, min_interval_s: float = 0.25):
-    t0 = time.perf_counter()
-    last = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        now = time.perf_counter()
-        if now - last[0] < min_interval_s and done < total:
-            return
-        last[0] = now
-        frac, text = label_fn(done, total, now - t0)
-        bar.progress(frac, text=text)
-    return progress
-
-
 def _analyse(path: Path, sha: str, name: str, settings: ui_settings.Settings, mirrored: bool) -> dict | None:
     """The cached entry for this clip + settings (running the engine if needed); None after an error."""
     key = (sha, settings.analysis_key(), mirrored)
@@ -203,14 +127,14 @@ def _analyse(path: Path, sha: str, name: str, settings: ui_settings.Settings, mi
     try:
         analysis = analyze_video(path, view=settings.view, profile=settings.profile, model=settings.model,
                                  mirrored=mirrored, sex=settings.engine_sex,
-                                 progress=_throttled_progress(bar, presenters.progress_text))
+                                 progress=results_view.throttled_progress(bar, presenters.progress_text))
     except SquatCheckError as err:
         bar.empty()
         _show_input_error(err, path, name)
         return None
     except Exception as err:  # a bug or an unexpected library failure: never a traceback on the page
         bar.empty()
-        _show_unexpected_error(err, "analysing this video", path, name)
+        show_unexpected_error(err, "analysing this video", path, name)
         return None
     bar.empty()
     analysis.result["source"]["file"] = name  # the user's file name, not the temp file's
@@ -228,240 +152,6 @@ def _show_input_error(err: SquatCheckError, path: Path | None = None, name: str 
     if isinstance(err, VideoReadError):
         msg += "\n\nTry another file: a clip straight from a phone's camera app (MP4 or MOV) works best."
     st.error(msg, icon=":material/error:")
-
-
-def _show_unexpected_error(err: BaseException, doing: str, path: Path | None = None, name: str = "the video") -> None:
-    log.exception("Unexpected error while %s", doing)  # the log (server side) keeps the real paths
-    st.error(f"Something went wrong {doing}. Please try again; if it keeps happening, try another clip "
-             "(an MP4 straight from a phone works best) and report the problem with the details below.",
-             icon=":material/error:")
-    with st.expander("Details"):
-        st.code(public_text(f"{type(err).__name__}: {err}", path, name), language=None)
-
-
-def _thumbnails(entry: dict) -> dict:
-    if entry["thumbs"] is None:
-        from vision.overlay import bottom_frames
-
-        try:
-            with st.spinner("Picking the bottom frame of each rep…"):
-                entry["thumbs"] = bottom_frames(entry["path"], entry["analysis"], max_side=THUMB_MAX_SIDE)
-        except Exception:  # thumbnails are a nice-to-have: never fail the page for them
-            log.exception("bottom_frames failed")
-            entry["thumbs"] = {}
-    return entry["thumbs"]
-
-
-def _annotated_video(entry: dict) -> Path | None:
-    """Render (once) the annotated H.264 MP4 for this entry."""
-    if entry["video"] is not None or entry["video_error"]:
-        return entry["video"]
-    from vision.overlay import render_annotated_video
-
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
-    out = WORK_DIR / f"{hashlib.sha256(repr(entry['key']).encode()).hexdigest()[:32]}.annotated.mp4"
-    bar = st.progress(0.0, text="Drawing the annotated video…")
-
-    def label(done, total, elapsed):
-        frac, text = presenters.progress_text(done, total, elapsed)
-        return frac, text.replace("Analysing", "Drawing the annotated video")
-    try:
-        entry["video"] = render_annotated_video(entry["path"], entry["analysis"], out, max_side=VIDEO_MAX_SIDE,
-                                                progress=_throttled_progress(bar, label))
-    except SquatCheckError as err:
-        entry["video_error"] = public_text(str(err), entry["path"], entry["name"])
-    except Exception as err:
-        log.exception("render_annotated_video failed")
-        entry["video_error"] = f"The annotated video could not be made ({type(err).__name__})."
-    finally:
-        bar.empty()
-    return entry["video"]
-
-
-# ------------------------------------------------------------------------------------------------
-# Results
-# ------------------------------------------------------------------------------------------------
-
-
-def _signal_charts(analysis) -> list:
-    """One Altair chart per signal panel (knee flexion, KASR, depth) with rep bands and threshold rules."""
-    import altair as alt
-
-    result = analysis.result
-    df = presenters.chart_frame(analysis.signals, panels=presenters.chart_panels(result))
-    if df.empty:
-        return []
-    bands = presenters.rep_bands(result)
-    rules = presenters.threshold_rules(result)
-    duration = float(result.get("video", {}).get("duration_s") or df["t"].max())
-    x_scale = alt.Scale(domain=[0, duration], nice=False)
-    sev_scale = alt.Scale(domain=["ok", "minor", "major"], range=["#2e9e4f", "#f0a800", "#d62728"])
-    charts = []
-    for panel, y_title, _ in presenters.CHART_PANELS:
-        d = df[df["panel"] == panel]
-        if d["value"].notna().sum() == 0:
-            continue
-        layers = []
-        if not bands.empty:
-            layers.append(alt.Chart(bands).mark_rect(opacity=0.15).encode(
-                x=alt.X("start_s:Q", scale=x_scale, title="time (s)"), x2="end_s:Q",
-                color=alt.Color("severity:N", scale=sev_scale, legend=None),
-                tooltip=[alt.Tooltip("label:N", title="rep"), alt.Tooltip("severity:N", title="verdict")]))
-        layers.append(alt.Chart(d).mark_line(strokeWidth=2).encode(
-            x=alt.X("t:Q", scale=x_scale, title="time (s)"),
-            y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
-            color=alt.Color("series:N", legend=alt.Legend(title=None, orient="top", direction="horizontal")
-                            if d["series"].nunique() > 1 else None),
-            tooltip=[alt.Tooltip("series:N"), alt.Tooltip("t:Q", format=".2f", title="time (s)"),
-                     alt.Tooltip("value:Q", format=".2f")]))
-        r = rules[rules["panel"] == panel]
-        if not r.empty:
-            layers.append(alt.Chart(r).mark_rule(strokeDash=[5, 4], color="#444").encode(y="value:Q"))
-            layers.append(alt.Chart(r).mark_text(align="left", dx=4, dy=-6, color="#444", fontSize=11).encode(
-                x=alt.value(0), y="value:Q", text="label:N"))
-        title = panel
-        if panel == "Knee flexion" and result.get("view") != "side":
-            title += " (2D: reads low from the front)"
-        charts.append(alt.layer(*layers).resolve_scale(color="independent").properties(title=title, height=250))
-    return charts
-
-
-def _show_header(result: dict, name: str) -> None:
-    st.subheader(f"Results: {name}")
-    st.markdown(f"**Camera view found:** {presenters.view_text(result)}")
-    notes = presenters.quality_notes(result)
-    if notes:
-        st.caption("Video quality: " + " ".join(notes))
-    for msg in presenters.problem_messages(result):
-        st.warning(msg)
-    judged_not = presenters.not_judged(result)
-    tips = presenters.refilm_tips(result)
-    if not result.get("reps"):  # the full filming tips follow below
-        tips = [t for t in tips if t != presenters.GENERIC_REFILM_TIP]
-    if judged_not or tips:
-        label = "Not judged from this video, and how to re-film" if judged_not else "How to re-film"
-        with st.expander(label, expanded=bool(result.get("problems"))):
-            for why in dict.fromkeys(judged_not.values()):  # each reason once
-                st.markdown(f"- {why}")
-            for tip in tips:
-                st.markdown(f"- **Re-filming tip:** {tip}")
-
-
-def _show_summary(result: dict) -> None:
-    tiles = presenters.summary_tiles(result)
-    for col, tile in zip(st.columns(len(tiles)), tiles):
-        col.metric(tile["label"], tile["value"], help=tile["help"])
-    cue = presenters.main_cue(result)
-    if cue and result.get("reps"):
-        st.markdown(f"**Main cue:** {cue}")
-
-
-def _show_disclaimer(result: dict) -> None:
-    from vision.analysis import DISCLAIMER
-
-    st.info(result.get("disclaimer") or DISCLAIMER, icon=":material/info:")
-
-
-def _show_norms(result: dict, settings: ui_settings.Settings) -> None:
-    if settings.single_leg:
-        lines = presenters.single_leg_norm(result.get("thresholds") or {}, settings.sex)
-        st.caption(" · ".join(lines) + ". " + ui_settings.SEX_HELP)
-
-
-def _show_results(entry: dict, settings: ui_settings.Settings) -> None:
-    analysis = entry["analysis"]
-    result = analysis.result
-    _show_header(result, entry["name"])
-    if not result.get("reps"):
-        st.info(FILMING_TIPS)
-        _show_disclaimer(result)
-        _show_downloads(entry, video=None)
-        return
-    _show_summary(result)
-    _show_disclaimer(result)
-    _show_norms(result, settings)
-
-    st.markdown("#### Rep by rep")
-    small = st.column_config.TextColumn(width="small")
-    st.dataframe(presenters.styled_rep_table(result), hide_index=True, width="stretch",
-                 column_config={"Rep": st.column_config.NumberColumn(width="small"), "Verdict": small,
-                                "Confidence": small, "Cue": st.column_config.TextColumn(width="large")})
-
-    charts = _signal_charts(analysis)
-    if charts:
-        st.markdown("#### Signals over time")
-        st.caption("Shaded bands are the reps (green ok, amber minor, red major); dashed lines are thresholds."
-                   + (" KASR is knee width ÷ ankle width: below 0.8 the knees are well inside the feet (valgus)."
-                      if any(p.startswith("KASR") for p in presenters.chart_panels(result)) else ""))
-        for chart in charts:
-            st.altair_chart(chart, width="stretch", height=CHART_HEIGHT)
-
-    thumbs = _thumbnails(entry)
-    if thumbs:
-        st.markdown("#### Bottom of each rep")
-        reps = {int(r["index"]): r for r in result["reps"]}
-        per_row = 4
-        items = sorted(thumbs.items())
-        for start in range(0, len(items), per_row):
-            cols = st.columns(per_row)
-            for col, (idx, img) in zip(cols, items[start:start + per_row]):
-                rep = reps.get(idx, {})
-                col.image(img, caption=f"Rep {idx} at {presenters.fmt_seconds(rep.get('bottom_s'))}: "
-                                       f"{presenters.SEVERITY_LABELS.get(rep.get('severity'), '')} — "
-                                       f"{(rep.get('cues') or [''])[0]}", width="stretch")
-
-    st.markdown("#### Annotated video")
-    duration = float((result.get("video") or {}).get("duration_s") or 0)
-    video = entry["video"]
-    if video is None and not entry["video_error"]:
-        if duration <= AUTO_RENDER_MAX_S or entry.get("render_requested"):
-            video = _annotated_video(entry)
-        elif st.button(f"Draw the annotated video ({presenters.fmt_duration(duration)} of footage: this takes a "
-                       "while)", key="render_video"):
-            entry["render_requested"] = True
-            video = _annotated_video(entry)
-    if video is not None and Path(video).is_file():
-        info = result.get("video") or {}
-        portrait = (info.get("height") or 0) > (info.get("width") or 0)
-        st.video(str(video), width=VIDEO_PORTRAIT_WIDTH if portrait else VIDEO_LANDSCAPE_WIDTH)
-    elif entry["video_error"]:
-        st.warning(entry["video_error"])
-    _show_downloads(entry, video)
-    _show_save_to_client(entry)
-
-
-def _show_downloads(entry: dict, video: Path | None) -> None:
-    from vision.export import to_csv, to_json
-
-    result = entry["analysis"].result
-    stem = Path(entry["name"]).stem or "squat"
-    cols = st.columns(3)
-    cols[0].download_button("Download JSON", to_json(result), file_name=f"{stem}.squatcheck.json",
-                            mime="application/json", on_click="ignore", key="dl_json")
-    cols[1].download_button("Download CSV (one row per rep)", to_csv(result), file_name=f"{stem}.reps.csv",
-                            mime="text/csv", on_click="ignore", key="dl_csv", disabled=not result.get("reps"))
-    if video is not None and Path(video).is_file():
-        cols[2].download_button("Download annotated MP4", Path(video).read_bytes(),
-                                file_name=f"{stem}.annotated.mp4", mime="video/mp4", on_click="ignore",
-                                key="dl_mp4")
-
-
-def _show_save_to_client(entry: dict) -> None:
-    try:
-        from ui.clients_page import render_save_to_client
-    except ImportError:
-        return
-    result = entry["analysis"].result
-    thumbs = entry.get("thumbs") or {}
-    worst = (result.get("summary") or {}).get("worst_rep")
-    frame = thumbs.get(worst) if worst is not None else None
-    if frame is None and thumbs:
-        frame = next(iter(thumbs.values()))
-    st.markdown("#### Save to a client")
-    try:
-        render_save_to_client(result, str(entry["path"]), worst_frame_rgb=frame)
-    except Exception as err:
-        _show_unexpected_error(err, "showing the save-to-client form", entry["path"], entry["name"])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -487,9 +177,9 @@ def render() -> None:
     if entry is None:
         return
     try:
-        _show_results(entry, settings)
+        results_view.show_results(entry, settings)
     except Exception as err:
-        _show_unexpected_error(err, "showing the results", path, name)
+        show_unexpected_error(err, "showing the results", path, name)
 
 
 if __name__ == "__main__":

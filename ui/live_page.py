@@ -1,10 +1,29 @@
-"""Page: live webcam squat counter (streamlit-webrtc).
+"""Page: live webcam squat coach (streamlit-webrtc).
 
 The browser sends the raw camera picture (not mirrored) over WebRTC; each frame is analysed as
-it is, so "left knee" is the person's own left, by the engine's ``LiveAnalyzer`` (one per
-browser session, guarded by a lock; the pose model is created lazily in the WebRTC worker
-thread). Only the picture sent back is mirrored, when "Mirror preview" is on, and the text is
-drawn after the flip so it stays readable.
+it is, so "left knee" is the person's own left, by the engine's ``LiveAnalyzer`` (one per set,
+guarded by a lock; the pose model is created lazily in the WebRTC worker thread). Only the
+picture sent back is mirrored, when "Mirror preview" is on, and the text is drawn after the flip
+so it stays readable.
+
+A *set* runs from START to STOP (a pause of more than ``RESTART_GAP_S``, a change of settings or
+the camera stopping also ends it). The worker thread keeps what the set needs for the full
+result: the landmarks (in the ``LiveAnalyzer``), small JPEG frames around each rep's bottom (the
+thumbnails) and, only when "Record video" is ticked, an H.264 recording in the app's
+temp folder. When the set ends the page runs the file pipeline on it
+(``LiveAnalyzer.analysis``: ``vision.analysis.analyze_track``) and shows it with
+``ui.results_view``, exactly as an uploaded video, with the same "Save to client" form.
+
+Spoken feedback: after each counted rep the page asks the browser to speak (Web Speech API: the
+voice runs on the user's own machine) the short cue of ``presenters.spoken_feedback``, or plays a
+short WebAudio beep for a clean rep. Each rep is announced once, keyed by set id and rep index,
+both in ``st.session_state`` and in the browser's ``sessionStorage`` (so neither a rerun nor a
+reload repeats it). "Speak cues" mutes it; the choice is kept for the browser session.
+
+A camera that stops sending pictures mid-set (unplugged, taken by another app) is noticed by the
+page after ``CAMERA_STALE_S`` without a frame while the worker is idle; one that keeps sending the
+very same picture (frozen) after ``FROZEN_S``. The set ends there, with a message, and what was
+recorded until then is shown and can be saved.
 
 ICE servers: none by default (host candidates: works on localhost and a LAN, no internet). For a
 deployment behind NAT set ``SQUATCHECK_ICE_SERVERS`` to a JSON list, e.g.
@@ -13,15 +32,20 @@ deployment behind NAT set ``SQUATCHECK_ICE_SERVERS`` to a JSON list, e.g.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from ui import presenters, settings as ui_settings
+from ui import presenters, results_view, settings as ui_settings
 
 log = logging.getLogger("squatcheck.ui.live")
 
@@ -29,64 +53,218 @@ SESSION_KEY = "_live_session"
 STREAMER_KEY = "squat-live"
 RESTART_GAP_S = 3.0      # a pause longer than this (STOP/START) starts a fresh set
 FLAG_SHOW_S = 2.5        # after a rep, its valgus legs stay red this long
-POLL_S = 0.25          # the Reps tile follows the count drawn on the video within a quarter second
+POLL_S = 0.25            # the Reps tile follows the count drawn on the video within a quarter second
+CAMERA_STALE_S = 2.5     # no frame for this long while playing: the camera stopped
+FROZEN_S = 4.0           # the same picture to the pixel for this long: the camera froze (a live sensor is never still)
+MIN_SET_FRAMES = 10      # a "set" of fewer frames (a frame still in flight after STOP) is dropped
+THUMB_MAX_SIDE = 360     # the JPEG frames kept around each rep's bottom
+THUMB_KEEP_S = 0.4       # ... this close to a judged rep's bottom
+RECORD_FPS = 30.0        # nominal rate of the recording (frames carry their real times)
+RECORD_CRF = 18          # near-lossless: a recording analysed again finds the same landmarks
+ANNOUNCE_KEEP_S = 4.0    # an announcement stays in the page this long (the browser dedupes it)
+LOW_FPS = 8.0            # fewer frames a second than this: reps are counted and judged unreliably
+
+SPEAK_KEY, SPEAK_PREF = "live_speak", "_live_speak_pref"
+NUMBER_KEY, NUMBER_PREF = "live_say_number", "_live_say_number_pref"
+RECORD_KEY = "live_record"
+SPOKEN_KEY = "_live_spoken"          # {"set:rep": first announced (epoch s)}
+CANCEL_SPEECH_KEY = "_live_cancel_speech"
+
 CAMERA_HELP = ("Allow camera access in the browser's address bar, or plug in a webcam; on a remote machine "
                "use https or localhost (browsers only give camera access to secure pages).")
+CAMERA_LOST = ("The camera stopped sending pictures (unplugged, frozen, or taken by another app). What was "
+               "recorded until then is kept: {reps} below. Check the camera, then press STOP and START for a "
+               "new set.")
+SLOW = ("Only about {fps:.0f} frames a second {verb} analysed: too few to count and judge reps reliably (about "
+        f"{LOW_FPS:.0f} are needed). Close other programs, or film the set and use 'Analyse a video'.")
+NO_RECORDING = ("No video of this set was recorded. Tick **Record video** above before START to get "
+                "the annotated video and to be able to keep the video with the client's session.")
+ENDED_TEXT = {"stop": "stopped", "camera": "ended when the camera stopped sending pictures",
+              "pause": "ended after a pause", "settings": "ended when the settings changed",
+              "full": "reached the 20-minute limit", "resized": "ended when the camera's picture size changed"}
+
+
+@dataclass
+class LiveSet:
+    """One set: what the worker kept, and (once made on the page thread) its results entry."""
+
+    id: str
+    started: datetime
+    analyzer: object                      # vision.live.LiveAnalyzer
+    record: bool
+    shape: tuple
+    thumbs: dict = field(default_factory=dict)   # {t_s: JPEG bytes}
+    writer: object = None                 # vision.video.H264Writer while recording
+    recording: Path | None = None         # the finished recording
+    recording_error: str | None = None
+    ended: str | None = None              # why it ended (a key of ENDED_TEXT); None while running
+    entry: dict | None = None
+
+    @property
+    def name(self) -> str:
+        return f"live set {self.started:%Y-%m-%d %H:%M}"
+
+    @property
+    def stem(self) -> str:
+        return f"live-set-{self.started:%Y%m%d-%H%M%S}"
+
+    @property
+    def rep_count(self) -> int:
+        return int(self.analyzer.state.rep_count)
+
+
+class _SessionClock:
+    """The pose model sees one increasing clock over the whole browser session (MediaPipe's
+    tracking runs on time), while each set's analyser counts from 0."""
+
+    def __init__(self, estimator) -> None:
+        self.estimator = estimator
+        self.offset = 0.0
+
+    def process(self, rgb, t_s):
+        return self.estimator.process(rgb, t_s + self.offset)
+
+    def close(self) -> None:
+        self.estimator.close()
+
+
+def _empty_snapshot(set_id: str | None = None) -> dict:
+    return {"set_id": set_id, "frames": 0, "rep_count": 0, "last_rep": None, "reps": (), "message": None,
+            "phase": "waiting", "error": None, "fps": 0.0, "recording": False,
+            "recording_error": None, "ended": None}
 
 
 class LiveSession:
-    """Per browser session: the analyzer, its lock, and the latest state for the page to poll.
+    """Per browser session: the current set, the last finished one, and the latest state to poll.
 
-    ``process`` runs in streamlit-webrtc's worker thread; the page only reads :attr:`snapshot`
-    (a dict replaced whole after every frame, so reading it needs no lock).
+    ``process_rgb`` runs in streamlit-webrtc's worker thread; the page only reads :attr:`snapshot`
+    (a dict replaced whole after every frame, so reading it needs no lock) and :attr:`last_set`,
+    and ends a set with :meth:`end_set`.
     """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.wanted = ("full", "bodyweight", "auto", None)   # (model, profile, view, sex) from the sidebar
         self.mirror_preview = True
+        self.record = False        # record the next set's video
+        self.active = True         # False after STOP: a late frame does not start a new set
         self._config: tuple | None = None
-        self._estimator = None
-        self._analyzer = None
-        self._t0: float | None = None
-        self._last_wall = 0.0
+        self._estimator: _SessionClock | None = None
+        self._epoch = 0.0          # monotonic time of the session clock's 0
+        self._set: LiveSet | None = None
+        self.last_set: LiveSet | None = None
+        self._t0 = 0.0
+        self._last_wall = 0.0      # when the previous frame came (for the frame rate)
         self._last_rep_wall = -1e9
-        self.snapshot: dict = {"frames": 0, "rep_count": 0, "last_rep": None, "message": None, "phase": "waiting",
-                               "error": None, "fps": 0.0}
+        self.busy = False          # a frame is being analysed right now (a slow machine is not a dead camera)
+        self.last_done = 0.0       # when the last frame was finished, on the frames' clock
+        self.frozen = False        # the camera has sent the very same picture for FROZEN_S
+        self._picture: bytes | None = None
+        self._changed_at = 0.0     # when the picture last changed
+        self.snapshot: dict = _empty_snapshot()
 
     def close(self) -> None:
-        """Release the pose model (a new one is created lazily by the next frame)."""
+        """End the running set and release the pose model (a new one is made by the next frame)."""
         with self.lock:
+            self._finish("stop")
             if self._estimator is not None:
                 self._estimator.close()
-            self._estimator = self._analyzer = None
+            self._estimator = None
             self._config = None
 
+    def end_set(self, reason: str = "stop") -> LiveSet | None:
+        """End the running set (STOP, or the camera stopped); it becomes :attr:`last_set` if it
+        has frames. Returns it, or None when no set was running."""
+        with self.lock:
+            return self._finish(reason)
+
     # --- worker thread ------------------------------------------------------------------------
-    def _ensure_analyzer(self, now: float) -> None:
+    def _finish(self, reason: str) -> LiveSet | None:
+        """(lock held) Close the running set: judge its last rep, finish the recording."""
+        live = self._set
+        if live is None:
+            return None
+        self._set = None
+        live.analyzer.flush()
+        if live.writer is not None:
+            try:
+                live.writer.close()
+                live.recording = Path(live.writer.path)
+            except Exception as err:  # VideoWriteError: the set itself is still fine
+                live.recording_error = str(err)
+            live.writer = None
+        live.ended = reason
+        state = live.analyzer.state
+        log.info("live set %s ended (%s): %d frames, %d reps", live.id, reason, live.analyzer.frames, state.rep_count)
+        self.snapshot = {**self.snapshot, "rep_count": state.rep_count, "reps": tuple(state.reps),
+                         "last_rep": state.last_rep, "ended": reason, "recording": False}
+        if live.analyzer.frames >= MIN_SET_FRAMES or state.rep_count:
+            previous, self.last_set = self.last_set, live
+            if previous is not None:
+                _drop_recording(previous)
+        else:
+            _drop_recording(live)
+        return live
+
+    def _ensure_set(self, now: float, shape: tuple) -> LiveSet:
         from vision.live import LiveAnalyzer
         from vision.pose import PoseEstimator
 
         model, profile, view, sex = self.wanted
         if self._estimator is None or (self._config and self._config[0] != model):
+            self._finish("settings")
             if self._estimator is not None:
                 self._estimator.close()
-            self._estimator = PoseEstimator(model)
-            self._analyzer = None
-        if self._analyzer is None or self._config != self.wanted or now - self._last_wall > RESTART_GAP_S:
-            self._analyzer = LiveAnalyzer(self._estimator, profile=profile, view=view, mirrored=False, sex=sex)
-            self._config = self.wanted
+            self._estimator = _SessionClock(PoseEstimator(model))
+            self._epoch = now
+        if self._set is not None:
+            if self._config != self.wanted:
+                self._finish("settings")
+            elif now - self.last_done > RESTART_GAP_S:  # idle, not just slow: the person paused or restarted
+                self._finish("pause")
+            elif self._set.analyzer.full:
+                self._finish("full")
+            elif self._set.shape != shape:
+                self._finish("resized")
+        if self._set is None:
             self._t0 = now
+            self._estimator.offset = now - self._epoch
+            analyzer = LiveAnalyzer(self._estimator, profile=profile, view=view, mirrored=False, sex=sex)
+            self._set = LiveSet(uuid.uuid4().hex[:12], datetime.now(), analyzer, bool(self.record), shape)
+            self._config = self.wanted
             self._last_rep_wall = -1e9
+            self.snapshot = _empty_snapshot(self._set.id)
+        return self._set
 
-    def process_rgb(self, rgb: np.ndarray) -> np.ndarray:
-        """Analyse one camera frame (unmirrored RGB) and return the picture to show."""
-        now = time.monotonic()
+    def process_rgb(self, rgb: np.ndarray, now: float | None = None) -> np.ndarray:
+        """Analyse one camera frame (unmirrored RGB) and return the picture to show.
+
+        ``now``: the frame's monotonic time (default: the clock; tests pass their own).
+        """
+        began = time.monotonic()
+        now = began if now is None else now
+        self.busy = True
+        try:
+            return self._process(rgb, now)
+        finally:
+            self.last_done = now + (time.monotonic() - began)
+            self.busy = False
+
+    def _process(self, rgb: np.ndarray, now: float) -> np.ndarray:
         with self.lock:
+            if not self.active:  # after STOP: nothing is analysed until the next START
+                return self._draw(rgb, None, None, 0, None, "Press START for a new set.")
+            picture = np.ascontiguousarray(rgb[::16, ::16]).tobytes()
+            if picture != self._picture:
+                self._picture, self._changed_at = picture, now
+            self.frozen = now - self._changed_at > FROZEN_S
+            if self.frozen:  # not analysed: the page ends the set (a new one starts when the picture moves)
+                return self._draw(rgb, None, None, 0, None, "The camera picture has frozen.")
             try:
-                self._ensure_analyzer(now)
-                before = self._analyzer.state.rep_count
-                state = self._analyzer.process(rgb, now - self._t0)
+                live = self._ensure_set(now, rgb.shape)
+                before = live.analyzer.state.rep_count
+                t_s = now - self._t0
+                state = live.analyzer.process(rgb, t_s)
             except Exception as err:  # never kill the stream: show the problem on the picture and page
                 msg = str(err) if _is_user_error(err) else "Live analysis failed on this frame (see the log)."
                 if msg != self.snapshot.get("error"):  # log once per problem, not on every frame
@@ -94,19 +272,51 @@ class LiveSession:
                 self.snapshot = {**self.snapshot, "error": msg}
                 self._last_wall = now
                 return self._draw(rgb, None, None, 0, None, msg)
+            self._keep(live, rgb, t_s, state, counted=state.rep_count != before)
             dt = now - self._last_wall
             self._last_wall = now
             if state.rep_count != before:
                 self._last_rep_wall = now
             fps = self.snapshot["fps"]
             fps = (0.8 * fps + 0.2 / dt) if 0 < dt < 2 else fps
-            self.snapshot = {"frames": self.snapshot["frames"] + 1, "rep_count": state.rep_count,
-                             "last_rep": state.last_rep, "message": state.message, "phase": state.phase,
-                             "error": None, "fps": fps}
+            self.snapshot = {"set_id": live.id, "frames": self.snapshot["frames"] + 1, "rep_count": state.rep_count,
+                             "last_rep": state.last_rep, "reps": tuple(state.reps), "message": state.message,
+                             "phase": state.phase, "error": None, "fps": fps,
+                             "recording": live.writer is not None, "recording_error": live.recording_error,
+                             "ended": None}
             xy = None if state.xy is None else np.array(state.xy, copy=True)
             vis = None if state.visibility is None else np.array(state.visibility, copy=True)
             recent = now - self._last_rep_wall < FLAG_SHOW_S
             return self._draw(rgb, xy, vis, state.rep_count, state.last_rep, state.message, recent)
+
+    def _keep(self, live: LiveSet, rgb: np.ndarray, t_s: float, state, *, counted: bool) -> None:
+        """(lock held) What the set's result needs beyond the landmarks: a small frame while the
+        body is lowered (a rep's bottom), and the recording when asked."""
+        if live.record and live.recording_error is None:
+            self._record(live, rgb, t_s)
+        if state.phase == "down" or (np.isfinite(state.depth) and
+                                     state.depth >= live.analyzer.profile.thresholds.rep_exit.value):
+            live.thumbs[t_s] = _jpeg(rgb)
+        if counted or state.phase == "standing":
+            _prune_thumbs(live, t_s)
+
+    def _record(self, live: LiveSet, rgb: np.ndarray, t_s: float) -> None:
+        from vision.video import H264Writer
+
+        try:
+            if live.writer is None:
+                results_view.work_dir().mkdir(parents=True, exist_ok=True)
+                results_view.prune_work_dir()
+                h, w = rgb.shape[:2]
+                live.writer = H264Writer(results_view.work_dir() / f"live-{live.id}.mp4", w, h, RECORD_FPS,
+                                         crf=RECORD_CRF)
+            live.writer.write(np.ascontiguousarray(rgb), t_s)
+        except Exception as err:  # the disk is full or the writer failed: the analysis goes on
+            log.exception("live recording failed")
+            live.recording_error = f"The recording stopped: {err}"
+            if live.writer is not None:
+                live.writer.abort()
+            live.writer = None
 
     def _draw(self, rgb, xy, vis, rep_count, last_rep, message, show_flags: bool = False) -> np.ndarray:
         from vision.overlay import draw_angles, draw_hud, draw_pose, verdict_text
@@ -130,6 +340,46 @@ class LiveSession:
                         severity=(last_rep or {}).get("severity") or "ok")
 
 
+def _jpeg(rgb: np.ndarray) -> bytes:
+    import cv2
+
+    h, w = rgb.shape[:2]
+    scale = min(1.0, THUMB_MAX_SIDE / max(h, w))
+    small = rgb if scale == 1.0 else cv2.resize(rgb, (max(1, int(w * scale)), max(1, int(h * scale))),
+                                                interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return buf.tobytes() if ok else b""
+
+
+def _unjpeg(data: bytes) -> np.ndarray | None:
+    import cv2
+
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
+    return None if img is None else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def _prune_thumbs(live: LiveSet, t_now: float) -> None:
+    """Keep the frames near the bottoms of the judged reps, and those of the rep (maybe) under way."""
+    reps = live.analyzer.state.reps
+    bottoms = np.array([float(r["bottom_s"]) for r in reps]) if reps else np.zeros(0)
+    settled = max([float(r["end_s"]) for r in reps], default=-np.inf)
+    lowest_pending = t_now - 60.0  # a rep lasts far less: older unjudged dips were not reps
+    for t in list(live.thumbs):
+        near = bottoms.size and np.min(np.abs(bottoms - t)) <= THUMB_KEEP_S
+        if not near and (t <= settled or t < lowest_pending):
+            del live.thumbs[t]
+
+
+def _drop_recording(live: LiveSet) -> None:
+    """Delete a set's temp recording (a copy the trainer chose to keep is in the client store)."""
+    if live.recording is not None:
+        try:
+            live.recording.unlink(missing_ok=True)
+        except OSError:
+            log.warning("could not delete %s", live.recording)
+        live.recording = None
+
+
 def _is_user_error(err: BaseException) -> bool:
     from vision.errors import SquatCheckError
 
@@ -138,7 +388,7 @@ def _is_user_error(err: BaseException) -> bool:
 
 def _session() -> LiveSession:
     sess = st.session_state.get(SESSION_KEY)
-    if sess is None or not hasattr(sess, "process_rgb"):
+    if sess is None or not hasattr(sess, "end_set"):
         sess = LiveSession()
         st.session_state[SESSION_KEY] = sess
     return sess
@@ -162,6 +412,88 @@ def _make_callback(sess: LiveSession):
     return video_frame_callback
 
 
+# ------------------------------------------------------------------------------------------------
+# Spoken feedback
+# ------------------------------------------------------------------------------------------------
+
+_SPEECH_JS = """<script>
+(() => {
+  const items = %s;
+  const KEY = "squatcheck.spoken";
+  let done = [];
+  try { done = JSON.parse(window.sessionStorage.getItem(KEY) || "[]"); } catch (e) { done = []; }
+  const todo = items.filter((it) => !done.includes(it.key));
+  if (!todo.length) return;
+  try { window.sessionStorage.setItem(KEY, JSON.stringify(done.concat(todo.map((it) => it.key)).slice(-500))); }
+  catch (e) {}
+  const beep = () => {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    const ctx = window.__squatcheckAudio || (window.__squatcheckAudio = new Ctx());
+    if (ctx.state === "suspended") ctx.resume();
+    const osc = ctx.createOscillator(), gain = ctx.createGain(), t = ctx.currentTime;
+    osc.type = "sine"; osc.frequency.value = 880;
+    gain.gain.setValueAtTime(0.0001, t);
+    gain.gain.exponentialRampToValueAtTime(0.25, t + 0.01);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.15);
+    osc.connect(gain).connect(ctx.destination);
+    osc.start(t); osc.stop(t + 0.16);
+  };
+  for (const it of todo) {
+    if (it.beep) { try { beep(); } catch (e) {} }
+    if (it.text && window.speechSynthesis && window.SpeechSynthesisUtterance) {
+      const u = new SpeechSynthesisUtterance(it.text);
+      u.rate = 1.1;
+      window.speechSynthesis.speak(u);
+    }
+  }
+})();
+</script>"""
+_CANCEL_JS = "<script>window.speechSynthesis && window.speechSynthesis.cancel();</script>"
+
+
+def announcements(snap: dict, *, speak: bool, say_number: bool, spoken: dict, now: float) -> list[dict]:
+    """The reps to announce now: ``[{"key", "text", "beep"}]``. ``spoken`` (``{key: first time}``) is
+    updated: every rep is marked when first seen, muted or not, so unmuting never replays a backlog,
+    and an announcement is repeated in the page for ``ANNOUNCE_KEEP_S`` only (the browser says it once)."""
+    items = []
+    for rep in snap.get("reps") or ():
+        key = f"{snap.get('set_id')}:{rep.get('index')}"
+        first = spoken.setdefault(key, now)
+        if speak and now - first <= ANNOUNCE_KEEP_S:
+            items.append({"key": key, **presenters.spoken_feedback(rep, say_number)})
+    for key in [k for k, t in spoken.items() if now - t > 3600]:  # a long session: forget old sets
+        del spoken[key]
+    return items
+
+
+def _speak(snap: dict) -> None:
+    items = announcements(snap, speak=bool(st.session_state.get(SPEAK_PREF, True)),
+                          say_number=bool(st.session_state.get(NUMBER_PREF, False)),
+                          spoken=st.session_state.setdefault(SPOKEN_KEY, {}), now=time.time())
+    if items:
+        st.html(_SPEECH_JS % json.dumps(items), unsafe_allow_javascript=True)
+
+
+def _remember(widget_key: str, pref_key: str) -> None:
+    st.session_state[pref_key] = bool(st.session_state.get(widget_key))
+    if widget_key == SPEAK_KEY and not st.session_state[pref_key]:
+        st.session_state[CANCEL_SPEECH_KEY] = True  # stop a cue being spoken right now
+
+
+def _toggle(label: str, widget_key: str, pref_key: str, default: bool, help: str, container) -> bool:
+    """A toggle whose value outlives the page (widget state is dropped when another page is shown)."""
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = bool(st.session_state.get(pref_key, default))
+    st.session_state.setdefault(pref_key, st.session_state[widget_key])
+    return container.toggle(label, key=widget_key, on_change=_remember, args=(widget_key, pref_key), help=help)
+
+
+# ------------------------------------------------------------------------------------------------
+# The page
+# ------------------------------------------------------------------------------------------------
+
+
 def _status(sess: LiveSession) -> None:
     snap = sess.snapshot
     summary = presenters.live_summary(snap["rep_count"], snap["last_rep"])
@@ -171,25 +503,102 @@ def _status(sess: LiveSession) -> None:
     if snap["last_rep"]:
         box = {"ok": st.success, "minor": st.warning, "major": st.error}.get(summary["severity"], st.info)
         box(f"**Last rep: {summary['verdict']}.** {summary['cue'] or ''}")
-    if snap["error"]:
+    stale = snap["frames"] > 0 and (sess.frozen or (not sess.busy and
+                                                     time.monotonic() - sess.last_done > CAMERA_STALE_S))
+    if snap["ended"] == "camera" or (stale and snap["ended"] is None):
+        st.error(CAMERA_LOST.format(reps=_reps_text(snap["rep_count"])), icon=":material/videocam_off:")
+        if snap["ended"] is None and sess.end_set("camera") is not None:
+            st.rerun()  # the whole page: the set so far is shown below
+    elif snap["error"]:
         st.error(snap["error"])
     elif snap["message"]:
         st.info(snap["message"])
     elif snap["frames"] == 0:
         st.info("Waiting for the first camera frame… If nothing arrives, check that START was pressed and the "
                 "camera is allowed. " + CAMERA_HELP)
+    if snap["frames"] >= 2 * LOW_FPS and 0 < snap["fps"] < LOW_FPS:
+        st.warning(SLOW.format(fps=snap["fps"], verb="are"), icon=":material/speed:")
+    if snap["recording"]:
+        st.caption(":red[●] Recording this set (kept only if you tick “Keep the video” when saving it).")
+    if snap["recording_error"]:
+        st.warning(snap["recording_error"])
+    _speak(snap)
+
+
+def _reps_text(n: int) -> str:
+    return f"{n} rep" + ("" if n == 1 else "s")
+
+
+def _entry(live: LiveSet) -> dict | None:
+    """The set as an analyse-page entry (made once): the file pipeline's result and the thumbnails."""
+    if live.entry is not None:
+        return live.entry
+    from vision.overlay import bottom_frames_from_images
+
+    with st.spinner("Analysing the set…"):
+        analysis = live.analyzer.analysis(source=live.name)
+        images = [(t, img) for t, img in ((t, _unjpeg(b)) for t, b in sorted(live.thumbs.items())) if img is not None]
+        try:
+            thumbs = bottom_frames_from_images(images, analysis)
+        except Exception:  # thumbnails are a nice-to-have
+            log.exception("live thumbnails failed")
+            thumbs = {}
+    path = live.recording if live.recording is not None and live.recording.is_file() else None
+    live.entry = {"key": ("live", live.id), "name": live.name, "stem": live.stem, "path": path,
+                  "analysis": analysis, "thumbs": thumbs, "video": None, "video_error": None}
+    return live.entry
+
+
+def _show_set(live: LiveSet, settings: ui_settings.Settings) -> None:
+    st.divider()
+    try:
+        entry = _entry(live)
+    except Exception as err:
+        results_view.show_unexpected_error(err, "analysing the set")
+        return
+    counted = live.rep_count
+    found = int((entry["analysis"].result.get("summary") or {}).get("rep_count") or 0)
+    line = (f"The set {ENDED_TEXT.get(live.ended, 'ended')} at {live.started:%H:%M}. "
+            f"Live counter: **{_reps_text(counted)}**.")
+    if found != counted:
+        line += (f" Judged over the whole set, {_reps_text(found)} {'was' if found == 1 else 'were'} found (a rep at "
+                 "the very start or end of the set, or one seen only partly, can change once the frames after it "
+                 "are known).")
+    st.markdown(line)
+    st.caption("The page keeps the last set only: save or download it before the next set ends.")
+    if live.recording_error:
+        st.warning(live.recording_error)
+    fps = float((entry["analysis"].result.get("video") or {}).get("fps") or 0)
+    if 0 < fps < LOW_FPS:
+        st.warning(SLOW.format(fps=fps, verb="were"), icon=":material/speed:")
+    results_view.show_results(entry, settings, key="live_", no_video=NO_RECORDING)
 
 
 def render() -> None:
     st.title("Live webcam")
     st.caption("Squat in front of your webcam: reps are counted and judged as you go, with the same checks as the "
-               "video analysis. Stand 2–3 m away with your whole body in view; face the camera to check the knees.")
+               "video analysis, and a short cue is spoken after a rep that needs fixing. Stand 2–3 m away with your "
+               "whole body in view; face the camera to check the knees. Press STOP to see the set in full.")
     settings = ui_settings.current()
     sess = _session()
     sess.wanted = (settings.model, settings.profile, settings.view, settings.engine_sex)
-    sess.mirror_preview = st.checkbox("Mirror preview", value=True, key="live_mirror",
-                                      help="Show the picture like a mirror. The analysis always uses the "
-                                           "unmirrored camera picture, so 'left knee' is your own left.")
+    row = st.columns(4)
+    sess.mirror_preview = row[0].checkbox("Mirror preview", value=True, key="live_mirror",
+                                          help="Show the picture like a mirror. The analysis always uses the "
+                                               "unmirrored camera picture, so 'left knee' is your own left.")
+    sess.record = row[1].checkbox(
+        "Record video", value=False, key=RECORD_KEY,
+        help="Off: only the landmarks and a few small pictures of each rep's bottom are kept, in memory. On: the "
+             "camera picture is also recorded to a temporary file on this computer (deleted after a day), for the "
+             "annotated video and so that you can keep the video with the client's session. Starts with the "
+             "next set.")
+    _toggle("Speak cues", SPEAK_KEY, SPEAK_PREF, True, container=row[2],
+            help="After each rep your browser says a short cue when something needs fixing (“Knees out”, “Go "
+                 "deeper”) and beeps for a clean rep. The voice runs on this computer. Off: silent.")
+    _toggle("Say rep numbers", NUMBER_KEY, NUMBER_PREF, False, container=row[3],
+            help="Also say the rep's number after each rep.")
+    if st.session_state.pop(CANCEL_SPEECH_KEY, False):
+        st.html(_CANCEL_JS, unsafe_allow_javascript=True)
     try:
         from streamlit_webrtc import WebRtcMode, webrtc_streamer
     except ImportError:
@@ -214,17 +623,19 @@ def render() -> None:
         st.warning(f"The live video could not start here ({type(err).__name__}). Reload the page; if it keeps "
                    "happening, use 'Analyse a video' with a recorded clip instead.")
     playing = bool(getattr(getattr(ctx, "state", None), "playing", False))
+    sess.active = playing
     if playing:
         st.fragment(run_every=POLL_S)(_status)(sess)
     else:
-        snap = sess.snapshot
-        if snap["rep_count"]:
-            st.markdown(f"Last set: **{snap['rep_count']} reps**.")
-        st.info("Press **START** to turn the camera on. No picture, or an error about the device? " + CAMERA_HELP,
-                icon=":material/videocam:")
+        sess.end_set("stop")  # STOP was pressed (or the stream dropped): the set so far is the result
+        st.info("Press **START** to turn the camera on. No picture, or an error about the device (blocked, not "
+                "found, in use)? " + CAMERA_HELP, icon=":material/videocam:")
     from vision.analysis import DISCLAIMER
 
-    st.caption(DISCLAIMER)
+    if sess.last_set is not None:
+        _show_set(sess.last_set, settings)
+    else:
+        st.caption(DISCLAIMER)
 
 
 if __name__ == "__main__":

@@ -467,3 +467,37 @@ def live_summary(rep_count: int, last_rep: Mapping | None) -> dict:
             "verdict": verdict_text(last_rep) or "Good rep",
             "severity": last_rep.get("severity") or "ok",
             "cue": str(cues[0]) if cues else None}
+
+
+# ------------------------------------------------------------------------------------------------
+# Spoken feedback (live page)
+# ------------------------------------------------------------------------------------------------
+
+# a few words a lifter can take in mid-set, 3 m from the screen; one per fault
+SPOKEN_CUES = {
+    "knee_valgus": "Knees out",
+    "shallow": "Go deeper",
+    "forward_lean": "Chest up",
+    "heel_rise": "Heels down",
+    "lateral_shift": "Sit straight down",
+    "asymmetry": "Even knees",
+}
+SPOKEN_MAX_CUES = 2
+_SEVERITY_RANK = {"ok": 0, "minor": 1, "major": 2}
+
+
+def spoken_feedback(rep: Mapping, say_number: bool = False) -> dict:
+    """What the live page says after a rep: ``{"text": str | None, "beep": bool}``.
+
+    A rep with a fault: its short cue(s), most serious first (at most two, e.g. "Knees out. Go
+    deeper."). A clean rep (no flag): no words, a beep. ``say_number`` puts the rep number first ("3. Knees
+    out.", or just "3." before the beep).
+    """
+    details = [d for d in (rep.get("flag_details") or []) if isinstance(d, Mapping) and d.get("code")]
+    order = {d["code"]: _SEVERITY_RANK.get(str(d.get("severity")), 1) for d in details}
+    codes = [c for c in (rep.get("flags") or []) if c in SPOKEN_CUES]
+    codes = sorted(dict.fromkeys(codes), key=lambda c: -order.get(c, 1))  # stable: the engine's order on ties
+    words = [SPOKEN_CUES[c] + "." for c in codes[:SPOKEN_MAX_CUES]]
+    if say_number and finite(rep.get("index")):
+        words.insert(0, f"{int(rep['index'])}.")
+    return {"text": " ".join(words) or None, "beep": not rep.get("flags")}

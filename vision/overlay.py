@@ -789,3 +789,30 @@ def worst_rep_frame(video_path, analysis) -> np.ndarray | None:
         return None
     index = result["summary"].get("worst_rep") or result["reps"][0]["index"]
     return bottom_frames(video_path, analysis).get(index)
+
+
+def bottom_frames_from_images(images: Sequence[tuple[float, np.ndarray]], analysis, *,
+                              max_gap_s: float = 0.25) -> dict[int, np.ndarray]:
+    """:func:`bottom_frames` for frames kept in memory instead of a video file (the live page).
+
+    ``images``: ``(t_s, rgb)`` pairs in the track's time base, any pixel size (landmarks are
+    rescaled). Each rep gets the image nearest its ``bottom_s``, drawn like :func:`bottom_frames`,
+    if one lies within ``max_gap_s``; reps without one are left out.
+    """
+    result, track = _parts(analysis)
+    items = sorted(((float(t), img) for t, img in images), key=lambda ti: ti[0])
+    if not items:
+        return {}
+    times = np.array([t for t, _ in items])
+    fps = float((result.get("video") or {}).get("fps") or 0) or 30.0
+    sampler = _TrackSampler(track, result.get("mirrored", False), fps)
+    view = result.get("view") or "unknown"
+    thumbs: dict[int, np.ndarray] = {}
+    for k, rep in enumerate(result.get("reps") or []):
+        if not _finite(rep.get("bottom_s")):
+            continue
+        j = int(np.argmin(np.abs(times - float(rep["bottom_s"]))))
+        if abs(times[j] - float(rep["bottom_s"])) <= max_gap_s:
+            t_j, img = items[j]
+            thumbs[_rep_key(rep, k)] = _thumbnail(np.ascontiguousarray(img), t_j, rep, view, sampler)
+    return thumbs

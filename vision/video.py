@@ -841,6 +841,10 @@ class H264Writer:
         finally:
             self._closed = True
 
+    def abort(self) -> None:
+        """Give up on this file: nothing appears under ``path``; never raises. Idempotent."""
+        self._abort()
+
     def _abort(self) -> None:
         """Drop everything: close the container and delete the temp file; never raises."""
         self._closed = True
