@@ -19,16 +19,14 @@ from __future__ import annotations
 import csv
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from streamlit_server import running_app
 
 pytestmark = pytest.mark.e2e
 
@@ -76,46 +74,13 @@ def playwright():
         yield p
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A real Streamlit server on a free port (its own client database in a temp folder)."""
     tmp = tmp_path_factory.mktemp("e2e_server")
-    port = _free_port()
-    env = dict(os.environ, SQUATCHECK_DB_URL=f"sqlite:///{tmp / 'clients.db'}", PYTHONUNBUFFERED="1")
-    log_path = tmp / "streamlit.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as resp:
-                    if resp.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start; log:\n{log_path.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.5)
+    with running_app(tmp, "--server.address", "127.0.0.1",
+                     env={"SQUATCHECK_DB_URL": f"sqlite:///{tmp / 'clients.db'}"}) as (url, _proc, _log):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _save_screenshot(png: bytes, path: Path) -> None:

@@ -116,7 +116,7 @@ def gate() -> UserRecord | None:
     otherwise draws the sign-in form, or the first-admin instructions, and stops the run."""
     try:
         store = _shared_store()
-        required = login_required(store)
+        accounts_exist = store.count_users() > 0
     except Exception as err:  # noqa: BLE001 - a broken database must not open the app unguarded
         log.exception("could not open the client history for sign-in")
         if listens_on_network():
@@ -124,10 +124,10 @@ def gate() -> UserRecord | None:
             st.stop()
         st.session_state["_auth_user"] = None
         return None  # local-only: the pages say themselves that the history cannot be opened
-    if not required:
+    if not (accounts_exist or listens_on_network()):
         st.session_state["_auth_user"] = None
         return None
-    if store.count_users() == 0:
+    if not accounts_exist:
         st.title("SquatCheck")
         st.warning("This app is shared on the network, so it needs accounts, and none exists yet. "
                    "No client data is shown until an admin signs in.")
