@@ -365,6 +365,31 @@ def test_cli_joins_a_running_cluster_with_auto(ray_cluster, folder, sequential, 
     assert any(len(page.images) for page in report.pages), "the worst rep's picture is missing"
 
 
+def test_client_option_saves_every_analysed_clip_as_a_session(ray_cluster, sequential, tmp_path):
+    from trainer.store import Store
+
+    seq_json, _, _ = sequential
+    small = make_folder(tmp_path / "clips", CLIPS[1:3], bad=True)
+    db = f"sqlite:///{tmp_path / 'gym.db'}"
+    env = os.environ | {"RAY_ADDRESS": ray_cluster}
+    args = ("analyze", small, "--cluster", "auto", "--json", tmp_path / "json", "--client", "Team  A", "--db", db)
+    first = run_cli(*args, env=env)
+    assert first.returncode == 2, first.stderr                      # the bad clip: an error row, not a session
+    with Store.open(db) as store:
+        (client,) = store.list_clients()
+        sessions = store.list_sessions(client.id)
+    assert client.name == "Team A"
+    assert sorted(x.notes for x in sessions) == sorted(f"Batch analysis of {name}" for name in CLIPS[1:3])
+    for rec in sessions:
+        stem = rec.notes.removeprefix("Batch analysis of ").rsplit(".", 1)[0]
+        assert rec.analysis == load(seq_json / f"{stem}.json")     # what the trainer sees = the sequential answer
+        assert rec.has_worst_frame == bool(rec.analysis["reps"])
+    rerun = run_cli(*args, env=env)                                  # all skipped: nothing saved twice
+    assert "2 skipped" in rerun.stdout, rerun.stdout
+    with Store.open(db) as store:
+        assert len(store.list_sessions(client.id)) == 2
+
+
 def test_cli_local_cluster_end_to_end(sequential, tmp_path):
     seq_json = sequential[0]
     folder = make_folder(tmp_path / "clips", CLIPS[1:2], bad=False)

@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "the run, 'auto' joins RAY_ADDRESS's, or an address (see README)")
     a.add_argument("--summary", metavar="FILE.csv",
                    help="with --cluster: one row per clip (default: summary.csv in the --json folder)")
+    a.add_argument("--client", metavar="NAME",
+                   help="with --cluster: save every analysed clip as a session of this client (created if new)")
+    a.add_argument("--db", metavar="URL", help="with --client: the client database (default: $SQUATCHECK_DB_URL "
+                                               "or the local file)")
     u = sub.add_parser("users", help="accounts for the app's client history (login when shared on a network)")
     u.add_argument("action", choices=("add", "list", "remove", "reset"))
     u.add_argument("name", nargs="?", help="the account name (add, remove, reset)")
@@ -193,9 +197,20 @@ def run_analyze(args) -> int:
             from trainer.pdf_report import pdf_for_result  # the report belongs to the trainer workflow
 
             opts.render_pdf = pdf_for_result
+        if args.client:
+            from trainer.batch_sessions import session_saver
+
+            try:
+                opts.on_result = session_saver(args.client, args.db)
+            except SquatCheckError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return EXIT_BAD_INPUT
         return run_batch(opts)
     if args.summary:
         print("error: --summary goes with --cluster (the batch summary); add --cluster local.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.client or args.db:
+        print("error: --client and --db go with --cluster (batch sessions); add --cluster local.", file=sys.stderr)
         return EXIT_BAD_INPUT
     target = Path(args.video)
     if target.is_dir():

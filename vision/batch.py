@@ -87,6 +87,9 @@ class BatchOptions:
     # (result JSON dict, worst rep's bottom frame RGB or None) -> PDF bytes; given by the command line,
     # which owns the report (trainer.pdf_report): the engine draws no reports itself
     render_pdf: Callable[[dict, Any], bytes] | None = None
+    # (clip path, result JSON dict, worst rep's bottom frame or None) -> None, after a clip's other outputs
+    # and before its JSON (so a clip whose JSON exists was also passed here): e.g. save it to a client
+    on_result: Callable[[Path, dict, Any], None] | None = None
 
     @property
     def summary_path(self) -> Path:
@@ -266,7 +269,7 @@ def analyze_clip(name: str, display: str, data: bytes, options: dict, model_data
 
                 render_annotated_video(clip, analysis, Path(tmp) / "annotated.mp4")
                 out["video"] = (Path(tmp) / "annotated.mp4").read_bytes()
-            if options.get("pdf"):  # the report itself is drawn by the driver (BatchOptions.render_pdf)
+            if options.get("worst_frame"):  # for the driver's report (render_pdf) and saved session (on_result)
                 from vision.overlay import worst_rep_frame
 
                 out["worst_frame"] = worst_rep_frame(clip, analysis)
@@ -494,6 +497,8 @@ def _write_outputs(clip: Clip, out: dict, opts: BatchOptions) -> None:
     for key in ("csv", "video", "pdf"):
         if clip.outputs[key] is not None:
             write_atomic(clip.outputs[key], out[key])
+    if opts.on_result is not None:
+        opts.on_result(clip.path, json.loads(out["json"]), out.get("worst_frame"))
     if clip.outputs["json"] is not None:
         write_atomic(clip.outputs["json"], out["json"])   # last: a JSON on disk means the clip is complete
 
@@ -576,7 +581,8 @@ def _run_tasks(todo: list[Clip], opts: BatchOptions, model_path: Path, summary: 
     task = ray.remote(max_retries=1, retry_exceptions=False)(analyze_clip)
     options = {"view": opts.view, "profile": opts.profile, "model": opts.model, "mirrored": opts.mirrored,
                "sex": opts.sex, "csv": opts.csv_dir is not None,
-               "video": opts.video_dir is not None, "pdf": opts.pdf_dir is not None}
+               "video": opts.video_dir is not None,
+               "worst_frame": opts.pdf_dir is not None or opts.on_result is not None}
     model_ref = None if opts.model in MODEL_FILES else ray.put(model_path.read_bytes())
     max_workers = _largest_node(ray, opts)
 
