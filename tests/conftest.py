@@ -16,23 +16,25 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_VIDEOS = REPO.parent / "shared" / "videos"
 
 
-def require_shared_videos() -> Path:
-    if (SHARED_VIDEOS / "labels.csv").is_file():
-        return SHARED_VIDEOS
-    reason = f"labelled clips not found at {SHARED_VIDEOS} (../shared/videos beside the repo)"
+def missing(reason: str):
+    """Something a test needs is not on this machine: a failure under CI (CI must run every test),
+    a skip with the reason elsewhere."""
     if os.environ.get("CI"):
-        pytest.fail(reason + ": CI must have them")
+        pytest.fail(reason + " (required when CI is set)")
     pytest.skip(reason)
+
+
+def require_shared_videos() -> Path:
+    if not (SHARED_VIDEOS / "labels.csv").is_file():
+        missing(f"labelled clips not found at {SHARED_VIDEOS} (../shared/videos beside the repo)")
+    return SHARED_VIDEOS
 
 
 def shared_clip(name: str) -> Path:
     """A real clip from ../shared/videos, or skip (fail under CI) when it is not there."""
     path = require_shared_videos() / name
     if not path.is_file():
-        reason = f"real test clip {path} is not available"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing(f"real test clip {path} is not available")
     return path
 
 
@@ -50,9 +52,9 @@ def labels(shared_videos) -> dict[str, dict]:
 # --------------------------------------------------------------------------- PostgreSQL
 
 def _no_postgres(reason: str):
-    if os.environ.get("CI") or os.environ.get("SQUATCHECK_REQUIRE_POSTGRES"):
-        pytest.fail(reason + ": CI must run the PostgreSQL tests (setup.sh installs Debian's postgresql)")
-    pytest.skip(reason)
+    if os.environ.get("SQUATCHECK_REQUIRE_POSTGRES"):
+        pytest.fail(reason)
+    missing(reason + " (setup.sh installs Debian's postgresql)")
 
 
 @pytest.fixture(scope="session")
@@ -83,3 +85,23 @@ def database_url(request, tmp_path) -> str:
         return f"sqlite:///{tmp_path / 'db' / 'squatcheck.db'}"
     server = request.getfixturevalue("postgres_server")
     return server.create_database(f"t{next(_db_counter)}_{os.getpid()}")
+
+
+# --------------------------------------------------------------------------- the browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    """Playwright driving Debian's headless Chromium (a missing browser fails under CI, else skips)."""
+    if not CHROMIUM.exists():
+        missing(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) for browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("the playwright Python package is not installed")
+    with sync_playwright() as p:
+        yield p

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from streamlit_server import listening_addresses, running_app
-from test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, playwright  # noqa: F401 - fixture
+from conftest import CHROMIUM, CHROMIUM_ARGS
 from trainer import accounts
 from trainer.store import Store
 
@@ -44,7 +44,7 @@ def gym_app(tmp_path_factory):
 
 
 @pytest.fixture
-def page(playwright):  # noqa: F811
+def page(playwright):
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     try:
         yield browser.new_page(viewport={"width": 1280, "height": 900})

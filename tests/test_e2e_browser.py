@@ -17,7 +17,6 @@ environment variable CI is set, in which case it fails.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import time
 import warnings
@@ -26,16 +25,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import CHROMIUM, CHROMIUM_ARGS, SHARED_VIDEOS, shared_clip
 from streamlit_server import running_app
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "videos"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 RESULTS_CLIP = "front_bodyweight_valgus_office_01.mp4"   # 3-4 reps, all with knee valgus (labels.csv)
 LIVE_CLIP = "front_bodyweight_valgus_office_01.mp4"
 TIMING_CLIP = "side_landmine_pickup_setdown_01.mp4"       # 640x360, 23 s: upload → rep table, reported in BENCHMARKS.md
@@ -43,35 +39,10 @@ LIVE_WINDOW_S = (2.0, 9.5)                                # standing, three full
 MAX_SCREENSHOT_BYTES = 500_000
 
 
-def _missing(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(reason + " (required when CI is set)")
-    pytest.skip(reason)
-
-
-def shared_clip(name: str) -> Path:
-    path = SHARED_VIDEOS / name
-    if not path.is_file():
-        _missing(f"shared clip {name} not found in {SHARED_VIDEOS}")
-    return path
-
-
 def label_range(name: str) -> tuple[int, int]:
     with open(SHARED_VIDEOS / "labels.csv", newline="") as fh:
         row = next(r for r in csv.DictReader(fh) if r["file"] == name)
     return int(row["reps_min"]), int(row["reps_max"])
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) for browser tests")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the playwright Python package is not installed")
-    with sync_playwright() as p:
-        yield p
 
 
 @pytest.fixture(scope="module")

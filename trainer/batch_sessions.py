@@ -15,10 +15,7 @@ def session_saver(client_name: str, database_url: str | None = None) -> Callable
     the store has none by that name). A session's date is the clip file's modification time, the
     nearest to when it was filmed that a file tells; its notes name the clip."""
     store = Store.open(database_url)
-    key = " ".join(client_name.split()).casefold()
-    client = next((c for c in store.list_clients() if c.name.casefold() == key), None)
-    if client is None:
-        client = store.create_client(client_name, notes="Created by a batch analysis.")
+    client = store.find_client(client_name) or store.create_client(client_name, notes="Created by a batch analysis.")
 
     def save(clip: Path, result: dict, worst_frame: Any) -> None:
         filmed = datetime.fromtimestamp(Path(clip).stat().st_mtime, tz=timezone.utc)

@@ -794,6 +794,13 @@ class Store:
         with self._tx(write=False, action="read the client") as s:
             return self._client_record(self._get_client_row(s, client_id), s)
 
+    def find_client(self, name: str) -> ClientRecord | None:
+        """The visible client with this name (compared as names are: case and spacing ignored), or None."""
+        _, key = _clean_name(name)
+        with self._tx(write=False, action="find the client") as s:
+            row = s.scalar(select(ClientRow).where(ClientRow.name_key == key))
+            return self._client_record(row, s) if self._visible(row) else None
+
     def list_clients(self) -> list[ClientRecord]:
         """All clients, sorted by name, with their session count and last session date."""
         stmt = (

@@ -45,9 +45,9 @@ def run_users(args, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
                 for u in users:
                     print(f"{u.name}\t{u.role}\tsince {u.created_at:%Y-%m-%d}", file=out)
             elif args.action == "remove":
-                name = store.find_user(args.name)
-                if name is not None and name.is_admin and sum(u.is_admin for u in store.list_users()) == 1 \
-                        and store.count_users() > 1:
+                user, everyone = store.find_user(args.name), store.list_users()
+                if user is not None and user.is_admin and len(everyone) > 1 \
+                        and sum(u.is_admin for u in everyone) == 1:
                     raise AccountError("That is the last admin; add another admin before removing it.")
                 clients = store.delete_user(args.name)
                 print(f"Removed {args.name!r}" + (f"; admins now see its {clients} client(s)." if clients else "."),

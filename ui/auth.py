@@ -53,7 +53,11 @@ def listens_on_network() -> bool:
 
 
 def login_required(store: Store) -> bool:
-    return listens_on_network() or store.count_users() > 0
+    return _login_required(store.count_users() > 0)
+
+
+def _login_required(accounts_exist: bool) -> bool:
+    return accounts_exist or listens_on_network()
 
 
 def current_user() -> UserRecord | None:
@@ -124,7 +128,7 @@ def gate() -> UserRecord | None:
             st.stop()
         st.session_state["_auth_user"] = None
         return None  # local-only: the pages say themselves that the history cannot be opened
-    if not (accounts_exist or listens_on_network()):
+    if not _login_required(accounts_exist):
         st.session_state["_auth_user"] = None
         return None
     if not accounts_exist:

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from vision.errors import SquatCheckError
+from vision.video import display_name
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +118,6 @@ class Clip:
         return self.path.name
 
 
-def _quoted(path: Path | str) -> str:
-    return "'" + str(path).replace("\r", " ").replace("\n", " ") + "'"
-
-
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -189,13 +186,13 @@ def plan(opts: BatchOptions, model_sha256: str) -> list[Clip]:
             if out is None:
                 continue
             if out.resolve() == summary:
-                raise SquatCheckError(f"the summary {_quoted(opts.summary_path)} would overwrite an output of "
-                                      f"{_quoted(clip.path)}; choose another --summary file.")
+                raise SquatCheckError(f"the summary {display_name(opts.summary_path)} would overwrite an output of "
+                                      f"{display_name(clip.path)}; choose another --summary file.")
             first = owner.setdefault(out.resolve(), clip)
             if first is not clip and clip.row is None:
                 clip.row = row_for(clip, ERROR, error=(
-                    f"Could not analyse {_quoted(clip.path)}: {_quoted(first.path)} writes the same output "
-                    f"{_quoted(out.name)}. Rename one of the two clips and run again."))
+                    f"Could not analyse {display_name(clip.path)}: {display_name(first.path)} writes the same output "
+                    f"{display_name(out.name)}. Rename one of the two clips and run again."))
     for clip in clips:
         if clip.row is not None:
             continue
@@ -278,7 +275,7 @@ def analyze_clip(name: str, display: str, data: bytes, options: dict, model_data
         except Exception as exc:  # a bug: one row for this clip, the traceback in the worker's log
             log.error("analysing %s failed:\n%s", display, traceback.format_exc())
             reason = _one_line(f"{type(exc).__name__}: {exc}").replace(str(clip), display)
-            out = {"status": ERROR, "error": f"Could not analyse {_quoted(display)}: internal error ({reason}). "
+            out = {"status": ERROR, "error": f"Could not analyse {display_name(display)}: internal error ({reason}). "
                                              "Please report it with the clip."}
     return out | info | {"seconds": time.perf_counter() - t0}
 
@@ -424,7 +421,7 @@ def connect(cluster: str) -> Cluster:
 def _ray_failure(ray, exc: BaseException, clip: Clip) -> str:
     """One line for a task Ray could not finish (after its retry)."""
     e = ray.exceptions
-    what = _quoted(clip.path)
+    what = display_name(clip.path)
     if isinstance(exc, getattr(e, "OutOfMemoryError", ())):
         return f"Could not analyse {what}: Ray's memory monitor stopped it (the node ran out of memory)."
     if isinstance(exc, getattr(e, "NodeDiedError", ())):
@@ -513,7 +510,7 @@ def run_batch(opts: BatchOptions) -> int:
             raise SquatCheckError("--cluster needs --json DIR (the results, which a rerun resumes from) "
                                   "or --summary FILE.")
         if not opts.folder.is_dir():
-            raise SquatCheckError(f"--cluster analyses a folder of clips; {_quoted(opts.folder)} is not a folder "
+            raise SquatCheckError(f"--cluster analyses a folder of clips; {display_name(opts.folder)} is not a folder "
                                   "(drop --cluster to analyse one clip).")
         model_path = resolve_model(opts.model)
         clips = plan(opts, file_sha256(model_path))
@@ -532,7 +529,7 @@ def run_batch(opts: BatchOptions) -> int:
                 try:
                     write_atomic(clip.outputs["csv"], to_csv(clip.rebuild_csv))
                 except OSError as exc:
-                    clip.row = row_for(clip, ERROR, error=f"Could not write the CSV of {_quoted(clip.path)}: "
+                    clip.row = row_for(clip, ERROR, error=f"Could not write the CSV of {display_name(clip.path)}: "
                                                           f"{_one_line(exc.strerror or exc)}.")
             if clip.row is not None:
                 progress.add(clip.row, live=False)
@@ -558,7 +555,7 @@ def run_batch(opts: BatchOptions) -> int:
         try:
             summary.write(force=True)
         except OSError as exc:
-            print(f"error: could not write the summary {_quoted(opts.summary_path)}: "
+            print(f"error: could not write the summary {display_name(opts.summary_path)}: "
                   f"{_one_line(exc.strerror or exc)}", file=sys.stderr)
             code = code or EXIT_BAD_INPUT
     counts = {status: sum(c.row is not None and c.row["status"] == status for c in clips) for status in (OK, SKIPPED, ERROR)}
@@ -611,7 +608,7 @@ def _run_tasks(todo: list[Clip], opts: BatchOptions, model_path: Path, summary: 
                     finish(clip, row_for(clip, ERROR, error=str(exc)))
                     continue
                 except OSError as exc:
-                    finish(clip, row_for(clip, ERROR, error=f"Could not read {_quoted(clip.path)}: "
+                    finish(clip, row_for(clip, ERROR, error=f"Could not read {display_name(clip.path)}: "
                                                             f"{_one_line(exc.strerror or exc)}."))
                     continue
                 workers = min(pose_workers(opts.clip_workers, info.duration_s), max_workers)
@@ -635,7 +632,7 @@ def _run_tasks(todo: list[Clip], opts: BatchOptions, model_path: Path, summary: 
                     try:
                         _write_outputs(clip, out, opts)
                     except (OSError, SquatCheckError) as exc:
-                        finish(clip, row_for(clip, ERROR, error=f"Could not write the outputs of {_quoted(clip.path)}: "
+                        finish(clip, row_for(clip, ERROR, error=f"Could not write the outputs of {display_name(clip.path)}: "
                                                                 f"{_one_line(getattr(exc, 'strerror', None) or exc)}."))
                         continue
                     doc = {"summary": out["summary"], "view": out["view"]}
@@ -651,7 +648,7 @@ def _run_tasks(todo: list[Clip], opts: BatchOptions, model_path: Path, summary: 
     except (ConnectionError, ray.exceptions.RayError) as exc:   # from ray.wait / submitting: the cluster, not a clip
         reason = _first_line(exc)
         for clip in [*running.values(), *pending]:
-            clip.row = row_for(clip, ERROR, error=f"Could not analyse {_quoted(clip.path)}: the connection to the "
+            clip.row = row_for(clip, ERROR, error=f"Could not analyse {display_name(clip.path)}: the connection to the "
                                                   f"cluster was lost ({reason}). Run again to resume.")
         raise ClusterError(f"lost the Ray cluster ({reason}); {len(running) + len(pending)} clip(s) not analysed. "
                            "Run the same command again to resume.") from exc
