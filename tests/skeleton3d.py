@@ -47,12 +47,12 @@ def _outward(side: int) -> float:
 
 
 def squat_pose(q: float, *, turn_out_deg: float = 15.0, stance_half: float = 0.13, depth_deg: float = 35.0,
-               cave: float = 0.0, cave_legs=(LEFT, RIGHT), trunk_extra_deg: float = 0.0) -> dict:
+               cave: float = 0.0, cave_legs=(LEFT, RIGHT), trunk_extra_deg: float = 0.0, bow_deg: float = 0.0) -> dict:
     """One squat frame at depth fraction q ∈ [0, 1] → {name: (3,) point}.
 
     The shank tilts forward by ``depth_deg`` · q in the foot's vertical plane (knee over the toes
     at the bottom: 0.246 · sin 35° ≈ 1.2 foot lengths forward); ``cave`` moves the knee medially
-    by that many foot lengths × q.
+    by that many foot lengths × q; ``bow_deg`` tips the trunk forward whatever the legs do.
     """
     phi = np.radians(turn_out_deg)
     alpha = np.radians(depth_deg) * q
@@ -76,7 +76,7 @@ def squat_pose(q: float, *, turn_out_deg: float = 15.0, stance_half: float = 0.1
         pts[side] = dict(ankle=ankle, knee=knee, hip=np.array([hip_x, hy, hz]),
                          heel=ankle - 0.25 * FOOT * u + np.array([0, -ANKLE_H, 0]),
                          toe=ankle + FOOT * u + np.array([0, -ANKLE_H, 0]))
-    return _with_upper_body(pts, lean=alpha + np.radians(trunk_extra_deg) * q)
+    return _with_upper_body(pts, lean=alpha + np.radians(trunk_extra_deg) * q + np.radians(bow_deg))
 
 
 def _with_upper_body(pts: dict, lean: float) -> dict:

@@ -29,8 +29,6 @@ CLIPS = sorted(LABELS)
 
 # (clip, check) -> why the engine misses it today
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("front45_barbell_single_lowlight_01.mp4", "reps"):
-        "the quarter-depth bend while walking the bar back into the rack is counted as a second rep",
     ("side_barbell_quarter_shallow_portrait_01.mp4", "reps"):
         "MediaPipe loses the lifter behind the plates and rack; the track is too noisy for 1-2 of the quarter squats",
     ("mixed_front30_side_bodyweight_studio_good_01.mp4", "reps"):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from skeleton3d import (FOOT, LEFT, RIGHT, SCALE, SHANK, lunge_pose, project, single_leg_pose, squat_pose,
+from skeleton3d import (FOOT, FS, dip, LEFT, RIGHT, SCALE, SHANK, lunge_pose, project, single_leg_pose, squat_pose,
                         reverse_lunge_pose, step_down_pose,
                         squat_set, track_of)
 from vision import geometry as g
@@ -179,3 +179,39 @@ def test_a_hinge_is_not_a_squat():
     """Trunk tipped ~60° further than the shins (a deadlift-like hinge), seen from the front."""
     res = run(track_of(squat_set(2, depth_deg=25, trunk_extra_deg=60), noise_px=0.5))
     assert res["reps"] == [] and all("hinge" in d["reason"] for d in res["rejected_dips"])
+
+
+@pytest.mark.parametrize("yaw", [0, 45, 90])
+def test_bowing_under_the_bar_to_rack_it_is_not_a_rep(yaw):
+    """A quarter bend whose trunk tips forward to ~60° as the legs straighten (the lifter bows to
+    set the bar in the hooks) and only later stands up to walk out: the dip never ends standing
+    tall, so it is no squat."""
+    t = np.arange(int(7.0 * FS)) / FS
+    q = dip(t, [(1.0, 2.4)])
+    # from the bottom on, held for a second after the legs straighten, then upright again
+    bow = 60.0 * np.clip((t - 2.2) / 1.0, 0.0, 1.0) * np.clip((4.8 - t) / 0.5, 0.0, 1.0)
+    res = run(track_of([squat_pose(float(a), depth_deg=30, bow_deg=float(b)) for a, b in zip(q, bow)],
+                       yaw_deg=yaw, noise_px=0.5))
+    assert res["reps"] == []
+    assert any("bent far over as the legs straightened" in d["reason"] for d in res["rejected_dips"])
+
+
+@pytest.mark.parametrize("yaw", [0, 45, 90])
+def test_a_squat_that_leans_forward_at_the_bottom_but_ends_tall_counts(yaw):
+    """A low-bar-like squat: trunk 50° from vertical at the bottom, upright at both ends."""
+    res = run(track_of(squat_set(3, depth_deg=30, trunk_extra_deg=20), yaw_deg=yaw, noise_px=0.5))
+    assert res["summary"]["rep_count"] == 3
+
+
+def test_a_trunk_tracked_upside_down_does_not_reject_the_rep():
+    """Shoulders tracked below the hips as a rep ends (a lifter hidden behind the plates) is a
+    tracking failure, not a bow: the rep still counts."""
+    from skeleton3d import TORSO
+    from vision.landmarks import L_SHOULDER, R_SHOULDER
+    poses = squat_set(2, depth_deg=35)
+    track = track_of(poses, noise_px=0.5)
+    xy = track.xy.copy()
+    sl = slice(int(2.85 * FS), int(3.3 * FS))            # the first rep's last rise and end (≈ 3.0 s)
+    xy[sl, [L_SHOULDER, R_SHOULDER], 1] += 2.2 * TORSO * 400.0   # shoulders below the hips
+    from dataclasses import replace
+    assert run(replace(track, xy=xy))["summary"]["rep_count"] == 2

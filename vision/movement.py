@@ -9,6 +9,9 @@ front, the side and anything between:
 - **step**: a foot moves (walking, stepping into a lunge);
 - **burpee / floor work**: the body is not upright before or after the dip (a plank: the hips
   low although the legs are straight);
+- **bow / setting a bar down** (re-racking, putting a weight on a bench): a squat starts and
+  finishes standing tall; a trunk still tipped over, closer to horizontal than vertical, when
+  the legs have straightened at either end of the dip is not the end of a squat;
 - **hinge** (deadlift, picking up, walking a bar into the rack): the trunk tips over much further
   than the shins (in a squat trunk and shins lean about alike). Leans come from each segment's
   vertical extent against its standing length, so they hold from any camera angle.
@@ -37,6 +40,7 @@ FREE_FOOT_TRAVEL = 0.25   # [heuristic] leg lengths: a single-leg squat's free f
 FREE_LEG_MAX_FLEXION_DEG = 35.0  # [heuristic] the free leg of a step-down or pistol is held nearly straight; a lunge's rear knee bends ~90°
 PLANTED_TRAVEL = 0.12     # [heuristic] leg lengths: a planted foot's typical wander (MediaPipe ankle jitter ≈ 0.02–0.08 in good light)
 UPRIGHT_MIN = 0.7         # [heuristic] standing: hips ≥ 0.7 of the straight-leg length above the ankles (plank ≈ 0.3)
+END_TRUNK_MAX_LEAN_DEG = 45.0  # [heuristic] a squat starts and finishes standing tall (NSCA: "stand erect"); a trunk closer to horizontal than vertical over straight legs is a bow
 HINGE_DIVERGENCE_DEG = 40.0  # [heuristic] trunk ≥ 40° more inclined than the shins: a deadlift sets the trunk at 45–60° over near-vertical shins; a squat keeps them within ~15° (NASM "excessive forward lean")
 
 
@@ -106,6 +110,21 @@ def not_upright_around(rf: RepFrames) -> bool:
     return any(np.isfinite(e) and e < UPRIGHT_MIN for e in ends)
 
 
+def bent_over_at_ends(rf: RepFrames) -> bool:
+    """The trunk was still tipped far over at the start or the end of the dip, where the legs are
+    straight (bowing under a bar to rack it, setting a weight down).
+
+    Not judged where the shoulders ever sit below the hips in the dip: a bow or a squat never puts
+    them there (only a hinge past horizontal does, and that is judged by ``hinge_like``), so the
+    trunk's landmarks are not credible (MediaPipe does it for a lifter hidden behind the plates).
+    """
+    up = rf.sig.torso_upright
+    if not np.isfinite(up[rf.idx]).any() or np.nanmin(up[rf.idx]) < 0:
+        return False
+    ends = [nanmedian(up[max(i - 2, 0):i + 3]) for i in (rf.win.start, rf.win.end)]
+    return any(np.isfinite(e) and lean_deg(e) >= END_TRUNK_MAX_LEAN_DEG for e in ends)
+
+
 def lean_deg(vertical_extent: np.ndarray) -> np.ndarray:
     """A segment's tilt from vertical (deg) from its vertical extent / standing length: (...) -> (...)."""
     return np.degrees(np.arccos(np.clip(vertical_extent, 0.0, 1.0)))
@@ -136,6 +155,9 @@ def classify_movement(rf: RepFrames, view: str, th: Thresholds, single_leg_profi
     if not_upright_around(rf):
         return Movement("rejected", "the body was not upright before or after the dip (a burpee or floor work), "
                                     "not a squat")
+    if bent_over_at_ends(rf):
+        return Movement("rejected", "the trunk was still bent far over as the legs straightened (bowing to rack a "
+                                    "bar or set a weight down), not the end of a squat")
     if hinge_like(rf):
         return Movement("rejected", "the trunk bent far over while the shins stayed upright (a hinge: deadlift, "
                                     "picking something up or racking a bar), not a squat")
