@@ -31,8 +31,6 @@ CLIPS = sorted(LABELS)
 KNOWN_MISSES: dict[tuple[str, str], str] = {
     ("side_barbell_quarter_shallow_portrait_01.mp4", "reps"):
         "MediaPipe loses the lifter behind the plates and rack; the track is too noisy for 1-2 of the quarter squats",
-    ("mixed_front30_side_bodyweight_studio_good_01.mp4", "reps"):
-        "edited clip whose hard cuts fall inside reps; reps are never stitched across a cut, so 2 of 4-5 are counted",
     ("side_barbell_quarter_shallow_portrait_01.mp4", "shallow@1.17"):
         "MediaPipe loses the lifter behind the plates and rack in the first two quarter squats: no rep is found there",
     ("side_barbell_quarter_shallow_portrait_01.mp4", "shallow@2.37"): "no rep found there (see shallow@1.17)",

@@ -112,3 +112,32 @@ def test_clip_opening_slightly_bent_counts_the_rep_but_not_when_opening_deep():
     assert len(reps) == 1 and reps[0].start == 0
     deep_open, rejected = segment_reps(t, dips(t, [(-1.5, 3.0, 0.6)]))
     assert deep_open == [] and any(r == "the clip starts mid-rep" for *_, r in rejected)
+
+
+def test_a_cut_inside_a_rep_to_a_shot_at_the_same_depth_carries_the_rep_on():
+    """An edit between two cameras mid-rep: the second shot opens as low as the first left off, so
+    it is one rep, judged on the second shot's frames (its start is the cut, marked as such)."""
+    t = np.arange(0, 10, 1 / FS)
+    d = dips(t, [(1, 2, 0.5), (4, 2, 0.5), (7, 2, 0.5)])
+    cut = int(4.6 * FS)                                   # on the way down of the second rep
+    shots = (np.arange(len(t)) >= cut).astype(int)
+    reps, rejected = segment_reps(t, d, shots=shots)
+    assert len(reps) == 3 and rejected == []
+    second = reps[1]
+    assert second.opens_at_cut and second.start == cut
+    assert t[second.bottom] == pytest.approx(5.0, abs=1 / FS)
+    assert not reps[0].opens_at_cut and not reps[2].opens_at_cut
+
+
+@pytest.mark.parametrize("jump", [0.2, -0.3])
+def test_a_cut_to_a_shot_at_another_depth_starts_over(jump):
+    """The new shot shows the body clearly higher or lower than the last one left it: a jump in
+    time, not the same movement. The rep cut in two is not counted (nor is half of it)."""
+    t = np.arange(0, 10, 1 / FS)
+    d = dips(t, [(1, 2, 0.5), (4, 2, 0.5), (7, 2, 0.5)])
+    cut = int(4.6 * FS)
+    d[cut:int(6 * FS)] = np.clip(d[cut:int(6 * FS)] + jump, 0.13, None)
+    shots = (np.arange(len(t)) >= cut).astype(int)
+    reps, rejected = segment_reps(t, d, shots=shots)
+    assert len(reps) == 2 and all(not r.opens_at_cut for r in reps)
+    assert any(why == "cut off by a change of shot" for *_, why in rejected)

@@ -215,3 +215,66 @@ def test_a_trunk_tracked_upside_down_does_not_reject_the_rep():
     xy[sl, [L_SHOULDER, R_SHOULDER], 1] += 2.2 * TORSO * 400.0   # shoulders below the hips
     from dataclasses import replace
     assert run(replace(track, xy=xy))["summary"]["rep_count"] == 2
+
+
+def _edited(poses: list[dict], cut_s: float, *, yaw_after: float = 90.0):
+    """One set filmed by two cameras at once, edited with a hard cut at ``cut_s`` from the front
+    camera to one at ``yaw_after`` (grey-level change: a spike at the cut, as ``vision.shots`` sees)."""
+    from dataclasses import replace
+
+    front, other = track_of(poses, noise_px=0.5), track_of(poses, yaw_deg=yaw_after, noise_px=0.5, seed=1)
+    cut = int(round(cut_s * FS))
+    xy = np.concatenate([front.xy[:cut], other.xy[cut:]])
+    score = np.full(len(poses), 0.004)
+    score[cut] = 0.3
+    return replace(front, xy=xy, cut_score=score)
+
+
+@pytest.mark.parametrize("yaw_after", [90, 45])
+def test_an_edit_between_two_cameras_inside_a_rep_keeps_the_rep(yaw_after):
+    """Cut from the front to the side camera half-way down rep 2 (of 3): three reps, the second
+    judged on the side shot's frames, its descent's duration not guessed."""
+    poses = squat_set(3, depth_deg=35)              # reps start at 1.0, 4.2, 7.4 s, 2.4 s each
+    res = run(_edited(poses, cut_s=4.2 + 0.6, yaw_after=yaw_after))
+    assert res["summary"]["rep_count"] == 3
+    second = res["reps"][1]
+    assert second["start_s"] == pytest.approx(4.8, abs=0.05) and second["metrics"]["descent_s"] is None
+    assert res["reps"][0]["metrics"]["descent_s"] > 0
+
+
+def test_an_edit_that_jumps_to_a_standing_shot_does_not_invent_a_rep():
+    """Cut half-way down rep 2 to a shot of the person standing (a later moment): rep 2 is not
+    counted, the others are."""
+    poses = squat_set(3, depth_deg=35)
+    cut = int(round(4.8 * FS))
+    standing = [squat_pose(0.0)] * int(0.8 * FS)
+    spliced = poses[:cut] + standing + poses[int(round(6.6 * FS)):]
+    res = run(_edited(spliced, cut_s=4.8))
+    assert res["summary"]["rep_count"] == 2
+
+
+def _feet_at_bottom_edge(track, beyond: float):
+    """Move the picture up so the ankles sit ``beyond`` × the frame height below its bottom edge
+    (a close-up that cuts the feet); the heels and toes fall further out."""
+    from dataclasses import replace
+
+    from vision.landmarks import L_ANKLE, R_ANKLE
+
+    ankle_y = np.nanmax(track.xy[:, [L_ANKLE, R_ANKLE], 1])
+    return replace(track, xy=track.xy + np.array([0.0, track.height * (1 + beyond) - ankle_y]))
+
+
+def test_ankles_on_the_frame_edge_still_count_but_heels_out_of_frame_are_not_judged():
+    """Ankles estimated 1% of the frame below its edge: on the edge, the reps count and depth is
+    judged; the heels are out of the picture, so heel rise says why it was not judged."""
+    res = run(_feet_at_bottom_edge(track_of(squat_set(3, depth_deg=35), yaw_deg=90, noise_px=0.5), 0.01))
+    assert res["summary"]["rep_count"] == 3
+    for rep in res["reps"]:
+        assert rep["metrics"]["heel_rise"] is None and "out of the picture" in rep["not_judged"]["heel_rise"]
+        assert rep["metrics"]["squat_depth"] is not None
+
+
+def test_feet_well_out_of_frame_are_not_counted():
+    res = run(_feet_at_bottom_edge(track_of(squat_set(3, depth_deg=35), yaw_deg=90, noise_px=0.5), 0.08))
+    assert res["summary"]["rep_count"] == 0
+    assert "body_cut_off" in {p["code"] for p in res["problems"]}

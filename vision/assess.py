@@ -156,9 +156,18 @@ def judge_trunk_lean(rf: RepFrames, th: Thresholds) -> Finding:
     return out
 
 
+HEEL_SEEN_FRACTION = 0.6  # [heuristic] as movement.MIN_SEEN_FRACTION: the heel in the picture on most loaded frames
+WHY_HEEL_OUT = "The heel was out of the picture, so heel rise was not judged: keep the feet in frame."
+
+
 def judge_heel_rise(rf: RepFrames, th: Thresholds) -> Finding:
-    """Heel lifting off the floor, from standing, in shank lengths (side view)."""
+    """Heel lifting off the floor, from standing, in shank lengths (side view).
+
+    Not judged when the heel was out of the picture on much of the rep (a close-up that cuts the feet).
+    """
     heel = rf.sig.heel_y[:, rf.leg]
+    if np.mean(np.isfinite(heel[rf.loaded])) < HEEL_SEEN_FRACTION or not np.isfinite(rf.baseline(heel)):
+        return Finding(metrics={"heel_rise": None}, not_judged={"heel_rise": WHY_HEEL_OUT})
     rise = rf.peak(rf.baseline(heel) - heel)
     out = Finding(metrics={"heel_rise": rounded(rise)})
     if np.isfinite(rise) and rise > th.heel_rise.value:
@@ -170,7 +179,8 @@ def tempo(rf: RepFrames) -> dict:
     """Descent, pause at the bottom (≥ 95 % of peak depth) and ascent durations, seconds."""
     sig, win, t = rf.sig, rf.win, rf.sig.t
     deep = rf.idx[sig.depth[rf.idx] >= 0.95 * win.peak_depth]
-    return {"descent_s": rounded(t[win.bottom] - t[win.start], 2),
+    # a rep that opens at a cut showed only the end of its descent
+    return {"descent_s": None if win.opens_at_cut else rounded(t[win.bottom] - t[win.start], 2),
             "ascent_s": rounded(t[win.end] - t[win.bottom], 2),
             "pause_s": rounded(t[deep[-1]] - t[deep[0]], 2) if len(deep) else 0.0}
 

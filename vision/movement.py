@@ -106,7 +106,7 @@ def feet_moved(rf: RepFrames, th: Thresholds, single_leg: bool) -> bool:
 def not_upright_around(rf: RepFrames) -> bool:
     """The body was not upright at the start or the end of the dip: straight legs but low hips (a plank)."""
     h = rf.sig.hip_height
-    ends = [nanmedian(h[max(i - 2, 0):i + 3]) for i in (rf.win.start, rf.win.end)]
+    ends = [nanmedian(h[max(i - 2, 0):i + 3]) for i in rf.standing_ends]
     return any(np.isfinite(e) and e < UPRIGHT_MIN for e in ends)
 
 
@@ -121,7 +121,7 @@ def bent_over_at_ends(rf: RepFrames) -> bool:
     up = rf.sig.torso_upright
     if not np.isfinite(up[rf.idx]).any() or np.nanmin(up[rf.idx]) < 0:
         return False
-    ends = [nanmedian(up[max(i - 2, 0):i + 3]) for i in (rf.win.start, rf.win.end)]
+    ends = [nanmedian(up[max(i - 2, 0):i + 3]) for i in rf.standing_ends]
     return any(np.isfinite(e) and lean_deg(e) >= END_TRUNK_MAX_LEAN_DEG for e in ends)
 
 

@@ -81,6 +81,12 @@ class RepFrames:
         leg = int(np.nanargmax(np.nanmean(sig.lower_visibility[idx], axis=0)))
         return cls(sig, win, idx, loaded, base, max(1, int(round(th.sustain.value * fs))), leg)
 
+    @property
+    def standing_ends(self) -> tuple[int, ...]:
+        """The rep's frames where the person stands: its start and end, or only its end for a rep
+        that opens at a cut (its start is mid-descent)."""
+        return (self.win.end,) if self.win.opens_at_cut else (self.win.start, self.win.end)
+
     def foot_travel(self, frames: np.ndarray | None = None) -> np.ndarray:
         """How far each foot wandered over ``frames`` (default: the whole rep), in leg lengths: (2,).
 

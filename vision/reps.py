@@ -15,6 +15,7 @@ import numpy as np
 
 from vision.thresholds import Thresholds
 
+CUT_CONTINUITY = 0.10  # [heuristic] depth change across a cut that still reads as the same movement (a squat moves ≤ ~0.04 a frame)
 LOST_PERSON_S = 1.0  # a rep is abandoned when the person is lost for longer than this
 OPENING_FRACTION = 0.25  # [heuristic] a clip opening at ≤ 25% of the rep's depth saw its descent
 
@@ -25,6 +26,7 @@ class RepWindow:
     bottom: int   # deepest frame
     end: int      # first standing frame after the ascent
     peak_depth: float
+    opens_at_cut: bool = False  # an edited clip's rep whose descent began in the shot before ``start``
 
 
 @dataclass
@@ -46,6 +48,7 @@ class RepCounter:
     _start_t: float = 0.0
     _last_seen_t: float = -np.inf
     _wait_first: tuple | None = None   # (index, time, depth) of the first frame seen while waiting
+    _carried: bool = False             # the rep in progress was carried over a cut
     rejected: list = field(default_factory=list)
 
     def restart(self) -> None:
@@ -53,6 +56,12 @@ class RepCounter:
         if self.state == "down":
             self.rejected.append((self._start_i, self._bottom_i, "cut off by a change of shot"))
         self.state, self._wait_first, self._bottom_depth = "wait", None, -np.inf
+
+    def carry_over(self, i: int) -> None:
+        """A hard cut inside a rep, to a shot that shows the body at the depth the last one left
+        it (an edit between two cameras): the rep goes on, judged on the frames of the new shot
+        (``i`` is its first frame); its duration still counts from the descent's start."""
+        self._start_i, self._bottom_i, self._bottom_depth, self._carried = i, i, -np.inf, True
 
     def update(self, i: int, t: float, depth: float) -> RepWindow | None:
         th = self.thresholds
@@ -69,7 +78,7 @@ class RepCounter:
             if depth <= th.rep_exit.value:
                 self._top_i, self._top_t = i, t
             elif depth >= th.rep_enter.value:
-                self.state = "down"
+                self.state, self._carried = "down", False
                 self._start_i, self._start_t = self._top_i, self._top_t
                 self._bottom_i, self._bottom_depth = i, depth
             return None
@@ -108,7 +117,7 @@ class RepCounter:
     def _finish(self, i: int, t: float) -> RepWindow | None:
         th = self.thresholds
         duration = t - self._start_t
-        rep = RepWindow(self._start_i, self._bottom_i, i, float(self._bottom_depth))
+        rep = RepWindow(self._start_i, self._bottom_i, i, float(self._bottom_depth), self._carried)
         if self._bottom_depth < th.rep_min_depth.value:
             self.rejected.append((rep.start, rep.end, "too shallow"))
         elif duration < th.rep_min_duration.value:
@@ -125,13 +134,30 @@ def segment_reps(t: np.ndarray, depth: np.ndarray, thresholds: Thresholds | None
                  shots: np.ndarray | None = None) -> tuple[list[RepWindow], list]:
     """Run :class:`RepCounter` over a whole clip: (T,), (T,) -> (reps, rejected).
 
-    At each new shot (hard cut) the counter starts over, as if the clip began there.
+    At each new shot (hard cut) the counter starts over, as if the clip began there, unless the cut
+    falls inside a rep and the new shot opens with the body as low as the last one left it: then
+    the rep goes on in the new shot (:meth:`RepCounter.carry_over`).
     """
-    counter = RepCounter(thresholds or Thresholds())
+    th = thresholds or Thresholds()
+    counter = RepCounter(th)
     reps = []
     for i in range(len(t)):
         if shots is not None and i and shots[i] != shots[i - 1]:
-            counter.restart()
+            if counter.state == "down" and _continues(depth, shots, i, th):
+                counter.carry_over(i)
+            else:
+                counter.restart()
         if (rep := counter.update(i, float(t[i]), float(depth[i]))) is not None:
             reps.append(rep)
     return reps, counter.rejected
+
+
+def _continues(depth: np.ndarray, shots: np.ndarray, i: int, th: Thresholds) -> bool:
+    """The last seen depth of the shot ending before frame ``i`` and the first of the shot starting
+    there are both lowered and within ``CUT_CONTINUITY`` of each other."""
+    before = depth[:i][(shots[:i] == shots[i - 1]) & np.isfinite(depth[:i])]
+    after = depth[i:][(shots[i:] == shots[i]) & np.isfinite(depth[i:])]
+    if not len(before) or not len(after):
+        return False
+    a, b = before[-1], after[0]
+    return bool(min(a, b) >= th.rep_enter.value and abs(a - b) <= CUT_CONTINUITY)

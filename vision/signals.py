@@ -18,6 +18,7 @@ from vision.track import PoseTrack
 
 STANDING_WINDOW_S = 4.0   # each side: long enough to always include the top of a slow rep
 STANDING_PERCENTILE = 90  # robust "legs straight" hip–ankle length
+EDGE_MARGIN = 0.02        # [heuristic] a joint on the frame's edge (a shoe cut by the bottom edge) is estimated up to ~2% outside it
 STANDING_DEPTH = 0.05     # frames shallower than this count as standing for baselines
 
 LEGS = ((L_HIP, L_KNEE, L_ANKLE, L_HEEL, L_FOOT), (R_HIP, R_KNEE, R_ANKLE, R_HEEL, R_FOOT))
@@ -44,7 +45,7 @@ class Signals:
     hip_knee: np.ndarray      # (y_hip − y_knee) / standing thigh length (T, 2): ≈ −1 standing, ≥ 0 parallel
     trunk_angle: np.ndarray   # mid-hip→mid-shoulder from vertical (T,)
     tibia_angle: np.ndarray   # ankle→knee from vertical (T, 2)
-    heel_y: np.ndarray        # (T, 2) in standing shank lengths, image y down
+    heel_y: np.ndarray        # (T, 2) in standing shank lengths, image y down; NaN where the heel is out of frame
     lateral_shift: np.ndarray  # hips off the feet's centre / ankle width (T,), + = towards the person's left
     shoulder_ratio: np.ndarray  # shoulder width / torso length (T,): ≈ 0.6 facing, ≈ 0 side on
     nose_offset: np.ndarray   # |nose x − mid-shoulder x| / shoulder width (T,): head turned / body oblique
@@ -125,7 +126,7 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
     t = track.t
     vis = track.visibility
     lower_vis = np.stack([vis[:, [h, k, a]].mean(axis=1) for h, k, a, _, _ in LEGS], axis=1)
-    in_frame = _inside(track, LOWER_BODY)
+    in_frame = _inside(track, LOWER_BODY, EDGE_MARGIN)
     valid = in_frame & (vis[:, list(LOWER_BODY)].mean(axis=1) >= MIN_VISIBILITY) & ~np.isnan(P(L_HIP)[:, 0])
 
     chord = np.stack([g.distance(P(h), P(a)) for h, _, a, _, _ in LEGS], axis=1).mean(axis=1)
@@ -180,7 +181,9 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
             hip_knee=hip_knee,
             trunk_angle=g.segment_angle_from_vertical(mid_hip, mid_sh),
             tibia_angle=np.stack([g.segment_angle_from_vertical(P(a), P(k)) for _, k, a, _, _ in LEGS], axis=1),
-            heel_y=np.stack([P(hl)[:, 1] for *_, hl, _ in LEGS], axis=1) / shank,
+            # a heel outside the picture is MediaPipe's guess: no heel height there
+            heel_y=np.stack([np.where(_inside(track, (hl,)), P(hl)[:, 1], np.nan) for *_, hl, _ in LEGS],
+                            axis=1) / shank,
             # signed so + means towards the person's LEFT hip, whichever way they face
             lateral_shift=g.lateral_shift(mid_hip[:, 0], mid_ankle[:, 0], ankle_w) * -medial[:, 0],
             shoulder_ratio=sh_w / torso,
@@ -204,9 +207,11 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
 
 
 def _inside(track: PoseTrack, idx, margin: float = 0.0) -> np.ndarray:
-    """(T,) True where all landmarks ``idx`` lie inside the frame (presence high, coords in bounds)."""
+    """(T,) True where all landmarks ``idx`` lie inside the frame (presence high, coords in bounds),
+    or at most ``margin`` (a fraction of the frame's width / height) outside it."""
     pts = track.xy[:, list(idx)]
+    mx, my = margin * track.width, margin * track.height
     with np.errstate(invalid="ignore"):
-        inside = (pts[..., 0] >= -margin) & (pts[..., 0] <= track.width + margin)
-        inside &= (pts[..., 1] >= -margin) & (pts[..., 1] <= track.height + margin)
+        inside = (pts[..., 0] >= -mx) & (pts[..., 0] <= track.width + mx)
+        inside &= (pts[..., 1] >= -my) & (pts[..., 1] <= track.height + my)
     return inside.all(axis=1) & (track.presence[:, list(idx)] >= 0.5).all(axis=1)

@@ -1,0 +1,188 @@
+"""Live page throughput and latency: a 640x480 camera at 30 fps through the live page's own frame path.
+
+    python bench/live.py [--clip NAME] [--videos DIR] [--seconds S]
+
+A shared clip is letterboxed to 640x480 and played as a camera: a producer thread stamps each frame with
+its capture time at 30 fps and puts it in a one-frame mailbox (a newer frame replaces one not yet taken),
+which is what streamlit-webrtc's ``async_processing=True`` does with camera frames. A consumer thread
+runs ``ui.live_page.LiveSession.process_rgb`` (pose, smoothing, rep counting, judging, drawing the
+overlay: everything the page's video callback does) on the newest frame. Measured:
+
+* analysed frames per second (frames whose overlay was produced / wall time);
+* capture-to-overlay latency per analysed frame (overlay ready − capture stamp): the time a frame waits
+  in the mailbox plus its analysis; WebRTC encoding, loopback transport and the browser's jitter buffer
+  are not included (they are the browser's, not the engine's);
+* frames dropped (replaced in the mailbox before they were analysed);
+* whether the rep count drawn on the picture equals the snapshot the Reps tile reads, after every frame;
+* the naive loop on the same frames for scale (MediaPipe only, one frame after another, no pacing).
+
+Writes ``bench/results/live.md`` and ``live.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _provenance import git_state  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+CAMERA_FPS = 30.0
+SIZE = (640, 480)
+
+
+def camera_frames(path: Path, seconds: float) -> list[np.ndarray]:
+    """The clip's first ``seconds`` as 640x480 RGB frames (letterboxed, aspect kept)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    w, h = SIZE
+    while len(frames) < seconds * CAMERA_FPS:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        s = min(w / bgr.shape[1], h / bgr.shape[0])
+        small = cv2.resize(bgr, (int(bgr.shape[1] * s), int(bgr.shape[0] * s)), interpolation=cv2.INTER_AREA)
+        canvas = np.zeros((h, w, 3), np.uint8)
+        y0, x0 = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
+        canvas[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = small
+        frames.append(cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB))
+    cap.release()
+    return frames
+
+
+def run_live(frames: list[np.ndarray]) -> dict:
+    """Play ``frames`` as a 30 fps camera into a LiveSession; see the module docstring."""
+    from ui.live_page import LiveSession
+
+    sess = LiveSession()
+    sess.process_rgb(frames[0])            # model start-up, as when the page's START is pressed
+    sess.end_set("stop")
+    sess.active = True
+    box: dict = {"frame": None}
+    cond = threading.Condition()
+    done = threading.Event()
+    stats = {"produced": 0, "dropped": 0, "latency": [], "work": [], "mismatch": 0, "analysed": 0}
+
+    def camera():
+        t0 = time.monotonic()
+        for i, rgb in enumerate(frames):
+            due = t0 + i / CAMERA_FPS
+            time.sleep(max(0.0, due - time.monotonic()))
+            with cond:
+                if box["frame"] is not None:
+                    stats["dropped"] += 1
+                box["frame"] = (rgb, time.monotonic())
+                stats["produced"] += 1
+                cond.notify()
+        done.set()
+        with cond:
+            cond.notify()
+
+    def worker():
+        while True:
+            with cond:
+                while box["frame"] is None and not done.is_set():
+                    cond.wait()
+                item, box["frame"] = box["frame"], None
+            if item is None:
+                return
+            rgb, captured = item
+            began = time.monotonic()
+            sess.process_rgb(rgb, now=captured)
+            stats["latency"].append(time.monotonic() - captured)
+            stats["work"].append(time.monotonic() - began)
+            stats["analysed"] += 1
+            snap = sess.snapshot
+            live = sess._set
+            drawn = live.analyzer.state.rep_count if live is not None else snap["rep_count"]
+            stats["mismatch"] += int(drawn != snap["rep_count"])
+
+    threads = [threading.Thread(target=camera), threading.Thread(target=worker)]
+    t0 = time.monotonic()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.monotonic() - t0
+    ended = sess.end_set("stop")
+    sess.close()
+    lat = np.array(stats["latency"]) * 1000
+    work = np.array(stats["work"]) * 1000
+    return {"wall_s": round(wall, 2), "camera_frames": stats["produced"], "analysed": stats["analysed"],
+            "dropped": stats["dropped"], "fps": round(stats["analysed"] / wall, 1),
+            "latency_ms_median": round(float(np.median(lat)), 1), "latency_ms_p95": round(float(np.percentile(lat, 95)), 1),
+            "work_ms_median": round(float(np.median(work)), 1), "work_ms_max": round(float(work.max()), 1),
+            "slower_than_a_frame": int(np.sum(work > 1000 / CAMERA_FPS)),
+            "reps": ended.analyzer.state.rep_count if ended else 0, "count_mismatches": stats["mismatch"]}
+
+
+def run_naive(frames: list[np.ndarray]) -> dict:
+    """MediaPipe alone on the same frames, back to back (VIDEO mode, one pose)."""
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    from vision.pose import resolve_model
+
+    opts = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(resolve_model("full"))),
+                                        running_mode=vision.RunningMode.VIDEO)
+    with vision.PoseLandmarker.create_from_options(opts) as lm:
+        lm.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=frames[0]), 0)
+        t0 = time.perf_counter()
+        for i, rgb in enumerate(frames[1:], 1):
+            lm.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), int(i * 1000 / CAMERA_FPS))
+        wall = time.perf_counter() - t0
+    return {"fps": round((len(frames) - 1) / wall, 1), "ms_per_frame": round(1000 * wall / (len(frames) - 1), 1)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--videos", type=Path, default=REPO.parent / "shared" / "videos")
+    ap.add_argument("--clip", default="front_bodyweight_good_office_01.mp4")
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    args = ap.parse_args()
+    path = args.videos / args.clip
+    if not path.is_file():
+        print(f"missing {path}: the shared clips are needed", file=sys.stderr)
+        return 2
+    frames = camera_frames(path, args.seconds)
+    live = run_live(frames)
+    naive = run_naive(frames)
+    state = git_state()
+    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"`python bench/live.py --clip {args.clip}` — {when}, git {state}, {platform.processor() or platform.machine()}, "
+             f"Python {platform.python_version()}; {len(frames)} frames of 640x480 at {CAMERA_FPS:.0f} fps "
+             f"({len(frames) / CAMERA_FPS:.1f} s)", "",
+             "| measure | live page frame path | naive (MediaPipe only, unpaced) |", "|---|---|---|",
+             f"| analysed frames per second | **{live['fps']}** | {naive['fps']} |",
+             f"| capture → overlay latency, median / p95 | **{live['latency_ms_median']} / {live['latency_ms_p95']} ms** | "
+             f"{naive['ms_per_frame']} ms a frame |",
+             f"| analysis of one frame, median / max; frames slower than 1/30 s | {live['work_ms_median']} / "
+             f"{live['work_ms_max']} ms; {live['slower_than_a_frame']} | |",
+             f"| camera frames / analysed / dropped as stale | {live['camera_frames']} / {live['analysed']} / "
+             f"{live['dropped']} | |",
+             f"| reps counted | {live['reps']} | |",
+             f"| frames where the drawn rep count ≠ the Reps tile's snapshot | {live['count_mismatches']} | |"]
+    text = "\n".join(lines)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "live.md").write_text(text + "\n")
+    (args.out / "live.json").write_text(json.dumps({"when": when, "git": state, "clip": args.clip,
+                                                    "live": live, "naive": naive}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
