@@ -211,6 +211,9 @@ def totals(rows: list[dict]) -> dict:
         "errors": len(rows) - len(ok),
         "count_exact": sum(r["count_ok"] for r in ok),
         "count_exact_rate": sum(r["count_ok"] for r in ok) / len(rows) if rows else 0.0,
+        # issue 8's bar: squat clips (labelled with at least one rep); a clip that failed counts as a miss
+        "squat_clips": sum(1 for r in rows if r.get("reps_max", 1) >= 1),
+        "squat_count_ok": sum(r["count_ok"] for r in ok if r["reps_max"] >= 1),
         "rep_mae": sum(r["count_error"] for r in ok) / len(ok) if ok else 0.0,
         "valgus_sensitivity": [v_hit, v_tot, v_norep],
         "valgus_specificity": [g_ok, g_tot - g_norep, g_norep],
@@ -270,6 +273,7 @@ def markdown(rows: list[dict], tot: dict, meta: dict) -> str:
             "| total | value |",
             "|---|---|",
             f"| rep count inside the labelled range | {_pct(tot['count_exact'], tot['clips'])} |",
+            f"| ... on the squat clips (labelled ≥ 1 rep) | {_pct(tot['squat_count_ok'], tot['squat_clips'])} |",
             f"| mean absolute rep error (distance to the range) | {tot['rep_mae']:.2f} |",
             f"| valgus sensitivity (labelled valgus bottoms flagged; no rep = miss) | {_pct(vs[0], vs[1])}"
             + (f", {vs[2]} with no rep" if vs[2] else "") + " |",
@@ -372,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             result = analyze_video(path, workers=args.workers, extraction=EXTRACTIONS[args.extraction]).result
             rec = score_clip(row, result)
         except SquatCheckError as exc:
-            rec = {"file": row["file"], "error": f"{type(exc).__name__}: {exc}"}
+            rec = {"file": row["file"], "reps_max": int(row["reps_max"]), "error": f"{type(exc).__name__}: {exc}"}
         rec["seconds"] = time.perf_counter() - c0
         scored.append(rec)
         status = rec.get("error") or (f"view {rec['view_found']}, {rec['reps_found']} reps "

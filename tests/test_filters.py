@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from vision import filters as f
+from vision.filters import clean_series
 
 
 def test_fill_gaps_only_short_interior_gaps():
@@ -65,3 +67,21 @@ def test_one_euro_nan_passthrough():
     assert np.isnan(out[0]) and out[1] == pytest.approx(2.0)
     out = flt(0.066, np.array([1.0, 2.0]))
     assert np.isfinite(out).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 12))
+def test_cleaning_columns_together_gives_each_column_s_own_answer(seed, n_cols):
+    """The (T, C) form of the cleaning (used for a whole track at once) equals the one-coordinate
+    pipeline on every column, bit for bit, whatever the gaps (shared or per column) and outliers."""
+    rng = np.random.default_rng(seed)
+    T = int(rng.integers(5, 200))
+    t = np.cumsum(rng.uniform(0.03, 0.04, T))
+    x = np.cumsum(rng.normal(0, 1, (T, n_cols)), axis=0)
+    x[rng.random((T, n_cols)) < 0.02] += 40.0                        # spikes
+    shared = rng.random(T) < 0.1                                      # the person lost: every column
+    x[shared] = np.nan
+    x[rng.random((T, n_cols)) < 0.05] = np.nan                        # one landmark missing
+    together = clean_series(t, x, 30.0)
+    apart = np.stack([clean_series(t, x[:, c], 30.0) for c in range(n_cols)], axis=1)
+    assert np.array_equal(together, apart, equal_nan=True)

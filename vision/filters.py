@@ -47,26 +47,35 @@ def fill_gaps(t: np.ndarray, x: np.ndarray, max_gap_s: float = MAX_GAP_S) -> np.
 
 
 def hampel(x: np.ndarray, window: int = HAMPEL_WINDOW, n_sigmas: float = HAMPEL_SIGMAS) -> np.ndarray:
-    """Replace outliers with the rolling median: (T,) -> (T,).
+    """Replace outliers with the rolling median: (T,) -> (T,), or each column of (T, C) -> (T, C).
 
     A sample is an outlier when it is more than ``n_sigmas`` robust standard deviations
     (1.4826 × MAD) from the median of the centred ``window``. NaNs are ignored and kept.
     """
     x = np.asarray(x, float)
     half = window // 2
-    padded = np.pad(x, half, mode="edge")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, window)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
-            med = np.nanmedian(windows, axis=1)
-            mad = 1.4826 * np.nanmedian(np.abs(windows - med[:, None]), axis=1)
+    padded = np.pad(x, [(half, half)] + [(0, 0)] * (x.ndim - 1), mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window, axis=0)   # (T, [C,] window)
+    med = _window_median(windows)
+    mad = 1.4826 * _window_median(np.abs(windows - med[..., None]))
     out = x.copy()
     outlier = np.abs(x - med) > n_sigmas * mad
     outlier &= mad > 0
     out[outlier] = med[outlier]
+    return out
+
+
+def _window_median(windows: np.ndarray) -> np.ndarray:
+    """NaN-aware median over the last axis: (..., w) -> (...). ``np.median`` (a partition, fast)
+    where a window has no NaN, ``np.nanmedian`` (slow, same numbers) only where it has."""
+    import warnings
+
+    gappy = np.isnan(windows).any(axis=-1)
+    out = np.median(windows, axis=-1)
+    if gappy.any():
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
+            out[gappy] = np.nanmedian(windows[gappy], axis=-1)
     return out
 
 
@@ -78,7 +87,9 @@ def sample_rate(t: np.ndarray) -> float:
 
 
 def butter_lowpass(x: np.ndarray, fs: float, cutoff_hz: float = BUTTER_CUTOFF_HZ, order: int = BUTTER_ORDER) -> np.ndarray:
-    """Zero-phase Butterworth low-pass over each NaN-free run separately: (T,) -> (T,).
+    """Zero-phase Butterworth low-pass over each NaN-free run separately: (T,) -> (T,), or each
+    column of (T, C) -> (T, C) (columns with the same gaps are filtered together: same numbers,
+    one call).
 
     Runs too short for the filter's padding are left as they are.
     """
@@ -86,16 +97,29 @@ def butter_lowpass(x: np.ndarray, fs: float, cutoff_hz: float = BUTTER_CUTOFF_HZ
     out = x.copy()
     wn = min(cutoff_hz / (fs / 2.0), 0.99)
     sos = signal.butter(order, wn, btype="low", output="sos")
-    for start, stop in nan_runs(~np.isnan(x)):
-        seg = x[start:stop]
-        padlen = min(3 * (2 * len(sos) + 1), len(seg) - 1)
-        if len(seg) > 2 * order + 1 and padlen > 0:
-            out[start:stop] = signal.sosfiltfilt(sos, seg, padlen=padlen)
+    if x.ndim == 1:
+        for start, stop in nan_runs(~np.isnan(x)):
+            seg = x[start:stop]
+            padlen = min(3 * (2 * len(sos) + 1), len(seg) - 1)
+            if len(seg) > 2 * order + 1 and padlen > 0:
+                out[start:stop] = signal.sosfiltfilt(sos, seg, padlen=padlen)
+        return out
+    missing = np.isnan(x)
+    groups: dict[bytes, list[int]] = {}
+    for col in range(x.shape[1]):
+        groups.setdefault(np.packbits(missing[:, col]).tobytes(), []).append(col)
+    for cols in groups.values():
+        for start, stop in nan_runs(~missing[:, cols[0]]):
+            seg = x[start:stop, cols]
+            padlen = min(3 * (2 * len(sos) + 1), len(seg) - 1)
+            if len(seg) > 2 * order + 1 and padlen > 0:
+                out[start:stop, cols] = signal.sosfiltfilt(sos, seg, axis=0, padlen=padlen)
     return out
 
 
 def clean_series(t: np.ndarray, x: np.ndarray, fs: float | None = None) -> np.ndarray:
-    """The offline pipeline for one coordinate: fill short gaps → Hampel → Butterworth. (T,) -> (T,)."""
+    """The offline pipeline for one coordinate (T,) or each column of (T, C): fill short gaps →
+    Hampel → Butterworth. Same shape out."""
     fs = sample_rate(t) if fs is None else fs
     return butter_lowpass(hampel(fill_gaps(t, x)), fs)
 

@@ -85,9 +85,7 @@ def clean_track(track: PoseTrack, shots: np.ndarray | None = None) -> PoseTrack:
     fs = None if len(track) < 2 else 1.0 / float(np.median(np.diff(track.t)))
     for shot in np.unique(shots):
         sel = np.flatnonzero(shots == shot)   # never filter across a hard cut
-        for j in range(NUM_LANDMARKS):
-            for k in range(2):
-                out[sel, j, k] = clean_series(track.t[sel], xy[sel, j, k], fs)
+        out[sel] = clean_series(track.t[sel], xy[sel].reshape(len(sel), -1), fs).reshape(xy[sel].shape)
     return replace(track, xy=out)
 
 
