@@ -2,11 +2,12 @@
 
     python bench/live.py [--clip NAME] [--videos DIR] [--seconds S]
 
-A shared clip is letterboxed to 640x480 and played as a camera: a producer thread stamps each frame with
-its capture time at 30 fps and puts it in a one-frame mailbox (a newer frame replaces one not yet taken),
-which is what streamlit-webrtc's ``async_processing=True`` does with camera frames. A consumer thread
-runs ``ui.live_page.LiveSession.process_rgb`` (pose, smoothing, rep counting, judging, drawing the
-overlay: everything the page's video callback does) on the newest frame. Measured:
+A shared clip is letterboxed to 640x480 and played as a camera: a producer thread stamps each frame (a
+yuv420p ``av.VideoFrame``, as WebRTC decodes a camera) with its capture time at 30 fps and puts it in a
+one-frame mailbox (a newer frame replaces one not yet taken), which is what streamlit-webrtc's
+``async_processing=True`` does with camera frames. A consumer thread runs the page's own video callback
+(``ui.live_page._make_callback``: conversion to RGB, pose, smoothing, rep counting, judging, drawing the
+overlay, conversion back to a video frame) on the newest frame. Measured:
 
 * analysed frames per second (frames whose overlay was produced / wall time);
 * capture-to-overlay latency per analysed frame (overlay ready − capture stamp): the time a frame waits
@@ -63,10 +64,14 @@ def camera_frames(path: Path, seconds: float) -> list[np.ndarray]:
 
 
 def run_live(frames: list[np.ndarray]) -> dict:
-    """Play ``frames`` as a 30 fps camera into a LiveSession; see the module docstring."""
-    from ui.live_page import LiveSession
+    """Play ``frames`` as a 30 fps camera into the live page's callback; see the module docstring."""
+    import av
+
+    from ui.live_page import LiveSession, _make_callback
 
     sess = LiveSession()
+    callback = _make_callback(sess)
+    video = [av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p") for rgb in frames]
     sess.process_rgb(frames[0])            # model start-up, as when the page's START is pressed
     sess.end_set("stop")
     sess.active = True
@@ -77,13 +82,13 @@ def run_live(frames: list[np.ndarray]) -> dict:
 
     def camera():
         t0 = time.monotonic()
-        for i, rgb in enumerate(frames):
+        for i, frame in enumerate(video):
             due = t0 + i / CAMERA_FPS
             time.sleep(max(0.0, due - time.monotonic()))
             with cond:
                 if box["frame"] is not None:
                     stats["dropped"] += 1
-                box["frame"] = (rgb, time.monotonic())
+                box["frame"] = (frame, time.monotonic())
                 stats["produced"] += 1
                 cond.notify()
         done.set()
@@ -98,9 +103,9 @@ def run_live(frames: list[np.ndarray]) -> dict:
                 item, box["frame"] = box["frame"], None
             if item is None:
                 return
-            rgb, captured = item
+            frame, captured = item
             began = time.monotonic()
-            sess.process_rgb(rgb, now=captured)
+            callback(frame)
             stats["latency"].append(time.monotonic() - captured)
             stats["work"].append(time.monotonic() - began)
             stats["analysed"] += 1

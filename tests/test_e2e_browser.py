@@ -415,3 +415,33 @@ def test_live_camera_denied_says_how_to_allow_it(server, playwright):
         _no_exception_on_page(page)
     finally:
         browser.close()
+
+
+def test_live_frame_rate_at_640x480_in_the_browser_is_measured(server, playwright, tmp_path):
+    """Measures (does not assert) how many frames a second the live page analyses from a 640x480,
+    30 fps fake camera in headless Chromium over WebRTC (the browser's encoder, the server's decoder
+    and encoder share the machine's cores with the pose model); written to
+    bench/results/live_browser.json for BENCHMARKS.md. The set must still count reps."""
+    import json
+
+    clip = shared_clip("front_bodyweight_good_office_01.mp4")
+    y4m = write_y4m(clip, tmp_path / "vga.y4m", start_s=0.0, end_s=10.0, width=640, height=480, fps=30)
+
+    def run_then_stop(page):
+        page.wait_for_timeout(15_000)
+        page.frame_locator('iframe[title*="streamlit_webrtc"]').get_by_role(
+            "button", name=re.compile(r"^stop$", re.I)).click()
+
+    browser, page, seen, _, counted, rows, result = _live_set(playwright, server, y4m, min_reps=1, end=run_then_stop)
+    try:
+        video = result["video"]
+        assert counted >= seen >= 1 and rows >= 1
+        out = ROOT / "bench" / "results"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "live_browser.json").write_text(json.dumps(
+            {"camera": "640x480 at 30 fps (Chromium fake camera, y4m)", "analysed_fps": video["fps"],
+             "frames": video["frames"], "duration_s": video["duration_s"], "reps_live": counted, "rep_rows": rows,
+             "date": time.strftime("%Y-%m-%dT%H:%M%z")}))
+        print(f"live page: {video['fps']} analysed frames a second from a 640x480 30 fps camera")
+    finally:
+        browser.close()

@@ -171,7 +171,11 @@ class LiveAnalyzer:
             st.message = "Hips, knees or feet are out of view: step back so your whole body is in frame."
             return float("nan")
         st.message = "Several people in view: only one person should be in frame." if frame.people > 1 else None
-        chord = float((g.distance(xy[L_HIP], xy[L_ANKLE]) + g.distance(xy[R_HIP], xy[R_ANKLE])) / 2)
+        # depth from MediaPipe's own (already filtered) landmarks, not the One-Euro-smoothed ones
+        # drawn on the picture: One-Euro smooths hardest where the body is still, which is exactly
+        # the brief stand between two quick reps, and would merge them
+        raw = frame.xy
+        chord = float((g.distance(raw[L_HIP], raw[L_ANKLE]) + g.distance(raw[R_HIP], raw[R_ANKLE])) / 2)
         self._chords.append((t_s, chord))
         while self._chords and t_s - self._chords[0][0] > 2 * STANDING_WINDOW_S:
             self._chords.popleft()
