@@ -12,7 +12,7 @@ import numpy as np
 
 from vision import geometry as g
 from vision.filters import clean_series, MIN_VISIBILITY
-from vision.landmarks import (L_ANKLE, L_FOOT, L_HEEL, L_HIP, L_KNEE, L_SHOULDER, LOWER_BODY, NUM_LANDMARKS,
+from vision.landmarks import (L_ANKLE, L_FOOT, L_HEEL, L_HIP, L_KNEE, L_SHOULDER, LOWER_BODY,
                               R_ANKLE, R_FOOT, R_HEEL, R_HIP, R_KNEE, R_SHOULDER)
 from vision.track import PoseTrack
 
