@@ -239,6 +239,7 @@ def test_an_edit_between_two_cameras_inside_a_rep_keeps_the_rep(yaw_after):
     assert res["summary"]["rep_count"] == 3
     second = res["reps"][1]
     assert second["start_s"] == pytest.approx(4.8, abs=0.05) and second["metrics"]["descent_s"] is None
+    assert "cuts to another shot" in second["not_judged"]["descent_s"]
     assert res["reps"][0]["metrics"]["descent_s"] > 0
 
 

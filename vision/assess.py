@@ -66,6 +66,8 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
         found.not_judged.update({key: WHY_NOT[key] for key in ("forward_lean", "heel_rise")})
         found.metrics.update(dict.fromkeys(("trunk_lean_deg", "trunk_tibia_divergence_deg", "heel_rise")))
     found.metrics.update(tempo(rf))
+    if win.opens_at_cut:
+        found.not_judged["descent_s"] = WHY_DESCENT_CUT
 
     leg_vis = sig.lower_visibility[rf.idx][:, rf.leg] if view.view == "side" else sig.lower_visibility[rf.idx]
     confidence = float(np.clip(np.nanmean(leg_vis), 0, 1) * np.sqrt(view.confidence) * sig.valid[rf.idx].mean())
@@ -156,6 +158,7 @@ def judge_trunk_lean(rf: RepFrames, th: Thresholds) -> Finding:
     return out
 
 
+WHY_DESCENT_CUT = "The video cuts to another shot during the way down, so the descent's duration is not known."
 HEEL_SEEN_FRACTION = 0.6  # [heuristic] as movement.MIN_SEEN_FRACTION: the heel in the picture on most loaded frames
 WHY_HEEL_OUT = "The heel was out of the picture, so heel rise was not judged: keep the feet in frame."
 
