@@ -47,7 +47,7 @@ pytestmark = [pytest.mark.ray, pytest.mark.videos]
 
 CLIPS = ["45deg_overheadsquat_good_01.mov", "front_barbell_highbar_short_01.mp4",
          "front_bodyweight_night_outdoor_portrait_01.mp4", "side_bodyweight_labeled_correct_rot90_01.mp4"]
-LONG_CLIP = "side_dumbbell_gym_portrait_01.mp4"   # 20.5 s: just over the 20 s split threshold
+LONG_CLIP = "side_dumbbell_gym_portrait_01.mp4"   # 20.5 s: split in two (vision.parallel.PARALLEL_MIN_S)
 BAD = "bad.mp4"
 CLI_TIMEOUT_S = 300
 
@@ -265,9 +265,9 @@ def test_a_killed_worker_is_retried_and_one_killed_twice_is_an_error_row(ray_clu
     assert not (tmp_path / "out" / "json" / f"{Path(twice).stem}.json").exists()
 
 
-def test_a_long_clip_gets_the_sequential_default_processes(ray_cluster, tmp_path):
-    """A clip of 20 s or more: the sequential default splits pose over up to 2 processes; the batch
-    gives that clip's task as many CPUs and processes, so the JSON is again the sequential one."""
+def test_a_long_clip_gets_the_sequential_default_split(ray_cluster, tmp_path):
+    """A clip long enough to split: the sequential default splits pose over up to 2 threads; the
+    batch gives that clip's task as many CPUs and threads, so the JSON is again the sequential one."""
     folder = make_folder(tmp_path / "clips", [LONG_CLIP], bad=False)
     proc = run_cli("analyze", folder, "--json", tmp_path / "seq", "--quiet")
     assert proc.returncode == 0, proc.stderr

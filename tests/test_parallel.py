@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
@@ -200,33 +201,84 @@ def test_analyze_video_uses_workers_for_long_enough_clips(synthetic_clip, monkey
     assert "workers" not in analyze_video(synthetic_clip, workers=2).timings  # too short: in-process
 
 
-def test_worker_read_error_is_reraised_with_its_type_and_message(tmp_path):
+@pytest.mark.parametrize("backend", ["threads", "processes"])
+def test_worker_read_error_is_reraised_with_its_type_and_message(tmp_path, backend):
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"this is not a video " * 500)
     with pytest.raises(VideoReadError) as seq_err:
         extract_track(bad)
     with pytest.raises(VideoReadError) as par_err:
         # duration/frames given, so the parent does not probe: the error comes from the workers
-        extract_track_parallel(bad, workers=2, duration_s=30.0, total_frames=900)
+        extract_track_parallel(bad, workers=2, duration_s=30.0, total_frames=900, backend=backend)
     assert type(par_err.value) is type(seq_err.value)
     assert str(par_err.value) == str(seq_err.value)
     assert not mp.active_children()
 
 
-def test_worker_model_error_is_reraised(synthetic_clip, tmp_path):
+@pytest.mark.parametrize("backend", ["threads", "processes"])
+def test_worker_model_error_is_reraised(synthetic_clip, tmp_path, backend):
     missing = tmp_path / "nope.task"
     with pytest.raises(ModelNotFoundError) as err:
-        extract_track_parallel(synthetic_clip, model=str(missing), workers=2)
+        extract_track_parallel(synthetic_clip, model=str(missing), workers=2, backend=backend)
     assert "nope.task" in str(err.value)
     assert not mp.active_children()
 
 
-def test_worker_crash_becomes_runtime_error(synthetic_clip, tmp_path):
+@pytest.mark.parametrize("backend", ["threads", "processes"])
+def test_worker_crash_becomes_runtime_error(synthetic_clip, tmp_path, backend):
     garbage = tmp_path / "garbage.task"
     garbage.write_bytes(b"\0not a model" * 100)
     with pytest.raises(RuntimeError, match="pose worker"):
-        extract_track_parallel(synthetic_clip, model=str(garbage), workers=2)
+        extract_track_parallel(synthetic_clip, model=str(garbage), workers=2, backend=backend)
     assert not mp.active_children()
+
+
+def _pose_threads() -> list[threading.Thread]:
+    return [th for th in threading.enumerate() if th.name.startswith("squatcheck-pose-")]
+
+
+def test_interrupt_stops_the_segment_threads(synthetic_clip):
+    """Ctrl-C (here raised from the progress callback, which runs in the caller's thread) stops the
+    segment threads at their next frame; none is left running."""
+    seen: list[int] = []
+
+    def progress(done, total):
+        if done > 0:
+            seen.append(len(_pose_threads()))
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        extract_track_parallel(synthetic_clip, workers=2, progress=progress)
+    assert seen == [2]
+    assert _pose_threads() == []
+
+
+def test_threads_and_processes_give_the_same_track(synthetic_clip):
+    """The two backends run the very same extraction per segment: the same landmarks to the bit."""
+    timings: dict = {}
+    threads = extract_track_parallel(synthetic_clip, workers=2, timings=timings)
+    processes = extract_track_parallel(synthetic_clip, workers=2, backend="processes")
+    assert timings["backend"] == "threads"
+    for name in ("t", "xy", "visibility", "presence", "world", "people", "cut_score"):
+        assert np.array_equal(getattr(threads, name), getattr(processes, name), equal_nan=True), name
+
+
+def test_a_failing_segment_thread_stops_the_other(synthetic_clip, monkeypatch):
+    """One segment raises: the other stops at its next frame, the error reaches the caller as
+    a RuntimeError naming the worker, and no thread is left."""
+    from vision import analysis
+
+    real = analysis.extract_track
+
+    def flaky(path, **kw):
+        if kw.get("start_s", 0.0) > 0:
+            raise ValueError("boom")
+        return real(path, **kw)
+
+    monkeypatch.setattr(analysis, "extract_track", flaky)
+    with pytest.raises(RuntimeError, match="pose worker 1 failed: ValueError: boom"):
+        extract_track_parallel(synthetic_clip, workers=2)
+    assert _pose_threads() == []
 
 
 def test_interrupt_terminates_workers(synthetic_clip):
@@ -238,7 +290,7 @@ def test_interrupt_terminates_workers(synthetic_clip):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        extract_track_parallel(synthetic_clip, workers=2, progress=progress)
+        extract_track_parallel(synthetic_clip, workers=2, progress=progress, backend="processes")
     assert len(seen) == 2
     assert not mp.active_children()
     for pid in seen:

@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--mirrored", action="store_true", help="the video is a mirror image (selfie/webcam recording)")
     a.add_argument("--sex", choices=("female", "male"), help="selects the single-leg FPPA norm (single-leg profile)")
     a.add_argument("--workers", type=int, default=None,
-                   help="processes for clips of 20 s or more (default: every core, at most 2; 1 = one process; "
+                   help="pose threads for clips of 8 s or more (default: every core, at most 2; 1 = one pass; "
                         "with --cluster: per clip, default 1)")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     a.add_argument("--cluster", metavar="local|auto|ray://HOST:PORT",

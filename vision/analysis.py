@@ -299,10 +299,10 @@ def extract_track(path: str | Path, *, model: str = "full", max_side: int = INFE
 
 
 def pose_workers(workers: int | None, duration_s: float) -> int:
-    """How many processes :func:`analyze_video` splits pose over for a clip of ``duration_s``.
+    """How many segments (threads) :func:`analyze_video` splits pose over for a clip of ``duration_s``.
 
     ``None`` means every core (at most ``MAX_AUTO_WORKERS``); clips shorter than
-    ``vision.parallel.PARALLEL_MIN_S`` always use one process.
+    ``vision.parallel.PARALLEL_MIN_S`` always use one.
     """
     from vision.parallel import PARALLEL_MIN_S
 
@@ -317,7 +317,7 @@ def analysis_settings(*, view: str, profile: str, model: str, model_sha256: str,
 
     Two runs of the same engine version with equal settings give the same result; the batch mode
     (``vision.batch``) compares this to decide whether a clip's existing JSON can be kept.
-    ``workers`` is the number of pose processes actually used (see :func:`pose_workers`).
+    ``workers`` is the number of pose segments actually used (see :func:`pose_workers`).
     """
     return {"view": view, "profile": profile, "model": str(model), "model_sha256": model_sha256,
             "mirrored": bool(mirrored), "sex": sex, "max_side": max_side,
@@ -332,8 +332,8 @@ def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyw
     """Decode ``path``, run pose on it (streamed: memory stays flat) and analyse it.
 
     ``workers`` > 1 splits a clip of at least ``PARALLEL_MIN_S`` into overlapping time segments
-    run in separate processes (``vision.parallel``); ``None`` (default) uses every core (at most
-    two) for such clips, one process otherwise.
+    run on threads of this process at once (``vision.parallel``); ``None`` (default) uses every
+    core (at most two) for such clips, one pass otherwise.
 
     A file that ends early or is damaged is analysed as far as it can be read, with a
     ``video_incomplete`` problem; when less than the shortest countable rep could be read it raises.

@@ -7,7 +7,7 @@ files, so the workers need no shared storage:
 * it plans the batch: lists the clips, decides which existing JSONs can be kept (``skipped``),
 * it probes each clip (``vision.video.probe``: metadata and the first frame) just before sending it:
   a clip that cannot be read is an ``error`` row with the sequential CLI's message, and a clip of
-  20 s or more gets as many CPUs as the sequential run would use pose processes for it (``--workers``,
+  8 s or more gets as many CPUs as the sequential run would use pose threads for it (``--workers``,
   default every core up to 2), so its result is the sequential one,
 * it ships each clip's *bytes* to its task, a bounded number at a time (about two per cluster CPU),
 * the task writes the bytes to a private temp file, runs :func:`vision.analysis.analyze_video`
@@ -83,7 +83,7 @@ class BatchOptions:
     model: str = "full"
     mirrored: bool = False
     sex: str | None = None
-    workers: int | None = None   # pose processes for a clip of 20 s or more, as --workers (None: as sequential)
+    workers: int | None = None   # pose threads for a clip of 8 s or more, as --workers (None: as sequential)
     quiet: bool = False
     # (result JSON dict, worst rep's bottom frame RGB or None) -> PDF bytes; given by the command line,
     # which owns the report (trainer.pdf_report): the engine draws no reports itself
@@ -659,7 +659,7 @@ def _largest_node(ray, opts: BatchOptions) -> int:
     sizes = [int(n.get("Resources", {}).get("CPU", 0)) for n in ray.nodes() if n.get("Alive")]
     largest = max(sizes, default=0) or opts.clip_workers
     if opts.workers is not None and opts.workers > largest:
-        raise ClusterError(f"--workers {opts.workers} reserves {opts.workers} CPUs for each clip of 20 s or more, "
+        raise ClusterError(f"--workers {opts.workers} reserves {opts.workers} CPUs for each clip of 8 s or more, "
                            f"but the largest node of the cluster has {largest}; use --workers {largest} or fewer.")
     return max(1, largest)
 

@@ -1,9 +1,12 @@
-"""Pose extraction for long clips split across processes.
+"""Pose extraction for long clips split into segments that run at the same time.
 
 MediaPipe's pose landmarker runs on one CPU core (measured: process CPU time / wall time ~0.95
 during inference), so a second core is only used by the decoder thread. For clips of at least
 ``PARALLEL_MIN_S`` seconds, :func:`extract_track_parallel` cuts ``[0, duration)`` into one
-contiguous time segment per worker process and runs :func:`vision.analysis.extract_track` on each.
+contiguous time segment per worker and runs :func:`vision.analysis.extract_track` on each. A worker
+is a thread of this process by default (each landmarker runs its graph on a native thread of its
+own, outside the GIL, so two segments use two cores with one copy of the libraries in memory), or
+a spawned process (``backend="processes"``).
 
 Seams: every segment but the first starts decoding ``OVERLAP_S`` seconds early, so the landmarker's
 tracker and landmark smoothing have settled by the segment's own start; those warm-up frames are
@@ -25,7 +28,9 @@ Segments are balanced by work, not by length: the first segment has no warm-up t
 ``OVERLAP_S`` seconds longer than the others and every worker processes about the same number of
 frames.
 
-Processes use the ``spawn`` start method (MediaPipe is not fork-safe); the caller's ``__main__`` is
+With threads, a failing segment stops the others at their next frame and its exception is raised
+in the caller (a :class:`~vision.errors.SquatCheckError` as it is, anything else as a
+``RuntimeError``); Ctrl-C stops them the same way. Processes use the ``spawn`` start method (MediaPipe is not fork-safe); the caller's ``__main__`` is
 not re-run in them (see ``_without_main_script``), so scripts need no ``if __name__`` guard. Each
 worker writes its track to an uncompressed ``.npz`` in a private temp folder and reports its timings
 through a queue; the parent polls that queue, aggregates progress from a shared counter, and
@@ -65,7 +70,7 @@ __all__ = ["OVERLAP_S", "PARALLEL_MIN_S", "extract_track_parallel", "plan_segmen
 
 log = logging.getLogger(__name__)
 
-PARALLEL_MIN_S = 20.0   # shorter clips: process start-up (~1-2 s each) outweighs the gain
+PARALLEL_MIN_S = 8.0    # [heuristic] shorter clips: the 2 s warm-up of a second segment is too large a share (threads start in ~0.3 s; processes need ~1-2 s)
 OVERLAP_S = 2.0         # warm-up decoded before each segment's start and then dropped
 _POLL_S = 0.1           # how often the parent checks results, worker deaths and progress
 _DEATH_GRACE_S = 2.0    # a worker that exited may still have its last message in the pipe
@@ -350,25 +355,33 @@ def _stop(procs: list) -> None:
 def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_side: int | None = 640,
                            workers: int = 2, progress: ProgressFn | None = None,
                            total_frames: int | None = None, timings: dict | None = None,
-                           duration_s: float | None = None, extraction: Extraction | None = None) -> PoseTrack:
-    """Like :func:`vision.analysis.extract_track` for the whole clip, with ``workers`` processes.
+                           duration_s: float | None = None, extraction: Extraction | None = None,
+                           backend: str = "threads") -> PoseTrack:
+    """Like :func:`vision.analysis.extract_track` for the whole clip, split into ``workers`` segments.
 
     Args:
         path: the video file (already probed by the caller, normally ``analyze_video``).
-        model, max_side, extraction: passed to every worker's ``extract_track``.
-        workers: number of processes (= segments). ``1`` still runs in a child process.
-        progress: called from this (the parent) process as ``progress(done, total)`` with frames
-            done across all workers; ``total`` includes the warm-up frames, so it is a little more
+        model, max_side, extraction: passed to every segment's ``extract_track``.
+        workers: number of segments, each run by its own thread or process.
+        progress: called from the calling thread as ``progress(done, total)`` with frames done
+            across all segments; ``total`` includes the warm-up frames, so it is a little more
             than the clip's frame count. A final call reports ``(total, total)``.
         total_frames: the clip's frame count (from ``probe``), for progress.
-        timings: filled with ``decode_wait_s`` and ``pose_s`` summed over workers, ``wall_s`` for
-            this call, ``workers``, ``segments`` and per-worker ``worker_wall_s``/``worker_frames``.
+        timings: filled with ``decode_wait_s`` and ``pose_s`` summed over segments, ``wall_s`` for
+            this call, ``workers``, ``backend``, ``segments`` and per-segment ``worker_wall_s``/``worker_frames``.
         duration_s: the clip's duration; probed when not given.
+        backend: ``threads`` (default): one thread per segment in this process. Each MediaPipe
+            landmarker runs its graph on a thread of its own outside the GIL, so the segments run in
+            parallel with one copy of the libraries in memory and no process start-up; the landmarks
+            are the same as with processes. ``processes``: spawned worker processes (a native crash
+            in one cannot take the caller down, at the cost of ~1 s start-up and ~350 MB each).
 
     Raises:
-        SquatCheckError (the subclass the worker raised, e.g. VideoReadError/ModelNotFoundError).
-        RuntimeError: a worker crashed or exited without a result.
+        SquatCheckError (the subclass a segment raised, e.g. VideoReadError/ModelNotFoundError).
+        RuntimeError: a segment crashed (or a worker process exited without a result).
     """
+    if backend not in ("threads", "processes"):
+        raise ValueError(f"backend must be 'threads' or 'processes', not {backend!r}")
     t0 = time.perf_counter()
     timings = timings if timings is not None else {}
     path = str(path)
@@ -384,14 +397,113 @@ def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_
     warmup_frames = round(sum(min(OVERLAP_S, s) for s, _ in segments) * fps)
     progress_total = (total_frames or 0) + warmup_frames
 
-    ctx = mp.get_context(_START_METHOD)
-    counter = ctx.Value("q", 0)
-    results = ctx.Queue()
-    tmpdir = tempfile.mkdtemp(prefix="squatcheck-parallel-")
+    tmpdir = tempfile.mkdtemp(prefix="squatcheck-parallel-") if backend == "processes" else ""
     jobs = [_Job(index=i, path=path, model=str(model), max_side=max_side, keep_start=s, keep_end=e,
                  decode_start=max(0.0, s - OVERLAP_S), out_file=os.path.join(tmpdir, f"segment{i}.npz"),
                  parent_pid=os.getpid(), extraction=extraction)
             for i, (s, e) in enumerate(segments)]
+
+    def report(n: int) -> None:
+        if progress:
+            progress(n, max(progress_total, n))
+
+    try:
+        run = _run_processes if backend == "processes" else _run_threads
+        parts, outcomes, done = run(jobs, report)
+    finally:
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+    # Seams: redo any segment that followed a different person (two people in view); rare and slow.
+    def add_frames(n: int) -> None:
+        nonlocal done
+        done += n
+        report(done)
+
+    parts = _reconcile(parts, jobs, path, str(model), max_side, timings, add_frames)
+    track = _stitch(parts, jobs)
+    report(max(progress_total, done))
+    timings["decode_wait_s"] = timings.get("decode_wait_s", 0.0) + sum(o.get("decode_wait_s", 0.0) for o in outcomes.values())
+    timings["pose_s"] = timings.get("pose_s", 0.0) + sum(o.get("pose_s", 0.0) for o in outcomes.values())
+    timings["workers"] = len(jobs)
+    timings["backend"] = backend
+    timings["segments"] = [[round(s, 3), None if e is None else round(e, 3)] for s, e in segments]
+    timings["worker_wall_s"] = [round(outcomes[i]["wall_s"], 3) for i in range(len(jobs))]
+    timings["worker_frames"] = [int(outcomes[i]["frames"]) for i in range(len(jobs))]
+    timings["wall_s"] = time.perf_counter() - t0
+    return track
+
+
+class _Stopped(Exception):
+    """Raised inside a segment's thread to end it early (another segment failed, or Ctrl-C)."""
+
+
+def _run_threads(jobs: list[_Job], report: Callable[[int], None]) -> tuple[list[PoseTrack], dict, int]:
+    """Run every job's ``extract_track`` on a thread of this process; this thread reports progress,
+    and on an error or an interrupt stops the others at their next frame before raising."""
+    from vision.analysis import extract_track
+
+    lock = threading.Lock()
+    stop = threading.Event()
+    done = [0]
+    parts: list[PoseTrack | None] = [None] * len(jobs)
+    outcomes: dict[int, dict] = {}
+    errors: list[tuple[int, BaseException]] = []
+
+    def segment(job: _Job) -> None:
+        seen = 0
+
+        def counted(n: int, _total: int) -> None:
+            nonlocal seen
+            if stop.is_set():
+                raise _Stopped
+            with lock:
+                done[0] += n - seen
+            seen = n
+
+        try:
+            timings: dict = {}
+            t0 = time.perf_counter()
+            track = extract_track(job.path, model=job.model, max_side=job.max_side, progress=counted,
+                                  start_s=job.decode_start, end_s=job.keep_end, timings=timings,
+                                  extraction=job.extraction)
+            timings["wall_s"] = time.perf_counter() - t0
+            timings["frames"] = len(track)
+            parts[job.index], outcomes[job.index] = track, timings
+        except _Stopped:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the calling thread
+            errors.append((job.index, exc))
+            stop.set()
+
+    threads = [threading.Thread(target=segment, args=(job,), name=f"squatcheck-pose-{job.index}", daemon=True)
+               for job in jobs]
+    try:
+        for th in threads:
+            th.start()
+        last = -1
+        while not errors and (alive := [th for th in threads if th.is_alive()]):
+            alive[0].join(_POLL_S)
+            if done[0] != last:
+                last = done[0]
+                report(last)
+    finally:
+        stop.set()  # the others end at their next frame (a no-op once all have finished)
+        for th in threads:
+            th.join()
+    if errors:
+        index, exc = errors[0]
+        if isinstance(exc, SquatCheckError):
+            raise exc
+        raise RuntimeError(f"pose worker {index} failed: {type(exc).__name__}: {exc}") from exc
+    return parts, outcomes, done[0]  # type: ignore[return-value]
+
+
+def _run_processes(jobs: list[_Job], report: Callable[[int], None]) -> tuple[list[PoseTrack], dict, int]:
+    """Run every job in a spawned worker process (see the module docstring)."""
+    ctx = mp.get_context(_START_METHOD)
+    counter = ctx.Value("q", 0)
+    results = ctx.Queue()
     procs = []
     outcomes: dict[int, dict] = {}
     try:
@@ -422,11 +534,10 @@ def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_
             for i, p in enumerate(procs):
                 if i not in outcomes and not p.is_alive() and now - dead_since.setdefault(i, now) > _DEATH_GRACE_S:
                     raise RuntimeError(f"pose worker {i} exited (code {p.exitcode}) without a result")
-            if progress:
-                done = counter.value
-                if done != last_done:
-                    progress(done, max(progress_total, done))
-                    last_done = done
+            done = counter.value
+            if done != last_done:
+                report(done)
+                last_done = done
         for p in procs:
             p.join(_JOIN_TIMEOUT_S)
         parts = [_load_track(job.out_file) for job in jobs]
@@ -434,26 +545,4 @@ def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_
         _stop(procs)
         results.close()
         results.cancel_join_thread()
-        shutil.rmtree(tmpdir, ignore_errors=True)
-
-    # Seams: redo any segment that followed a different person (two people in view); rare and slow.
-    done = counter.value
-
-    def add_frames(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress:
-            progress(done, max(progress_total, done))
-
-    parts = _reconcile(parts, jobs, path, str(model), max_side, timings, add_frames)
-    track = _stitch(parts, jobs)
-    if progress:
-        progress(max(progress_total, done), max(progress_total, done))
-    timings["decode_wait_s"] = timings.get("decode_wait_s", 0.0) + sum(o.get("decode_wait_s", 0.0) for o in outcomes.values())
-    timings["pose_s"] = timings.get("pose_s", 0.0) + sum(o.get("pose_s", 0.0) for o in outcomes.values())
-    timings["workers"] = len(jobs)
-    timings["segments"] = [[round(s, 3), None if e is None else round(e, 3)] for s, e in segments]
-    timings["worker_wall_s"] = [round(outcomes[i]["wall_s"], 3) for i in range(len(jobs))]
-    timings["worker_frames"] = [int(outcomes[i]["frames"]) for i in range(len(jobs))]
-    timings["wall_s"] = time.perf_counter() - t0
-    return track
+    return parts, outcomes, counter.value
