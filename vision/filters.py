@@ -13,6 +13,7 @@ MIN_VISIBILITY = 0.5   # MediaPipe's own confidence default; Sports2D averages 0
 MAX_GAP_S = 0.3        # gaps up to this long are interpolated (DESIGN §4)
 HAMPEL_WINDOW = 7      # samples (Sports2D default)
 HAMPEL_SIGMAS = 3.0
+HAMPEL_BLOCK = 8       # columns filtered together: a long clip's windows stay a few MB
 BUTTER_ORDER = 4       # 4th-order, run forward and backward: zero phase
 BUTTER_CUTOFF_HZ = 6.0  # human movement content; Winter / Sports2D default
 
@@ -53,6 +54,9 @@ def hampel(x: np.ndarray, window: int = HAMPEL_WINDOW, n_sigmas: float = HAMPEL_
     (1.4826 × MAD) from the median of the centred ``window``. NaNs are ignored and kept.
     """
     x = np.asarray(x, float)
+    if x.ndim == 2 and x.shape[1] > HAMPEL_BLOCK:  # bounded memory: (T, block, window) at a time
+        return np.concatenate([hampel(x[:, c:c + HAMPEL_BLOCK], window, n_sigmas)
+                               for c in range(0, x.shape[1], HAMPEL_BLOCK)], axis=1)
     half = window // 2
     padded = np.pad(x, [(half, half)] + [(0, 0)] * (x.ndim - 1), mode="edge")
     windows = np.lib.stride_tricks.sliding_window_view(padded, window, axis=0)   # (T, [C,] window)
