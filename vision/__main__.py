@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--sex", choices=("female", "male"), help="selects the single-leg FPPA norm (single-leg profile)")
     a.add_argument("--workers", type=int, default=None,
                    help="pose threads for clips of 8 s or more (default: every core, at most 2; 1 = one pass; "
-                        "with --cluster: per clip, default 1)")
+                        "with --cluster: also the CPUs each such clip's task reserves)")
     a.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     a.add_argument("--cluster", metavar="local|auto|ray://HOST:PORT",
                    help="analyse a FOLDER on a Ray cluster, one task per clip, resumable: 'local' starts one for "

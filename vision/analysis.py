@@ -25,7 +25,7 @@ from vision.reps import segment_reps
 from vision.view import REFILM_TIP, ViewVerdict, assess_quality, classify_view, standing_mask
 
 SCHEMA_VERSION = "1.0"
-MAX_AUTO_WORKERS = 2       # MediaPipe uses one core per process; this machine class has two
+MAX_AUTO_WORKERS = 2       # MediaPipe uses one core per landmarker; this machine class has two
 INFERENCE_MAX_SIDE = 640   # MediaPipe resizes to 224/256 px crops anyway; see BENCHMARKS.md
 NO_PERSON_FRACTION = 0.05
 BODY_CUT_OFF_FRACTION = 0.7
