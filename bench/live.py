@@ -46,19 +46,15 @@ def camera_frames(path: Path, seconds: float) -> list[np.ndarray]:
     """The clip's first ``seconds`` as 640x480 RGB frames (letterboxed, aspect kept)."""
     import cv2
 
+    from vision.images import letterbox
+
     cap = cv2.VideoCapture(str(path))
     frames = []
-    w, h = SIZE
     while len(frames) < seconds * CAMERA_FPS:
         ok, bgr = cap.read()
         if not ok:
             break
-        s = min(w / bgr.shape[1], h / bgr.shape[0])
-        small = cv2.resize(bgr, (int(bgr.shape[1] * s), int(bgr.shape[0] * s)), interpolation=cv2.INTER_AREA)
-        canvas = np.zeros((h, w, 3), np.uint8)
-        y0, x0 = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
-        canvas[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = small
-        frames.append(cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB))
+        frames.append(letterbox(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), *SIZE))
     cap.release()
     return frames
 

@@ -131,3 +131,14 @@ def test_depth_helpers():
     assert bool(g.hip_below_knee(190, 200, tolerance_px=15))
     assert g.lateral_shift(110, 100, 50) == pytest.approx(0.2)
     assert g.heel_rise(480, 500, 100) == pytest.approx(0.2)
+
+
+def test_letterbox_fits_keeps_the_aspect_and_centres_on_black():
+    """A 200x100 (W x H) white picture into 640x480: scaled ×3.2 to 640x320, 80 px bars above and below."""
+    from vision.images import letterbox
+
+    out = letterbox(np.full((100, 200, 3), 255, np.uint8), 640, 480)
+    assert out.shape == (480, 640, 3) and out.dtype == np.uint8
+    rows = np.flatnonzero(out[:, 320, 0] > 0)
+    assert (rows[0], rows[-1]) == (80, 399)
+    assert out[:80].max() == 0 and out[400:].max() == 0 and out[80:400].min() == 255

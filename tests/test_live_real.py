@@ -1,6 +1,5 @@
 """The live analyser on a real clip played as a camera: the same rep count as the file pipeline."""
 
-import numpy as np
 import pytest
 
 from conftest import require_shared_videos
@@ -13,19 +12,16 @@ def camera_frames(path, size=(640, 480)):
     import av
     import cv2
 
+    from vision.images import letterbox
+
     cap = cv2.VideoCapture(str(path))
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     frames = []
-    w, h = size
     while True:
         ok, bgr = cap.read()
         if not ok:
             break
-        s = min(w / bgr.shape[1], h / bgr.shape[0])
-        small = cv2.resize(bgr, (int(bgr.shape[1] * s), int(bgr.shape[0] * s)), interpolation=cv2.INTER_AREA)
-        canvas = np.zeros((h, w, 3), np.uint8)
-        y0, x0 = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
-        canvas[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+        canvas = letterbox(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), *size)
         yuv = av.VideoFrame.from_ndarray(canvas, format="rgb24").reformat(format="yuv420p")
         frames.append(yuv.to_ndarray(format="rgb24"))
     cap.release()

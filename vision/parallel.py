@@ -158,6 +158,19 @@ def _load_track(path: str) -> PoseTrack:
     return PoseTrack(width=width, height=height, **arrays)
 
 
+def _extract_segment(job: _Job, progress: ProgressFn) -> tuple[PoseTrack, dict]:
+    """One segment's track (warm-up included) and its timings; the same in a thread or a process."""
+    from vision.analysis import extract_track
+
+    timings: dict = {}
+    t0 = time.perf_counter()
+    track = extract_track(job.path, model=job.model, max_side=job.max_side, progress=progress,
+                          start_s=job.decode_start, end_s=job.keep_end, timings=timings, extraction=job.extraction)
+    timings["wall_s"] = time.perf_counter() - t0
+    timings["frames"] = len(track)
+    return track, timings
+
+
 def _worker(job: _Job, counter, results) -> None:
     """Process body: extract one segment's track, save it, report timings or the error."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's job: it terminates us
@@ -171,15 +184,7 @@ def _worker(job: _Job, counter, results) -> None:
         seen = done
 
     try:
-        from vision.analysis import extract_track
-
-        timings: dict = {}
-        t0 = time.perf_counter()
-        track = extract_track(job.path, model=job.model, max_side=job.max_side, progress=progress,
-                              start_s=job.decode_start, end_s=job.keep_end, timings=timings,
-                              extraction=job.extraction)
-        timings["wall_s"] = time.perf_counter() - t0
-        timings["frames"] = len(track)
+        track, timings = _extract_segment(job, progress)
         _save_track(track, job.out_file)
         results.put(("ok", job.index, timings))
     except SquatCheckError as exc:
@@ -441,8 +446,6 @@ class _Stopped(Exception):
 def _run_threads(jobs: list[_Job], report: Callable[[int], None]) -> tuple[list[PoseTrack], dict, int]:
     """Run every job's ``extract_track`` on a thread of this process; this thread reports progress,
     and on an error or an interrupt stops the others at their next frame before raising."""
-    from vision.analysis import extract_track
-
     lock = threading.Lock()
     stop = threading.Event()
     done = [0]
@@ -462,14 +465,7 @@ def _run_threads(jobs: list[_Job], report: Callable[[int], None]) -> tuple[list[
             seen = n
 
         try:
-            timings: dict = {}
-            t0 = time.perf_counter()
-            track = extract_track(job.path, model=job.model, max_side=job.max_side, progress=counted,
-                                  start_s=job.decode_start, end_s=job.keep_end, timings=timings,
-                                  extraction=job.extraction)
-            timings["wall_s"] = time.perf_counter() - t0
-            timings["frames"] = len(track)
-            parts[job.index], outcomes[job.index] = track, timings
+            parts[job.index], outcomes[job.index] = _extract_segment(job, counted)
         except _Stopped:
             pass
         except BaseException as exc:  # noqa: BLE001 - re-raised by the calling thread
