@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal
 
 MIN_VISIBILITY = 0.5   # MediaPipe's own confidence default; Sports2D averages 0.5 too
 MAX_GAP_S = 0.3        # gaps up to this long are interpolated (DESIGN §4)
@@ -97,6 +96,8 @@ def butter_lowpass(x: np.ndarray, fs: float, cutoff_hz: float = BUTTER_CUTOFF_HZ
 
     Runs too short for the filter's padding are left as they are.
     """
+    from scipy import signal  # ~75 MB of modules: loaded when a track is cleaned, not while pose runs
+
     x = np.asarray(x, float)
     out = x.copy()
     wn = min(cutoff_hz / (fs / 2.0), 0.99)
