@@ -142,3 +142,12 @@ def test_letterbox_fits_keeps_the_aspect_and_centres_on_black():
     rows = np.flatnonzero(out[:, 320, 0] > 0)
     assert (rows[0], rows[-1]) == (80, 399)
     assert out[:80].max() == 0 and out[400:].max() == 0 and out[80:400].min() == 255
+
+
+def test_in_frame_allows_the_margin_and_rejects_nan():
+    pts = np.array([[[0.0, 0.0], [640.0, 480.0]],          # on the corners
+                    [[-12.0, 10.0], [100.0, 489.0]],       # 1.9% of 640 left, 1.9% of 480 below
+                    [[-14.0, 10.0], [100.0, 100.0]],       # 2.2% left
+                    [[np.nan, 10.0], [100.0, 100.0]]])
+    assert g.in_frame(pts, 640, 480).tolist() == [True, False, False, False]
+    assert g.in_frame(pts, 640, 480, 0.02).tolist() == [True, True, False, False]

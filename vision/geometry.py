@@ -199,3 +199,13 @@ def knee_inside_foot_line(knee_lateral_travel: np.ndarray, knee_forward: np.ndar
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         return (np.asarray(knee_forward, float) * turn_out_tan - knee_lateral_travel) / foot_length
+
+
+def in_frame(points: np.ndarray, width: float, height: float, margin: float = 0.0) -> np.ndarray:
+    """(..., k, 2) pixel points → (...) True where all k lie inside a ``width`` × ``height`` frame,
+    or at most ``margin`` (a fraction of the width / height) outside it; False for NaN points."""
+    pts = np.asarray(points, float)
+    mx, my = margin * width, margin * height
+    with np.errstate(invalid="ignore"):
+        inside = (pts[..., 0] >= -mx) & (pts[..., 0] <= width + mx) & (pts[..., 1] >= -my) & (pts[..., 1] <= height + my)
+    return inside.all(axis=-1)

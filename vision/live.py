@@ -24,7 +24,7 @@ from vision.assess import judge_dip
 from vision.filters import OneEuroFilter
 from vision.landmarks import L_ANKLE, L_HIP, LOWER_BODY, R_ANKLE, R_HIP
 from vision.reps import RepCounter, RepWindow
-from vision.signals import STANDING_PERCENTILE, STANDING_WINDOW_S, clean_track, compute_signals
+from vision.signals import EDGE_MARGIN, STANDING_PERCENTILE, STANDING_WINDOW_S, clean_track, compute_signals
 from vision.thresholds import get_profile
 from vision.track import PoseFrame, PoseTrack
 
@@ -97,7 +97,7 @@ class LiveAnalyzer:
         st = self.state
         st.xy = self._smooth(t_s, frame.xy) if frame.people else None
         st.visibility = frame.visibility if frame.people else None
-        depth = self._depth(t_s, st.xy, frame)
+        depth = self._depth(t_s, frame)
         st.depth = depth
         rep = self.counter.update(self._i, t_s, depth)
         st.phase = {"wait": "waiting", "up": "standing", "down": "down"}[self.counter.state]
@@ -161,20 +161,20 @@ class LiveAnalyzer:
                                                      for a, b, r in self.state.rejected]}
         return analysis
 
-    def _depth(self, t_s: float, xy: np.ndarray | None, frame: PoseFrame) -> float:
+    def _depth(self, t_s: float, frame: PoseFrame) -> float:
         st = self.state
-        if xy is None:
+        if not frame.people:
             st.message = "No one in view: stand 2–3 m from the camera, whole body in frame."
             return float("nan")
-        inside = np.all((xy[list(LOWER_BODY)] >= 0) & (xy[list(LOWER_BODY)] <= np.array(self._size)), axis=1).all()
-        if not inside or frame.visibility[list(LOWER_BODY)].mean() < MIN_VISIBILITY:
-            st.message = "Hips, knees or feet are out of view: step back so your whole body is in frame."
-            return float("nan")
-        st.message = "Several people in view: only one person should be in frame." if frame.people > 1 else None
         # depth from MediaPipe's own (already filtered) landmarks, not the One-Euro-smoothed ones
         # drawn on the picture: One-Euro smooths hardest where the body is still, which is exactly
         # the brief stand between two quick reps, and would merge them
         raw = frame.xy
+        inside = g.in_frame(raw[list(LOWER_BODY)], *self._size, EDGE_MARGIN)   # the file pipeline's rule
+        if not inside or frame.visibility[list(LOWER_BODY)].mean() < MIN_VISIBILITY:
+            st.message = "Hips, knees or feet are out of view: step back so your whole body is in frame."
+            return float("nan")
+        st.message = "Several people in view: only one person should be in frame." if frame.people > 1 else None
         chord = float((g.distance(raw[L_HIP], raw[L_ANKLE]) + g.distance(raw[R_HIP], raw[R_ANKLE])) / 2)
         self._chords.append((t_s, chord))
         while self._chords and t_s - self._chords[0][0] > 2 * STANDING_WINDOW_S:

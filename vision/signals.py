@@ -207,9 +207,5 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
 def _inside(track: PoseTrack, idx, margin: float = 0.0) -> np.ndarray:
     """(T,) True where all landmarks ``idx`` lie inside the frame (presence high, coords in bounds),
     or at most ``margin`` (a fraction of the frame's width / height) outside it."""
-    pts = track.xy[:, list(idx)]
-    mx, my = margin * track.width, margin * track.height
-    with np.errstate(invalid="ignore"):
-        inside = (pts[..., 0] >= -mx) & (pts[..., 0] <= track.width + mx)
-        inside &= (pts[..., 1] >= -my) & (pts[..., 1] <= track.height + my)
-    return inside.all(axis=1) & (track.presence[:, list(idx)] >= 0.5).all(axis=1)
+    inside = g.in_frame(track.xy[:, list(idx)], track.width, track.height, margin)
+    return inside & (track.presence[:, list(idx)] >= 0.5).all(axis=1)
