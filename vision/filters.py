@@ -99,16 +99,11 @@ def butter_lowpass(x: np.ndarray, fs: float, cutoff_hz: float = BUTTER_CUTOFF_HZ
     from scipy import signal  # ~75 MB of modules: loaded when a track is cleaned, not while pose runs
 
     x = np.asarray(x, float)
+    if x.ndim == 1:
+        return butter_lowpass(x[:, None], fs, cutoff_hz, order)[:, 0]
     out = x.copy()
     wn = min(cutoff_hz / (fs / 2.0), 0.99)
     sos = signal.butter(order, wn, btype="low", output="sos")
-    if x.ndim == 1:
-        for start, stop in nan_runs(~np.isnan(x)):
-            seg = x[start:stop]
-            padlen = min(3 * (2 * len(sos) + 1), len(seg) - 1)
-            if len(seg) > 2 * order + 1 and padlen > 0:
-                out[start:stop] = signal.sosfiltfilt(sos, seg, padlen=padlen)
-        return out
     missing = np.isnan(x)
     groups: dict[bytes, list[int]] = {}
     for col in range(x.shape[1]):
