@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vision.movement import classify_movement
+from vision.movement import MIN_SEEN_FRACTION, classify_movement
 from vision.rep_frames import Finding, RepFrames, row_mean, rounded, sustained_max
 from vision.reps import RepWindow
 from vision.signals import Signals
@@ -159,7 +159,6 @@ def judge_trunk_lean(rf: RepFrames, th: Thresholds) -> Finding:
 
 
 WHY_DESCENT_CUT = "The video cuts to another shot during the way down, so the descent's duration is not known."
-HEEL_SEEN_FRACTION = 0.6  # [heuristic] as movement.MIN_SEEN_FRACTION: the heel in the picture on most loaded frames
 WHY_HEEL_OUT = "The heel was out of the picture, so heel rise was not judged: keep the feet in frame."
 
 
@@ -169,7 +168,7 @@ def judge_heel_rise(rf: RepFrames, th: Thresholds) -> Finding:
     Not judged when the heel was out of the picture on much of the rep (a close-up that cuts the feet).
     """
     heel = rf.sig.heel_y[:, rf.leg]
-    if np.mean(np.isfinite(heel[rf.loaded])) < HEEL_SEEN_FRACTION or not np.isfinite(rf.baseline(heel)):
+    if np.mean(np.isfinite(heel[rf.loaded])) < MIN_SEEN_FRACTION or not np.isfinite(rf.baseline(heel)):
         return Finding(metrics={"heel_rise": None}, not_judged={"heel_rise": WHY_HEEL_OUT})
     rise = rf.peak(rf.baseline(heel) - heel)
     out = Finding(metrics={"heel_rise": rounded(rise)})

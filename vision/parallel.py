@@ -95,7 +95,7 @@ class _Job:
     keep_start: float        # frames with keep_start <= t < keep_end belong to this segment
     keep_end: float | None   # None: up to the end of the clip
     decode_start: float      # keep_start - OVERLAP_S (clamped at 0)
-    out_file: str
+    out_file: str            # where a worker process saves the track ("" for a thread)
     parent_pid: int
     extraction: Extraction = FAST
 
@@ -404,7 +404,8 @@ def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_
 
     tmpdir = tempfile.mkdtemp(prefix="squatcheck-parallel-") if backend == "processes" else ""
     jobs = [_Job(index=i, path=path, model=str(model), max_side=max_side, keep_start=s, keep_end=e,
-                 decode_start=max(0.0, s - OVERLAP_S), out_file=os.path.join(tmpdir, f"segment{i}.npz"),
+                 decode_start=max(0.0, s - OVERLAP_S),
+                 out_file=os.path.join(tmpdir, f"segment{i}.npz") if tmpdir else "",   # processes only
                  parent_pid=os.getpid(), extraction=extraction)
             for i, (s, e) in enumerate(segments)]
 
