@@ -62,6 +62,8 @@ class LiveAnalyzer:
 
     def __init__(self, estimator, *, profile: str = "bodyweight", view: str = "auto", mirrored: bool = False,
                  sex: str | None = None):
+        import scipy.signal  # noqa: F401 - cleaning imports it lazily; not on the frame of the first rep (~0.5 s)
+
         self.estimator = estimator
         self.profile = get_profile(profile)
         self.forced_view = None if view == "auto" else view
