@@ -168,7 +168,11 @@ def out_of_plane_length(a: np.ndarray, b: np.ndarray, true_length: np.ndarray | 
         return np.sqrt(np.maximum(np.asarray(true_length, float) ** 2 - proj ** 2, 0.0))
 
 
-MAX_FOOT_TURN_OUT_DEG = 30.0   # squat stances turn out 0–30°; a larger estimate is toe-point noise or a sumo stance
+# [heuristic] wide and sumo stances turn the feet out to about 45°; a larger estimate is toe-point noise.
+# (Was 30°: a real 35–45° turn-out then read as 30°, the expected outward knee travel came out too small,
+# and knees caving inside the toes of a wide, turned-out stance read as tracking well; synthetic
+# skeletons at 40° in tests/test_valgus_3d.py.)
+MAX_FOOT_TURN_OUT_DEG = 45.0
 MIN_FOOT_TURN_OUT_DEG = -10.0  # toes pointing in
 
 
@@ -176,7 +180,7 @@ def foot_turn_out_tan(toe_lateral: np.ndarray | float, foot_length: np.ndarray |
     """tan φ of the foot's turn-out φ from the toe's lateral offset from the ankle: -> (...).
 
     Seen from the front, the ankle → toe vector of a foot of length ``foot_length`` turned out by
-    φ spans ``foot_length · sin φ`` sideways. Clipped to [−10°, 30°], so a noisy toe point
+    φ spans ``foot_length · sin φ`` sideways. Clipped to [−10°, 45°], so a noisy toe point
     cannot invent a large expected knee travel.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
