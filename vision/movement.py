@@ -33,6 +33,7 @@ from vision.thresholds import Thresholds
 SPLIT_FRONT = 0.10        # [heuristic] ankle height difference from the front, in leg lengths
 LUNGE_THIGH_ASYMMETRY = 0.40  # [heuristic] hip-above-knee heights differ by 0.4 thigh lengths (≈ 35° of thigh tilt)
 LUNGE_FOLDED_SHIN = 0.45      # [heuristic] the folding leg's knee within 0.45 shank of its ankle's height
+LUNGE_SHIN_ASYMMETRY = 0.75   # [heuristic] one shin ≥ 0.75 shank lengths flatter than the other (≈ 10° vs 80° from the floor): on the shared clips lunges and split squats read 1.03–1.79, every counted squat ≤ 0.24 except two lifters hidden behind plates (0.50, 0.53)
 MIN_SEEN_FRACTION = 0.6   # [heuristic] hips, knees and ankles seen on most of a dip's frames, or it is not judged
 SINGLE_LEG_LIFT = 0.25    # [heuristic] the free ankle ≥ 0.25 leg lengths (≈ 22 cm) above the standing one: more than a 45° view makes a planted far foot look
 SINGLE_LEG_FRACTION = 0.8  # ... on this fraction of the rep's frames, start and end included
@@ -55,14 +56,27 @@ SINGLE_LEG = Movement("single_leg")
 
 
 def lunge_like(rf: RepFrames) -> bool:
-    """One leg folds back towards the floor while the other bends over its foot (any view)."""
+    """One leg folds back towards the floor while the other bends over its foot (any view).
+
+    Two signatures, either enough: the thighs move asymmetrically with the rear shin folded, or the
+    shins alone differ — one lies near the floor (its knee down at its ankle's height) while the other
+    stands upright. In a squat on both feet both shins tilt alike. The shins' test still holds where
+    the camera makes the front thigh look steep (a low camera near the front knee) or MediaPipe
+    misplaces a thigh, as on an oblique reverse lunge whose thighs read only 0.4 apart.
+    """
     sig = rf.sig
     hk = sig.hip_knee[rf.loaded]                   # (k, 2): ≈ −1 thigh vertical, ≈ 0 horizontal
     rear = np.argmin(np.nan_to_num(hk, nan=0.0), axis=1)   # the leg whose thigh stays more vertical
     rows = np.arange(len(rf.loaded))
     asym = np.abs(hk[:, 0] - hk[:, 1])
     folded = sig.shank_vertical[rf.loaded][rows, rear] <= LUNGE_FOLDED_SHIN
-    return sustained_max(np.where(folded, asym, np.nan), rf.n_sustain) >= LUNGE_THIGH_ASYMMETRY
+    if sustained_max(np.where(folded, asym, np.nan), rf.n_sustain) >= LUNGE_THIGH_ASYMMETRY:
+        return True
+    shins = sig.shank_vertical[rf.loaded]          # (k, 2): ≈ 1 upright, ≈ 0 lying flat
+    with np.errstate(invalid="ignore"):
+        lying = np.nanmin(shins, axis=1) <= LUNGE_FOLDED_SHIN
+        spread = np.nanmax(shins, axis=1) - np.nanmin(shins, axis=1)
+    return sustained_max(np.where(lying, spread, np.nan), rf.n_sustain) >= LUNGE_SHIN_ASYMMETRY
 
 
 def one_foot_lifted(rf: RepFrames) -> bool:
