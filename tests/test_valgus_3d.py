@@ -129,6 +129,16 @@ def test_a_lunge_whose_front_thigh_reads_steep_is_still_a_lunge(yaw, monkeypatch
     assert run(track)["summary"]["rep_count"] == 3
 
 
+@pytest.mark.parametrize("yaw", [45, -45])
+def test_a_free_leg_held_out_flat_is_not_a_lunge(yaw):
+    """A shallow single-leg squat, the free leg raised in front: from 45° its shin reads as flat as a
+    lunge's rear shin (≈ 0.1) while the standing shin stays upright (≈ 0.9), but its knee is up
+    near the hip, not down below the other knee."""
+    res = run(track_of(squat_set(2, pose=single_leg_pose, depth_deg=20), yaw_deg=yaw, noise_px=0.5),
+              profile="single-leg")
+    assert res["summary"]["rep_count"] == 2, (yaw, res["rejected_dips"])
+
+
 def test_front_single_leg_squat_is_seen_as_one_and_its_caving_knee_flagged():
     """Default profile: one foot held off the floor through the rep → a single-leg squat, seen
     from the front (judged from shoulders and head, not from the feet), the standing knee judged."""

@@ -59,10 +59,11 @@ def lunge_like(rf: RepFrames) -> bool:
     """One leg folds back towards the floor while the other bends over its foot (any view).
 
     Two signatures, either enough: the thighs move asymmetrically with the rear shin folded, or the
-    shins alone differ — one lies near the floor (its knee down at its ankle's height) while the other
-    stands upright. In a squat on both feet both shins tilt alike. The shins' test still holds where
-    the camera makes the front thigh look steep (a low camera near the front knee) or MediaPipe
-    misplaces a thigh, as on an oblique reverse lunge whose thighs read only 0.4 apart.
+    shins alone differ — one lies near the floor (its knee down at its ankle's height, lower than
+    the other knee) while the other stands upright. In a squat on both feet both shins tilt alike.
+    The shins' test still holds where the camera makes the front thigh look steep (a low camera near
+    the front knee) or MediaPipe misplaces a thigh, as on an oblique reverse lunge whose thighs read
+    only 0.4 apart.
     """
     sig = rf.sig
     hk = sig.hip_knee[rf.loaded]                   # (k, 2): ≈ −1 thigh vertical, ≈ 0 horizontal
@@ -73,9 +74,12 @@ def lunge_like(rf: RepFrames) -> bool:
     if sustained_max(np.where(folded, asym, np.nan), rf.n_sustain) >= LUNGE_THIGH_ASYMMETRY:
         return True
     shins = sig.shank_vertical[rf.loaded]          # (k, 2): ≈ 1 upright, ≈ 0 lying flat
-    with np.errstate(invalid="ignore"):
-        lying = np.nanmin(shins, axis=1) <= LUNGE_FOLDED_SHIN
-        spread = np.nanmax(shins, axis=1) - np.nanmin(shins, axis=1)
+    low = np.argmin(np.nan_to_num(shins, nan=np.inf), axis=1)   # the leg whose shin lies flatter
+    spread = shins[rows, 1 - low] - shins[rows, low]
+    # ... with its knee down below the other (its thigh hangs more steeply from the hip): a pistol's
+    # free leg, held out in front, has a flat shin too, but its knee is up near the hip
+    knee_down = hk[rows, low] < hk[rows, 1 - low]
+    lying = (shins[rows, low] <= LUNGE_FOLDED_SHIN) & knee_down
     return sustained_max(np.where(lying, spread, np.nan), rf.n_sustain) >= LUNGE_SHIN_ASYMMETRY
 
 
