@@ -79,6 +79,22 @@ def test_turned_out_feet_hide_caving_from_the_ankle_measures(turn_out, stance_ha
     assert "knee_valgus" in rep["flags"]
 
 
+@pytest.mark.parametrize("cave", [0.0, 0.6])
+def test_a_deep_squat_whose_knees_cave_half_way_down_and_up_is_judged_there(cave):
+    """Knees that cave only around half way down and up (depth ≈ 0.26 of a 0.61 peak: under half of
+    it) and track the toes at the bottom, feet out 30°: judged on every frame at least half way to
+    parallel, not only the deepest half of the rep (which read 0.27 here)."""
+    t = np.arange(int(9 * FS)) / FS
+    q = dip(t, [(1.0, 2.4), (4.2, 2.4)])
+    bump = cave * np.exp(-((q - 0.5) / 0.12) ** 2) / np.maximum(q, 1e-3)   # foot lengths at q, over q
+    res = run(track_of([squat_pose(float(x), depth_deg=45, turn_out_deg=30, cave=float(b)) for x, b in zip(q, bump)],
+                       noise_px=0.5))
+    assert res["summary"]["rep_count"] == 2
+    assert res["summary"]["valgus_reps"] == (2 if cave else 0)
+    if cave:
+        assert all(r["valgus"]["phase"] in ("descent", "ascent") for r in res["reps"])
+
+
 @pytest.mark.parametrize("turn_out", [0, 15, 30, 40])
 @pytest.mark.parametrize("depth_deg", [35, 22])
 def test_knees_over_the_toes_are_not_flagged(turn_out, depth_deg):

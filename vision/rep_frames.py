@@ -2,7 +2,8 @@
 
 ``RepFrames`` is computed once per rep: the rep's frames, its *loaded* part (descent, bottom and
 ascent: every frame at ≥ half the rep's peak depth — knees often cave out of the hole, not at the
-bottom), the standing frames next to it (the person's own baseline), and how many frames a fault
+bottom), its *bent* part for the knee judges (the loaded frames and any at least half way to
+parallel), the standing frames next to it (the person's own baseline), and how many frames a fault
 must last. Each judge (``vision.valgus``, ``vision.assess``) is a function of it that returns a
 ``Finding``.
 """
@@ -19,6 +20,11 @@ from vision.thresholds import Thresholds
 
 BASELINE_S = 0.5       # standing frames this close to the rep's ends form its baseline
 LOADED_FRACTION = 0.5  # frames at ≥ half the rep's peak depth are "loaded"
+# [heuristic] the knee judges also see every frame at least half way to parallel (depth ≈ 0.5 at
+# parallel; ≈ 85° of knee flexion): knees cave on the way down and out of the hole as much as at the
+# bottom (DESIGN §2), and in a deep squat half the peak depth is already past that range (the shared
+# prisoner squat caves at depth 0.28-0.35 of a 0.55 peak)
+KNEE_JUDGE_DEPTH = 0.25
 LEGS = ("left", "right")
 
 
@@ -64,6 +70,7 @@ class RepFrames:
     win: RepWindow
     idx: np.ndarray      # (k,) start..end
     loaded: np.ndarray   # frames at ≥ LOADED_FRACTION of the peak depth
+    bent: np.ndarray     # the loaded frames plus any at ≥ KNEE_JUDGE_DEPTH (what the knee judges see)
     base: np.ndarray     # standing frames within BASELINE_S of the rep's ends
     n_sustain: int       # frames a fault must last
     leg: int             # the better-seen leg (a side view's near leg): 0 left, 1 right
@@ -74,12 +81,13 @@ class RepFrames:
         fs = 1.0 / np.median(np.diff(t)) if len(t) > 1 else 30.0
         idx = np.arange(win.start, win.end + 1)
         loaded = idx[sig.depth[idx] >= LOADED_FRACTION * win.peak_depth]
+        bent = idx[sig.depth[idx] >= min(LOADED_FRACTION * win.peak_depth, KNEE_JUDGE_DEPTH)]
         near = (np.abs(t - t[win.start]) <= BASELINE_S) | (np.abs(t - t[win.end]) <= BASELINE_S)
         base = np.flatnonzero(near & sig.valid & (sig.depth <= th.rep_exit.value))
         if len(base) == 0:
             base = np.array([win.start, win.end])
         leg = int(np.nanargmax(np.nanmean(sig.lower_visibility[idx], axis=0)))
-        return cls(sig, win, idx, loaded, base, max(1, int(round(th.sustain.value * fs))), leg)
+        return cls(sig, win, idx, loaded, bent, base, max(1, int(round(th.sustain.value * fs))), leg)
 
     @property
     def standing_ends(self) -> tuple[int, ...]:

@@ -12,9 +12,10 @@ The measures, each where it works:
   foreshortened: narrow, straight-foot stances; also the fallback when the feet are not seen.
 - **KASR** (knee/ankle separation) against 0.80 and a 20 % drop from standing: both knees.
 
-The verdict (one rule): a knee caves when, for at least ``sustain`` of the loaded phase, its
-``knee_toe`` ≥ ``knee_toe_inside`` (feet seen), or its knee shift ≥ ``knee_medial_shift`` with the
-FPPA change (where valid) ≥ ``fppa_displacement``; both knees cave when KASR says so. On a
+The verdict (one rule): a knee caves when, for at least ``sustain`` of the bent phase
+(``RepFrames.bent``: the loaded half of the rep and anything half way to parallel), its
+``knee_toe`` ≥ ``knee_toe_inside`` (feet seen), or its knee shift ≥ ``knee_medial_shift`` with
+the FPPA change (where valid) ≥ ``fppa_displacement``; both knees cave when KASR says so. On a
 single-leg squat only the standing leg is judged: FPPA against single-leg norms (Herrington &
 Munro 2010) where valid, or its ``knee_toe``.
 """
@@ -37,7 +38,7 @@ WHY_FPPA = "n/a (thigh foreshortened): FPPA has no meaning while the thigh point
 
 
 def foot_line(rf: RepFrames, k: int, th: Thresholds) -> tuple[np.ndarray | None, float]:
-    """Per loaded frame, how far leg ``k``'s knee sits inside the line over its foot (foot lengths),
+    """Per bent frame, how far leg ``k``'s knee sits inside the line over its foot (foot lengths),
     and the foot's turn-out in degrees; (None, NaN) when the foot is not seen well enough.
 
     The foot is planted through a squat, so its direction is one robust value per rep: the
@@ -54,14 +55,14 @@ def foot_line(rf: RepFrames, k: int, th: Thresholds) -> tuple[np.ndarray | None,
         return None, float("nan")
     foot = th.foot_to_shank.value
     tan_phi = g.foot_turn_out_tan(toe_lateral, foot)
-    travel = sig.knee_lateral[rf.loaded, k] - rf.baseline(sig.knee_lateral[:, k])
-    inside = g.knee_inside_foot_line(travel, sig.knee_forward[rf.loaded, k], tan_phi, foot)
+    travel = sig.knee_lateral[rf.bent, k] - rf.baseline(sig.knee_lateral[:, k])
+    inside = g.knee_inside_foot_line(travel, sig.knee_forward[rf.bent, k], tan_phi, foot)
     return inside, float(np.degrees(np.arctan(tan_phi)))
 
 
 def fppa_valid(rf: RepFrames, k: int, th: Thresholds) -> np.ndarray:
-    """(loaded,) bool: frames where leg ``k``'s thigh is long enough in the image for FPPA to mean something."""
-    return rf.sig.thigh_ratio[rf.loaded, k] >= th.fppa_min_thigh.value
+    """(bent,) bool: frames where leg ``k``'s thigh is long enough in the image for FPPA to mean something."""
+    return rf.sig.thigh_ratio[rf.bent, k] >= th.fppa_min_thigh.value
 
 
 def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
@@ -70,15 +71,15 @@ def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
     out = Finding()
     m = out.metrics
     kasr_stand = rf.baseline(sig.kasr)
-    kasr_min = sustained_min(sig.kasr[rf.loaded], n)
+    kasr_min = sustained_min(sig.kasr[rf.bent], n)
     kasr_drop = 1.0 - kasr_min / kasr_stand if kasr_stand > 0 else float("nan")
     m.update(kasr_standing=rounded(kasr_stand), kasr_min=rounded(kasr_min), kasr_drop=rounded(kasr_drop),
-             khr_min=rounded(sustained_min(sig.khr[rf.loaded], n)))
+             khr_min=rounded(sustained_min(sig.khr[rf.bent], n)))
     caves, score, worst = {}, {}, {}
     for k, name in enumerate(LEGS):
-        shift = sig.knee_medial[rf.loaded, k] - rf.baseline(sig.knee_medial[:, k])
+        shift = sig.knee_medial[rf.bent, k] - rf.baseline(sig.knee_medial[:, k])
         valid = fppa_valid(rf, k, th)
-        disp = np.where(valid, sig.fppa[rf.loaded, k] - rf.baseline(sig.fppa[:, k]), np.nan)
+        disp = np.where(valid, sig.fppa[rf.bent, k] - rf.baseline(sig.fppa[:, k]), np.nan)
         inside, turn_out = foot_line(rf, k, th)
         s_max, d_max = sustained_max(shift, n), sustained_max(disp, n)
         t_max = sustained_max(inside, n) if inside is not None else float("nan")
@@ -94,7 +95,7 @@ def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
         # the frame where this knee was furthest in, by the measure that flagged it
         series = inside if by_foot else shift
         score[name] = t_max if by_foot else s_max
-        worst[name] = rf.loaded[int(np.nanargmax(series))] if np.any(np.isfinite(series)) else rf.win.bottom
+        worst[name] = rf.bent[int(np.nanargmax(series))] if np.any(np.isfinite(series)) else rf.win.bottom
     both = (kasr_min < th.kasr_min.value) or (kasr_drop > th.kasr_drop.value)
     if both and not any(caves.values()):
         for k, name in enumerate(LEGS):  # the knee(s) that moved in; both when neither clearly did
@@ -108,8 +109,8 @@ def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
         legs_in = [name for name in LEGS if caves[name]]
         leg = max(legs_in, key=lambda name: score[name] if np.isfinite(score[name]) else -1)
         i_worst = worst[leg]
-        if both and np.any(np.isfinite(sig.kasr[rf.loaded])):
-            i_worst = rf.loaded[int(np.nanargmin(sig.kasr[rf.loaded]))]
+        if both and np.any(np.isfinite(sig.kasr[rf.bent])):
+            i_worst = rf.bent[int(np.nanargmin(sig.kasr[rf.bent]))]
         valgus["phase"] = rf.phase(i_worst)
         valgus["time_s"] = rounded(sig.t[i_worst], 2)
         toe_vals = [m[f"knee_toe_{n_}"] for n_ in LEGS if m[f"knee_toe_{n_}"] is not None]
@@ -126,13 +127,13 @@ def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
 
 def _report_fppa(rf: RepFrames, k: int, valid: np.ndarray, out: Finding, disp: np.ndarray) -> None:
     """FPPA and its change from standing, only where the thigh is seen well enough (``valid``, per
-    loaded frame; else n/a)."""
+    bent frame; else n/a)."""
     name = LEGS[k]
-    if np.count_nonzero(valid) < max(rf.n_sustain, 0.5 * len(rf.loaded)):
+    if np.count_nonzero(valid) < max(rf.n_sustain, 0.5 * len(rf.bent)):
         out.metrics[f"fppa_{name}_deg"] = out.metrics[f"fppa_disp_{name}_deg"] = None
         out.not_judged[f"fppa_{name}"] = WHY_FPPA
         return
-    out.metrics[f"fppa_{name}_deg"] = rounded(sustained_max(np.where(valid, rf.sig.fppa[rf.loaded, k], np.nan),
+    out.metrics[f"fppa_{name}_deg"] = rounded(sustained_max(np.where(valid, rf.sig.fppa[rf.bent, k], np.nan),
                                                             rf.n_sustain), 1)
     out.metrics[f"fppa_disp_{name}_deg"] = rounded(sustained_max(disp, rf.n_sustain), 1)
 
@@ -147,7 +148,7 @@ def standing_leg(rf: RepFrames) -> int:
     moved = rf.foot_shift()[0]  # from the start to the bottom
     if np.isfinite(moved).all() and abs(moved[0] - moved[1]) >= 0.1:  # [heuristic] leg lengths: one planted, one moving
         return int(np.argmin(moved))
-    y = rf.sig.ankle_pos[rf.loaded, :, 1] if len(rf.loaded) else rf.sig.ankle_pos[rf.idx, :, 1]
+    y = rf.sig.ankle_pos[rf.bent, :, 1] if len(rf.bent) else rf.sig.ankle_pos[rf.idx, :, 1]
     return int(np.nanargmax(np.nanmean(y, axis=0)))
 
 
@@ -162,7 +163,7 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, sex: str | None) -> t
     out = Finding()
     m = out.metrics
     valid = fppa_valid(rf, k, th)
-    fppa = np.where(valid, sig.fppa[rf.loaded, k], np.nan)
+    fppa = np.where(valid, sig.fppa[rf.bent, k], np.nan)
     f_max = sustained_max(fppa, n)
     inside, turn_out = foot_line(rf, k, th)
     t_max = sustained_max(inside, n) if inside is not None else float("nan")
@@ -183,7 +184,7 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, sex: str | None) -> t
     if by_fppa or by_foot:
         valgus[name] = True
         series = fppa if by_fppa else inside
-        i = rf.loaded[int(np.nanargmax(series))]
+        i = rf.bent[int(np.nanargmax(series))]
         valgus["phase"] = rf.phase(i)
         valgus["time_s"] = rounded(sig.t[i], 2)
         major = (by_fppa and f_max >= th.fppa_single_leg_high.value) or (by_foot and t_max >= 2 * th.knee_toe_inside.value)
