@@ -263,6 +263,48 @@ def test_threads_and_processes_give_the_same_track(synthetic_clip):
         assert np.array_equal(getattr(threads, name), getattr(processes, name), equal_nan=True), name
 
 
+def _stderr_file() -> tuple[int, int]:
+    st = os.fstat(2)
+    return st.st_dev, st.st_ino
+
+
+def test_overlapping_landmarker_start_ups_give_stderr_back():
+    """Two segment threads silence fd 2 while their landmarkers start, with overlapping windows
+    (A in, B in, A out, B out): afterwards fd 2 is the process's stderr again, not /dev/null."""
+    from vision.pose import _quiet_native_stderr
+
+    before = _stderr_file()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen_inside = []
+
+    def a():
+        with _quiet_native_stderr():
+            a_in.set()
+            b_in.wait(5)
+        a_out.set()
+
+    def b():
+        a_in.wait(5)
+        with _quiet_native_stderr():
+            b_in.set()
+            a_out.wait(5)
+            seen_inside.append(_stderr_file())
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(10)
+    assert seen_inside and seen_inside[0] == (os.stat(os.devnull).st_dev, os.stat(os.devnull).st_ino)
+    assert _stderr_file() == before
+
+
+def test_a_two_thread_extraction_leaves_stderr_working(synthetic_clip):
+    before = _stderr_file()
+    extract_track_parallel(synthetic_clip, workers=2)
+    assert _stderr_file() == before
+
+
 def test_a_failing_segment_thread_stops_the_other(synthetic_clip, monkeypatch):
     """One segment raises: the other stops at its next frame, the error reaches the caller as
     a RuntimeError naming the worker, and no thread is left."""

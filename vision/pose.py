@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import os
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,25 +33,42 @@ MODEL_FILES = {
 MAX_PEOPLE = 2
 
 
+_stderr_lock = threading.Lock()
+_stderr_quieters = 0        # how many threads are inside _quiet_native_stderr
+_stderr_saved: int | None = None
+
+
 @contextlib.contextmanager
 def _quiet_native_stderr():
     """Silence C++ start-up chatter (TFLite/absl write straight to fd 2, past Python's logging).
-
     Only wraps model creation and the first frame; Python exceptions still propagate.
+
+    fd 2 belongs to the whole process, and pose segments start their landmarkers on threads at
+    once: the first thread in points it at /dev/null and the last one out restores it. (Each
+    thread saving and restoring on its own left stderr at /dev/null for the rest of the process
+    whenever two start-ups overlapped: every later message, error or progress line was lost.)
     """
+    global _stderr_quieters, _stderr_saved
     if os.environ.get("SQUATCHECK_DEBUG"):
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
+    with _stderr_lock:
+        if _stderr_quieters == 0:
+            sys.stderr.flush()
+            _stderr_saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+        _stderr_quieters += 1
     try:
-        os.dup2(devnull, 2)
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+        with _stderr_lock:
+            _stderr_quieters -= 1
+            if _stderr_quieters == 0:
+                os.dup2(_stderr_saved, 2)
+                os.close(_stderr_saved)
+                _stderr_saved = None
 
 
 def resolve_model(model: str | os.PathLike = "full") -> Path:
