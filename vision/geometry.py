@@ -169,9 +169,8 @@ def out_of_plane_length(a: np.ndarray, b: np.ndarray, true_length: np.ndarray | 
 
 
 # [heuristic] wide and sumo stances turn the feet out to about 45°; a larger estimate is toe-point noise.
-# (Was 30°: a real 35–45° turn-out then read as 30°, the expected outward knee travel came out too small,
-# and knees caving inside the toes of a wide, turned-out stance read as tracking well; synthetic
-# skeletons at 40° in tests/test_valgus_3d.py.)
+# (A 30° cap read a 40° turn-out as 30°: the knee's expected outward travel came out too small and
+# knees caving inside the toe line of a wide stance read as tracking well.)
 MAX_FOOT_TURN_OUT_DEG = 45.0
 MIN_FOOT_TURN_OUT_DEG = -10.0  # toes pointing in
 

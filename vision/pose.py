@@ -41,6 +41,7 @@ _stderr_saved: int | None = None
 @contextlib.contextmanager
 def _quiet_native_stderr():
     """Silence C++ start-up chatter (TFLite/absl write straight to fd 2, past Python's logging).
+
     Only wraps model creation and the first frame; Python exceptions still propagate.
 
     fd 2 belongs to the whole process, and pose segments start their landmarkers on threads at
