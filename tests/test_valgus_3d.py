@@ -219,6 +219,37 @@ def test_hidden_feet_are_not_judged_against_the_toes_and_say_so():
         assert "knee_toe_left" in rep["not_judged"] and "feet" in rep["not_judged"]["knee_toe_left"]
 
 
+def test_from_behind_the_toes_are_not_trusted_and_the_ankles_still_judge():
+    """From behind the toes are hidden behind the heels: no foot line (with the reason), while the
+    knees caving towards the midline are still caught against the ankles."""
+    res = run(track_of(squat_set(2, turn_out_deg=0, cave=0.9), yaw_deg=180, noise_px=0.5))
+    assert res["view"] == "front" and res["summary"]["rep_count"] == 2
+    for rep in res["reps"]:
+        assert rep["metrics"]["knee_toe_left"] is None and "behind" in rep["not_judged"]["knee_toe_left"]
+        assert "knee_valgus" in rep["flags"]
+    good = run(track_of(squat_set(2, turn_out_deg=30), yaw_deg=180, noise_px=0.5))
+    assert good["summary"]["valgus_reps"] == 0
+
+
+def test_one_foots_stray_toe_point_does_not_make_its_knee_cave():
+    """Both feet turned out 15°, knees over the toes, but the left toe point sits as if that foot were
+    turned out 28° (one toe point's error; 17° vs 39° for the same foot in a shared clip and its
+    mirror image): the stance's two feet are read together, which halves the error, so the left
+    knee is not called inside its toe line."""
+    from dataclasses import replace
+
+    from vision.landmarks import L_ANKLE, L_FOOT
+
+    track = track_of(squat_set(2, turn_out_deg=15, depth_deg=38), noise_px=0.5)
+    xy = track.xy.copy()
+    foot_px = FOOT * SCALE
+    # the left toe placed as a 28° turn-out would put it (image +x is the person's left)
+    xy[:, L_FOOT, 0] = xy[:, L_ANKLE, 0] + foot_px * np.sin(np.radians(28))
+    res = run(replace(track, xy=xy))
+    assert res["summary"]["rep_count"] == 2 and res["summary"]["valgus_reps"] == 0, \
+        [r["metrics"]["knee_toe_left"] for r in res["reps"]]
+
+
 def test_fppa_is_not_reported_while_the_thigh_points_at_the_camera():
     rep = run(track_of(squat_set(1, depth_deg=40), noise_px=0.5))["reps"][0]
     assert rep["metrics"]["fppa_left_deg"] is None and rep["metrics"]["fppa_disp_left_deg"] is None

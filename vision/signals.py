@@ -62,6 +62,7 @@ class Signals:
     toe_lateral: np.ndarray   # (T, 2) foot index's offset from its ankle, + = outwards (feet turned out)
     knee_forward: np.ndarray  # (T, 2) the shank's out-of-image-plane length: how far the knee went forward
     foot_visibility: np.ndarray  # (T, 2) the worse of ankle and foot-index visibility
+    facing_camera: np.ndarray    # (T,) bool: the left hip on the image's right (False: filmed from behind)
     # --- posture, for telling squats from lunges, burpees and hinges
     shank_vertical: np.ndarray  # (T, 2) (y_ankle − y_knee) / standing shank: ≈ 1 upright shin, ≈ 0 folded back
     torso_upright: np.ndarray   # (T,) (y_hip − y_shoulder) / standing torso: ≈ 1 upright, ≈ 0 horizontal
@@ -198,6 +199,7 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
             toe_lateral=toe_lateral,
             knee_forward=knee_forward,
             foot_visibility=np.minimum(vis[:, [L_ANKLE, R_ANKLE]], vis[:, [L_FOOT, R_FOOT]]),
+            facing_camera=P(L_HIP)[:, 0] > P(R_HIP)[:, 0],
             shank_vertical=np.stack([P(a)[:, 1] - P(k)[:, 1] for _, k, a, _, _ in LEGS], axis=1) / shank,
             torso_upright=(mid_hip[:, 1] - mid_sh[:, 1]) / torso_ref,
             hip_height=(mid_ankle[:, 1] - mid_hip[:, 1]) / chord_ref,

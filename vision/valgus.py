@@ -34,25 +34,55 @@ FOOT_MAX_SPREAD = 0.15      # [heuristic] toe offset scatter (MAD, shank lengths
 
 WHY_FEET = ("The feet (toes) were not clearly visible, so the knees were judged against the ankles only. "
             "Film with the feet in frame and in clear view.")
+WHY_FEET_BEHIND = ("Filmed from behind, the toes are hidden behind the heels, so the knees were judged against "
+                   "the ankles only. Film from the front to judge the knees against the toes.")
 WHY_FPPA = "n/a (thigh foreshortened): FPPA has no meaning while the thigh points at the camera."
 
 
-def foot_line(rf: RepFrames, k: int, th: Thresholds) -> tuple[np.ndarray | None, float]:
-    """Per bent frame, how far leg ``k``'s knee sits inside the line over its foot (foot lengths),
-    and the foot's turn-out in degrees; (None, NaN) when the foot is not seen well enough.
+def toe_offset(rf: RepFrames, k: int) -> float:
+    """Leg ``k``'s toe offset sideways from its ankle over the rep (standing shank lengths, + = turned
+    out), NaN when the foot is not seen well enough.
 
-    The foot is planted through a squat, so its direction is one robust value per rep: the
-    median toe offset over the frames where ankle and toe are clearly seen.
+    The foot is planted through a squat, so its direction is one robust value per rep: the median
+    over the frames where ankle and toe are clearly seen. Not from behind: the toes are hidden
+    behind the heels there, and MediaPipe's guess for them (still reported as visible) can be 25°
+    off between the two feet of one stance.
     """
     sig = rf.sig
+    if not facing_camera(rf):
+        return float("nan")
     seen = rf.idx[sig.foot_visibility[rf.idx, k] >= FOOT_MIN_VISIBILITY]
     toe = sig.toe_lateral[seen, k]
     toe = toe[np.isfinite(toe)]
     if len(toe) < FOOT_MIN_SEEN * len(rf.idx) or len(toe) < 3:
+        return float("nan")
+    median = float(np.median(toe))
+    return median if np.median(np.abs(toe - median)) <= FOOT_MAX_SPREAD else float("nan")
+
+
+def facing_camera(rf: RepFrames) -> bool:
+    """The person faces the camera for most of the rep (False when filmed from behind)."""
+    return bool(np.mean(rf.sig.facing_camera[rf.idx]) >= 0.5)
+
+
+def both_feet_toe_offsets(rf: RepFrames) -> tuple[float, float]:
+    """Each foot's toe offset for a squat on both feet: where both feet are seen, their mean for
+    each. A stance turns both feet out about alike, while one foot's toe point can be 20° off (the
+    same foot read 17° and 39° in a clip and its mirror image, legs ~100 px tall)."""
+    toes = [toe_offset(rf, k) for k in range(2)]
+    if all(np.isfinite(toes)):
+        return (float(np.mean(toes)),) * 2
+    return toes[0], toes[1]
+
+
+def foot_line(rf: RepFrames, k: int, th: Thresholds, toe_lateral: float) -> tuple[np.ndarray | None, float]:
+    """Per bent frame, how far leg ``k``'s knee sits inside the line over its foot (foot lengths),
+    and the foot's turn-out in degrees, for the foot's toe offset ``toe_lateral`` (see
+    :func:`toe_offset`); (None, NaN) when it is NaN (the foot not seen well enough).
+    """
+    if not np.isfinite(toe_lateral):
         return None, float("nan")
-    toe_lateral = float(np.median(toe))
-    if np.median(np.abs(toe - toe_lateral)) > FOOT_MAX_SPREAD:
-        return None, float("nan")
+    sig = rf.sig
     foot = th.foot_to_shank.value
     tan_phi = g.foot_turn_out_tan(toe_lateral, foot)
     travel = sig.knee_lateral[rf.bent, k] - rf.baseline(sig.knee_lateral[:, k])
@@ -76,11 +106,12 @@ def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
     m.update(kasr_standing=rounded(kasr_stand), kasr_min=rounded(kasr_min), kasr_drop=rounded(kasr_drop),
              khr_min=rounded(sustained_min(sig.khr[rf.bent], n)))
     caves, score, worst = {}, {}, {}
+    toes = both_feet_toe_offsets(rf)
     for k, name in enumerate(LEGS):
         shift = sig.knee_medial[rf.bent, k] - rf.baseline(sig.knee_medial[:, k])
         valid = fppa_valid(rf, k, th)
         disp = np.where(valid, sig.fppa[rf.bent, k] - rf.baseline(sig.fppa[:, k]), np.nan)
-        inside, turn_out = foot_line(rf, k, th)
+        inside, turn_out = foot_line(rf, k, th, toes[k])
         s_max, d_max = sustained_max(shift, n), sustained_max(disp, n)
         t_max = sustained_max(inside, n) if inside is not None else float("nan")
         _report_fppa(rf, k, valid, out, disp)
@@ -88,7 +119,7 @@ def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
         m[f"knee_toe_{name}"] = rounded(t_max)
         m[f"foot_turn_out_{name}_deg"] = rounded(turn_out, 1)
         if inside is None:
-            out.not_judged[f"knee_toe_{name}"] = WHY_FEET
+            out.not_judged[f"knee_toe_{name}"] = WHY_FEET if facing_camera(rf) else WHY_FEET_BEHIND
         by_foot = np.isfinite(t_max) and t_max >= th.knee_toe_inside.value
         by_ankle = s_max >= th.knee_medial_shift.value and (not np.isfinite(d_max) or d_max >= th.fppa_displacement.value)
         caves[name] = bool(by_foot or by_ankle)
@@ -165,7 +196,7 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, sex: str | None) -> t
     valid = fppa_valid(rf, k, th)
     fppa = np.where(valid, sig.fppa[rf.bent, k], np.nan)
     f_max = sustained_max(fppa, n)
-    inside, turn_out = foot_line(rf, k, th)
+    inside, turn_out = foot_line(rf, k, th, toe_offset(rf, k))
     t_max = sustained_max(inside, n) if inside is not None else float("nan")
     limit = {"male": th.fppa_single_leg_male.value}.get(sex or "", th.fppa_single_leg_female.value)
     m.update({f"fppa_{name}_deg": rounded(f_max, 1), "standing_leg": name, "fppa_norm_deg": limit,
@@ -173,7 +204,7 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, sex: str | None) -> t
     if not np.isfinite(f_max):
         out.not_judged[f"fppa_{name}"] = WHY_FPPA
     if inside is None:
-        out.not_judged[f"knee_toe_{name}"] = WHY_FEET
+        out.not_judged[f"knee_toe_{name}"] = WHY_FEET if facing_camera(rf) else WHY_FEET_BEHIND
     valgus = {"left": False, "right": False, "phase": None}
     by_foot = np.isfinite(t_max) and t_max >= th.knee_toe_inside.value
     # FPPA over-reads a knee travelling forward as caving once the camera is turned a little off the
