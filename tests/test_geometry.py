@@ -133,6 +133,23 @@ def test_depth_helpers():
     assert g.heel_rise(480, 500, 100) == pytest.approx(0.2)
 
 
+@given(roll=st.floats(-20, 20), x=st.floats(-50, 50), y=st.floats(-50, 50))
+def test_across_body_is_the_x_of_the_unrolled_picture(roll, x, y):
+    """Rolling the camera by ρ turns a body's vertical and every vector with it: measured across the
+    rolled body, a vector reads what its x read in the level picture."""
+    r = np.radians(roll)
+    rot = np.array([[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]])   # image coordinates, y down
+    up = np.array([0.0, -100.0])
+    rolled_roll = g.body_roll(np.zeros(2), rot @ up)
+    assert g.across_body(rot @ np.array([x, y]), rolled_roll) == pytest.approx(x, abs=1e-9)
+
+
+def test_body_roll_sign():
+    assert g.body_roll(np.array([0.0, 0.0]), np.array([0.0, -10.0])) == pytest.approx(0.0)
+    assert g.body_roll(np.array([0.0, 0.0]), np.array([10.0, -10.0])) == pytest.approx(45.0)   # top towards +x
+    assert g.across_body(np.array([3.0, 4.0]), 0.0) == pytest.approx(3.0)
+
+
 def test_letterbox_fits_keeps_the_aspect_and_centres_on_black():
     """A 200x100 (W x H) white picture into 640x480: scaled ×3.2 to 640x320, 80 px bars above and below."""
     from vision.images import letterbox

@@ -135,6 +135,24 @@ def hip_below_knee(hip_y: np.ndarray, knee_y: np.ndarray, tolerance_px: np.ndarr
     return np.asarray(hip_y, float) + tolerance_px >= knee_y
 
 
+def body_roll(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Signed tilt of the segment lower→upper from image vertical, degrees: (..., 2) x2 -> (...).
+
+    + when ``upper`` leans towards +x. For a person standing upright it is the camera's roll
+    (a phone held a few degrees off level).
+    """
+    v = np.asarray(upper, float) - lower
+    return np.degrees(np.arctan2(v[..., 0], -v[..., 1]))
+
+
+def across_body(v: np.ndarray, roll_deg: np.ndarray | float) -> np.ndarray:
+    """Component of image vector(s) ``v`` across a body whose vertical is tilted ``roll_deg`` from
+    image vertical (see :func:`body_roll`): (..., 2), (...) -> (...). Equals ``v``'s x at roll 0."""
+    r = np.radians(roll_deg)
+    v = np.asarray(v, float)
+    return v[..., 0] * np.cos(r) + v[..., 1] * np.sin(r)
+
+
 def lateral_shift(mid_hip_x: np.ndarray, mid_ankle_x: np.ndarray, ankle_width: np.ndarray | float) -> np.ndarray:
     """(x_midhip − x_midankle) / ankle width: (...) -> (...). Signed; 0 when centred over the feet."""
     with np.errstate(divide="ignore", invalid="ignore"):

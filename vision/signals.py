@@ -46,7 +46,7 @@ class Signals:
     trunk_angle: np.ndarray   # mid-hip→mid-shoulder from vertical (T,)
     tibia_angle: np.ndarray   # ankle→knee from vertical (T, 2)
     heel_y: np.ndarray        # (T, 2) in standing shank lengths, image y down; NaN where the heel is out of frame
-    lateral_shift: np.ndarray  # hips off the feet's centre / ankle width (T,), + = towards the person's left
+    lateral_shift: np.ndarray  # hips off the feet's centre / ankle width, across the standing body axis (T,), + = towards the person's left
     shoulder_ratio: np.ndarray  # shoulder width / torso length (T,): ≈ 0.6 facing, ≈ 0 side on
     nose_offset: np.ndarray   # |nose x − mid-shoulder x| / shoulder width (T,): head turned / body oblique
     ankle_ratio: np.ndarray   # horizontal ankle separation / torso length (T,): ≈ 0 side-on, ≥ 0.5 facing
@@ -158,6 +158,9 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
     torso_ref = standing_ref(torso)
     sh_w = g.distance(P(L_SHOULDER), P(R_SHOULDER))
     leg = (thigh + shank).mean(axis=1)
+    # the person's own vertical while standing: sideways shift is measured across it, so a camera
+    # rolled a few degrees does not turn the hips' descent into a sideways drift
+    roll = np.nan_to_num(standing_ref(g.body_roll(mid_ankle, mid_sh)), nan=0.0)
     outwards = -medial
     knee_lateral = np.stack([g.medial_offset(P(k), P(a), outwards[:, i]) for i, (_, k, a, _, _) in enumerate(LEGS)],
                             axis=1) / shank
@@ -184,7 +187,8 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
             heel_y=np.stack([np.where(_inside(track, (hl,)), P(hl)[:, 1], np.nan) for *_, hl, _ in LEGS],
                             axis=1) / shank,
             # signed so + means towards the person's LEFT hip, whichever way they face
-            lateral_shift=g.lateral_shift(mid_hip[:, 0], mid_ankle[:, 0], ankle_w) * -medial[:, 0],
+            lateral_shift=g.lateral_shift(g.across_body(mid_hip - mid_ankle, roll), 0.0,
+                                          np.abs(g.across_body(P(L_ANKLE) - P(R_ANKLE), roll))) * -medial[:, 0],
             shoulder_ratio=sh_w / torso,
             nose_offset=np.abs(P(0)[:, 0] - mid_sh[:, 0]) / sh_w,
             ankle_ratio=ankle_w / torso,
