@@ -384,3 +384,25 @@ def test_a_camera_rolled_a_few_degrees_does_not_shift_the_hips_sideways(roll):
     for a, b in zip(level["reps"], tilted["reps"]):
         assert "lateral_shift" not in b["flags"]
         assert abs(a["metrics"]["lateral_shift"] - b["metrics"]["lateral_shift"]) < 0.02
+
+
+def test_a_person_too_small_for_the_pose_model_is_not_judged_at_the_knees(tmp_path):
+    """The same caving set, its landmarks found on a copy scaled to 0.3 (legs ≈ 59 px where the pose
+    model looked): the knees are not judged, the user is told to film closer, the reps still count."""
+    from dataclasses import replace
+
+    from vision.analysis import rescale_track
+    from vision.track import PoseTrack
+
+    track = track_of(squat_set(2, turn_out_deg=15, cave=0.8), noise_px=0.5)
+    assert run(track)["summary"]["valgus_reps"] == 2
+    small = rescale_track(replace(track, xy=track.xy * 0.3, width=192, height=216), track.width, track.height)
+    assert small.pose_scale == pytest.approx(0.3)
+    small.save(tmp_path / "t.npz")
+    assert PoseTrack.load(tmp_path / "t.npz").pose_scale == pytest.approx(0.3)
+    res = run(small)
+    assert res["summary"]["rep_count"] == 2 and res["summary"]["valgus_reps"] == 0
+    assert all("film closer" in r["not_judged"]["valgus"].lower() for r in res["reps"])
+    assert all(r["metrics"]["leg_px"] < 75 for r in res["reps"])
+    assert "person_too_small" in {p["code"] for p in res["problems"]}
+    assert "person_too_small" not in {p["code"] for p in run(track)["problems"]}

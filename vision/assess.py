@@ -22,6 +22,14 @@ DEPTH_MIN_VISIBILITY = 0.8  # [heuristic] a depth verdict needs the hip and the 
 DEPTH_VIS_WINDOW_S = 0.2    # ... around the bottom
 SEVERITY_ORDER = {"ok": 0, "minor": 1, "major": 2}
 WHY_SINGLE_LEG = "Bilateral measures are off for single-leg squats."
+# [heuristic] MediaPipe's landmark model sees the person in a 256-px crop about 1.25x the body's height
+# (≈ 2.6 hip–ankle lengths): below a 75-px hip–ankle length it enlarges the person ≥ 1.3x and the knee
+# points drift (a shared front clip re-filmed from 1.7x as far, legs 62 px: its knees read as caving
+# on 4 of 5 good reps; the shared front clips have legs of 105-230 px)
+MIN_LEG_PX = 75.0
+WHY_SMALL = ("The person is small in the picture (legs about {px:.0f} px tall where the pose model looks), too "
+             "coarse to judge the knees or the sideways shift. Film closer, or at a higher resolution, so the "
+             "body fills most of the frame's height.")
 
 
 def judge_dip(sig: Signals, win: RepWindow, forced_view: str | None, profile: Profile, index: int,
@@ -49,7 +57,11 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
     found = judge_depth(rf, view, th)
     valgus = {"left": False, "right": False, "phase": None}
     frontal = ("valgus", "asymmetry", "lateral_shift")
-    if view.supports("valgus") and single_leg:
+    leg_px = rf.leg_px
+    if view.supports("valgus") and leg_px < MIN_LEG_PX:
+        found.not_judged.update(dict.fromkeys(frontal, WHY_SMALL.format(px=leg_px)))
+        found.metrics.update(dict.fromkeys(("kasr_min", "valgus_left", "valgus_right", "asymmetry_deg", "lateral_shift")))
+    elif view.supports("valgus") and single_leg:
         v, valgus = judge_single_leg_valgus(rf, th, sex)
         found.add(v)
         found.not_judged.update(dict.fromkeys(("asymmetry", "lateral_shift"), WHY_SINGLE_LEG))
@@ -66,6 +78,7 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
         found.not_judged.update({key: WHY_NOT[key] for key in ("forward_lean", "heel_rise")})
         found.metrics.update(dict.fromkeys(("trunk_lean_deg", "trunk_tibia_divergence_deg", "heel_rise")))
     found.metrics.update(tempo(rf))
+    found.metrics["leg_px"] = rounded(leg_px, 0)
     if win.opens_at_cut:
         found.not_judged["descent_s"] = WHY_DESCENT_CUT
 

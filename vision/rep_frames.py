@@ -127,6 +127,13 @@ class RepFrames:
         return np.stack([np.linalg.norm(self.foot_spot(self.win.bottom) - before, axis=-1),
                          np.linalg.norm(after - before, axis=-1)])
 
+    @property
+    def leg_px(self) -> float:
+        """The standing hip–ankle length over this rep, in the pixels the pose model saw (inf when
+        not measured, so nothing is gated on it)."""
+        v = nanmedian(self.sig.leg_px[self.idx])
+        return v if np.isfinite(v) else float("inf")
+
     def baseline(self, x: np.ndarray) -> float:
         """The person's standing value of a per-frame signal (T,) around this rep."""
         return nanmedian(x[self.base])

@@ -67,6 +67,7 @@ class Signals:
     shank_vertical: np.ndarray  # (T, 2) (y_ankle − y_knee) / standing shank: ≈ 1 upright shin, ≈ 0 folded back
     torso_upright: np.ndarray   # (T,) (y_hip − y_shoulder) / standing torso: ≈ 1 upright, ≈ 0 horizontal
     hip_height: np.ndarray      # (T,) (y_ankle − y_hip) / standing hip–ankle length: ≈ 1 standing, ≈ 0.3 in a plank
+    leg_px: np.ndarray          # (T,) standing hip–ankle length in the pixels the pose model saw (how coarse the landmarks are)
 
     def __len__(self) -> int:
         return len(self.t)
@@ -207,6 +208,7 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
             shank_vertical=np.stack([P(a)[:, 1] - P(k)[:, 1] for _, k, a, _, _ in LEGS], axis=1) / shank,
             torso_upright=(mid_hip[:, 1] - mid_sh[:, 1]) / torso_ref,
             hip_height=(mid_ankle[:, 1] - mid_hip[:, 1]) / chord_ref,
+            leg_px=chord_ref * track.pose_scale,
         )
 
 

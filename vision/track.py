@@ -52,6 +52,8 @@ class PoseTrack:
         width, height: frame size in pixels (upright).
         cut_score: (T,) mean absolute difference of consecutive frames' small grey thumbnails
             (0–1), used to find hard cuts in edited clips; None when not measured (live, tests).
+        pose_scale: pixels of the picture the pose model was given per pixel of (width, height):
+            < 1 when pose ran on a downscaled copy (how coarse the landmarks are).
     """
 
     t: np.ndarray
@@ -64,6 +66,7 @@ class PoseTrack:
     height: int
     cut_score: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
+    pose_scale: float = 1.0
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
@@ -106,11 +109,14 @@ class PoseTrack:
     def save(self, path) -> None:
         extra = {} if self.cut_score is None else {"cut_score": self.cut_score}
         np.savez_compressed(path, t=self.t, xy=self.xy, visibility=self.visibility, presence=self.presence,
-                            world=self.world, people=self.people, size=np.array([self.width, self.height]), **extra)
+                            world=self.world, people=self.people, size=np.array([self.width, self.height]),
+                            pose_scale=np.array(self.pose_scale), **extra)
 
     @classmethod
     def load(cls, path) -> "PoseTrack":
         d = np.load(path)
         w, h = (int(v) for v in d["size"])
         cut = d["cut_score"] if "cut_score" in d.files else None
-        return cls(d["t"], d["xy"], d["visibility"], d["presence"], d["world"], d["people"], w, h, cut)
+        scale = float(d["pose_scale"]) if "pose_scale" in d.files else 1.0
+        return cls(d["t"], d["xy"], d["visibility"], d["presence"], d["world"], d["people"], w, h, cut,
+                   pose_scale=scale)
