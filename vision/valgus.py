@@ -1,11 +1,11 @@
 """Knee valgus (knees caving in) for one rep, from a front or rear view.
 
 The measures, each where it works:
-- **knee vs foot line** (``knee_toe``, per leg, primary when the feet are seen): a knee that
-  tracks well moves the way its foot points. From its forward travel (the shank's
-  foreshortening) and the foot's turn-out (the toe's sideways offset from the ankle) the knee's
-  expected sideways travel from standing is known; ``knee_toe`` is how far the knee stays inside
-  that line, in foot lengths. This catches the common case the ankle-based measures miss: deep
+- **knee vs foot line** (``knee_toe``, per leg, primary when the feet are seen from the front): a
+  knee that tracks well moves the way its foot points. From its forward travel (the shank's
+  foreshortening) and the feet's turn-out (the toes' sideways offset from the ankles, both feet
+  read together) the knee's expected sideways travel from standing is known; ``knee_toe`` is how
+  far the knee stays inside that line, in foot lengths. This catches the common case the ankle-based measures miss: deep
   squats with the feet turned out, where caving knees still sit wider than the ankles.
 - **knee shift** relative to the ankle, from standing, in hip widths (per leg), corroborated by
   the **FPPA** change from standing (Holden 2017: ≥ 10.6°) on frames where the thigh is not
@@ -45,8 +45,8 @@ def toe_offset(rf: RepFrames, k: int) -> float:
 
     The foot is planted through a squat, so its direction is one robust value per rep: the median
     over the frames where ankle and toe are clearly seen. Not from behind: the toes are hidden
-    behind the heels there, and MediaPipe's guess for them (still reported as visible) can be 25°
-    off between the two feet of one stance.
+    behind the heels there, and MediaPipe's guesses for them (still reported as visible) were 27°
+    apart for the two feet of one stance.
     """
     sig = rf.sig
     if not facing_camera(rf):
