@@ -35,6 +35,7 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 RESULTS_CLIP = "front_bodyweight_valgus_office_01.mp4"   # 3-4 reps, all with knee valgus (labels.csv)
 LIVE_CLIP = "front_bodyweight_valgus_office_01.mp4"
 TIMING_CLIP = "side_landmine_pickup_setdown_01.mp4"       # 640x360, 23 s: upload → rep table, reported in BENCHMARKS.md
+LIVE_CROP = (0.0, 0.22, 0.6, 0.82)   # x0, y0, x1, y1: the person and the floor around them, still 9:16
 LIVE_WINDOW_S = (2.0, 9.5)                                # standing, three full reps, standing
 MAX_SCREENSHOT_BYTES = 500_000
 
@@ -157,9 +158,10 @@ def test_upload_clip_shows_rep_table(server, playwright):
 
 
 def write_y4m(clip: Path, out: Path, *, start_s: float, end_s: float, width: int = 320, height: int = 240,
-              fps: int = 30, hold_s: float = 0.0) -> Path:
+              fps: int = 30, hold_s: float = 0.0, crop: tuple[float, float, float, float] | None = None) -> Path:
     """Cut [start_s, end_s) of ``clip`` into a YUV4MPEG2 file (letterboxed to width x height, I420, ``fps``
-    frames a second, resampled by time); ``hold_s`` first repeats the cut's first frame (standing still)."""
+    frames a second, resampled by time); ``hold_s`` first repeats the cut's first frame (standing still);
+    ``crop`` (x0, y0, x1, y1 as fractions of the frame) keeps only that part of the picture."""
     import cv2
 
     from vision.video import iter_frames
@@ -175,12 +177,16 @@ def write_y4m(clip: Path, out: Path, *, start_s: float, end_s: float, width: int
                 break
             if frame.t_s < next_t - 0.5 / fps:
                 continue  # resampling to a lower rate: skip this one
-            h, w = frame.rgb.shape[:2]
+            rgb = frame.rgb
+            if crop is not None:
+                ch, cw = rgb.shape[:2]
+                rgb = rgb[int(crop[1] * ch):int(crop[3] * ch), int(crop[0] * cw):int(crop[2] * cw)]
+            h, w = rgb.shape[:2]
             s = min(width / w, height / h)
             nw, nh = max(2, int(w * s) // 2 * 2), max(2, int(h * s) // 2 * 2)
             canvas = np.zeros((height, width, 3), np.uint8)
             y0, x0 = (height - nh) // 2, (width - nw) // 2
-            canvas[y0:y0 + nh, x0:x0 + nw] = cv2.resize(frame.rgb, (nw, nh), interpolation=cv2.INTER_AREA)
+            canvas[y0:y0 + nh, x0:x0 + nw] = cv2.resize(np.ascontiguousarray(rgb), (nw, nh), interpolation=cv2.INTER_AREA)
             yuv = cv2.cvtColor(cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR), cv2.COLOR_BGR2YUV_I420).tobytes()
             for _ in range(int(round(hold_s * fps)) + 1 if n == 0 else 1):
                 fh.write(b"FRAME\n")
@@ -288,13 +294,15 @@ def _live_session(playwright, server: str, y4m: Path, min_reps: int, timeout_s: 
 
 @pytest.fixture(scope="module")
 def live_y4m(tmp_path_factory) -> Path:
-    """About 9.5 s of a portrait camera, 216 x 384 at 15 fps (the clip's own 9:16: the person 384 px
-    tall, and few pixels for the two WebRTC encoders on a busy machine): standing still 2 s, then
-    reps 2-4 of a clip whose every rep caves in at the knees (labels.csv), standing at both ends (the
-    fake camera loops it)."""
+    """About 9.5 s of a portrait camera, 216 x 384 at 15 fps (the clip's own 9:16, and few pixels for
+    the two WebRTC encoders on a busy machine), cropped to the part of the room the person squats in
+    so that their legs are ~105 px tall (the whole frame scaled to 384 px leaves 63 px, under the
+    75 px the knees need: ``vision.assess.MIN_LEG_PX``): standing still 2 s, then reps 2-4 of a clip
+    whose every rep caves in at the knees (labels.csv), standing at both ends (the fake camera loops
+    it)."""
     clip = shared_clip(LIVE_CLIP)
     return write_y4m(clip, tmp_path_factory.mktemp("live") / "squat.y4m", start_s=LIVE_WINDOW_S[0],
-                     end_s=LIVE_WINDOW_S[1], width=216, height=384, fps=15, hold_s=2.0)
+                     end_s=LIVE_WINDOW_S[1], width=216, height=384, fps=15, hold_s=2.0, crop=LIVE_CROP)
 
 
 def _download(page, button: str) -> str:
