@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from vision import __version__
-from vision.assess import MIN_LEG_PX, SEVERITY_ORDER, WHY_SMALL, judge_dip
+from vision.assess import SEVERITY_ORDER, WHY_SMALL, judge_dip, too_small_for_knees
 from vision.shots import shot_ids
 from vision.signals import Signals, clean_track, compute_signals
 from vision.thresholds import get_profile
@@ -214,8 +214,7 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
     else:
         result["view"] = clip_view.view
         result["view_confidence"] = round(clip_view.confidence, 2)
-    small = [r["metrics"]["leg_px"] for r in reps if r["view"] == "front" and (r["metrics"].get("leg_px") or
-                                                                             float("inf")) < MIN_LEG_PX]
+    small = [r["metrics"]["leg_px"] for r in reps if too_small_for_knees(r["view"], r["metrics"]["leg_px"])]
     if small:
         problems.append(_problem("person_too_small", WHY_SMALL.format(px=min(small))))
     if reps and result["view"] in ("oblique", "unknown"):

@@ -16,7 +16,7 @@ from vision.reps import RepWindow
 from vision.signals import Signals
 from vision.thresholds import Profile, Thresholds
 from vision.valgus import judge_single_leg_valgus, judge_valgus
-from vision.view import WHY_NOT, ViewVerdict, rep_view
+from vision.view import METRIC_VIEWS, WHY_NOT, ViewVerdict, rep_view
 
 DEPTH_MIN_VISIBILITY = 0.8  # [heuristic] a depth verdict needs the hip and the better-seen knee clearly seen
 DEPTH_VIS_WINDOW_S = 0.2    # ... around the bottom
@@ -30,6 +30,12 @@ MIN_LEG_PX = 75.0
 WHY_SMALL = ("The person is small in the picture (legs about {px:.0f} px tall where the pose model looks), too "
              "coarse to judge the knees or the sideways shift. Film closer, or at a higher resolution, so the "
              "body fills most of the frame's height.")
+
+
+def too_small_for_knees(view: str, leg_px: float | None) -> bool:
+    """A frontal view whose person's legs were under ``MIN_LEG_PX`` where pose ran: the knee, asymmetry
+    and sideways-shift judges are off (``leg_px`` None: not measured, nothing is gated)."""
+    return view in METRIC_VIEWS["valgus"] and leg_px is not None and leg_px < MIN_LEG_PX
 
 
 def judge_dip(sig: Signals, win: RepWindow, forced_view: str | None, profile: Profile, index: int,
@@ -58,7 +64,7 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
     valgus = {"left": False, "right": False, "phase": None}
     frontal = ("valgus", "asymmetry", "lateral_shift")
     leg_px = rf.leg_px
-    if view.supports("valgus") and leg_px < MIN_LEG_PX:
+    if too_small_for_knees(view.view, leg_px):
         found.not_judged.update(dict.fromkeys(frontal, WHY_SMALL.format(px=leg_px)))
         found.metrics.update(dict.fromkeys(("kasr_min", "valgus_left", "valgus_right", "asymmetry_deg", "lateral_shift")))
     elif view.supports("valgus") and single_leg:

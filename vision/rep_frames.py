@@ -128,11 +128,11 @@ class RepFrames:
                          np.linalg.norm(after - before, axis=-1)])
 
     @property
-    def leg_px(self) -> float:
-        """The standing hip–ankle length over this rep, in the pixels the pose model saw (inf when
-        not measured, so nothing is gated on it)."""
+    def leg_px(self) -> float | None:
+        """The standing hip–ankle length over this rep, in the pixels the pose model saw (None when
+        not measured)."""
         v = nanmedian(self.sig.leg_px[self.idx])
-        return v if np.isfinite(v) else float("inf")
+        return v if np.isfinite(v) else None
 
     def baseline(self, x: np.ndarray) -> float:
         """The person's standing value of a per-frame signal (T,) around this rep."""
