@@ -65,15 +65,14 @@ def lunge_like(rf: RepFrames) -> bool:
     the front knee) or MediaPipe misplaces a thigh, as on an oblique reverse lunge whose thighs read
     only 0.4 apart.
     """
-    sig = rf.sig
-    hk = sig.hip_knee[rf.loaded]                   # (k, 2): ≈ −1 thigh vertical, ≈ 0 horizontal
+    hk = rf.sig.hip_knee[rf.loaded]                # (k, 2): ≈ −1 thigh vertical, ≈ 0 horizontal
+    shins = rf.sig.shank_vertical[rf.loaded]       # (k, 2): ≈ 1 upright, ≈ 0 lying flat
     rear = np.argmin(np.nan_to_num(hk, nan=0.0), axis=1)   # the leg whose thigh stays more vertical
     rows = np.arange(len(rf.loaded))
     asym = np.abs(hk[:, 0] - hk[:, 1])
-    folded = sig.shank_vertical[rf.loaded][rows, rear] <= LUNGE_FOLDED_SHIN
+    folded = shins[rows, rear] <= LUNGE_FOLDED_SHIN
     if sustained_max(np.where(folded, asym, np.nan), rf.n_sustain) >= LUNGE_THIGH_ASYMMETRY:
         return True
-    shins = sig.shank_vertical[rf.loaded]          # (k, 2): ≈ 1 upright, ≈ 0 lying flat
     low = np.argmin(np.nan_to_num(shins, nan=np.inf), axis=1)   # the leg whose shin lies flatter
     spread = shins[rows, 1 - low] - shins[rows, low]
     # ... with its knee down below the other (its thigh hangs more steeply from the hip): a pistol's

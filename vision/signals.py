@@ -188,7 +188,7 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
             heel_y=np.stack([np.where(_inside(track, (hl,)), P(hl)[:, 1], np.nan) for *_, hl, _ in LEGS],
                             axis=1) / shank,
             # signed so + means towards the person's LEFT hip, whichever way they face
-            lateral_shift=g.lateral_shift(g.across_body(mid_hip - mid_ankle, roll), 0.0,
+            lateral_shift=g.lateral_shift(g.across_body(mid_hip, roll), g.across_body(mid_ankle, roll),
                                           np.abs(g.across_body(P(L_ANKLE) - P(R_ANKLE), roll))) * -medial[:, 0],
             shoulder_ratio=sh_w / torso,
             nose_offset=np.abs(P(0)[:, 0] - mid_sh[:, 0]) / sh_w,

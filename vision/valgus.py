@@ -5,8 +5,9 @@ The measures, each where it works:
   knee that tracks well moves the way its foot points. From its forward travel (the shank's
   foreshortening) and the feet's turn-out (the toes' sideways offset from the ankles, both feet
   read together) the knee's expected sideways travel from standing is known; ``knee_toe`` is how
-  far the knee stays inside that line, in foot lengths. This catches the common case the ankle-based measures miss: deep
-  squats with the feet turned out, where caving knees still sit wider than the ankles.
+  far the knee stays inside that line, in foot lengths. This catches the common case the
+  ankle-based measures miss: deep squats with the feet turned out, where caving knees still sit
+  wider than the ankles.
 - **knee shift** relative to the ankle, from standing, in hip widths (per leg), corroborated by
   the **FPPA** change from standing (Holden 2017: ≥ 10.6°) on frames where the thigh is not
   foreshortened: narrow, straight-foot stances; also the fallback when the feet are not seen.
@@ -65,6 +66,11 @@ def facing_camera(rf: RepFrames) -> bool:
     return bool(np.mean(rf.sig.facing_camera[rf.idx]) >= 0.5)
 
 
+def why_no_foot_line(rf: RepFrames) -> str:
+    """Why a knee was not judged against its toes: filmed from behind, or the foot not seen."""
+    return WHY_FEET if facing_camera(rf) else WHY_FEET_BEHIND
+
+
 def both_feet_toe_offsets(rf: RepFrames) -> tuple[float, float]:
     """Each foot's toe offset for a squat on both feet: where both feet are seen, their mean for
     each. A stance turns both feet out about alike, while one foot's toe point can be 20° off (the
@@ -119,7 +125,7 @@ def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
         m[f"knee_toe_{name}"] = rounded(t_max)
         m[f"foot_turn_out_{name}_deg"] = rounded(turn_out, 1)
         if inside is None:
-            out.not_judged[f"knee_toe_{name}"] = WHY_FEET if facing_camera(rf) else WHY_FEET_BEHIND
+            out.not_judged[f"knee_toe_{name}"] = why_no_foot_line(rf)
         by_foot = np.isfinite(t_max) and t_max >= th.knee_toe_inside.value
         by_ankle = s_max >= th.knee_medial_shift.value and (not np.isfinite(d_max) or d_max >= th.fppa_displacement.value)
         caves[name] = bool(by_foot or by_ankle)
@@ -204,7 +210,7 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, sex: str | None) -> t
     if not np.isfinite(f_max):
         out.not_judged[f"fppa_{name}"] = WHY_FPPA
     if inside is None:
-        out.not_judged[f"knee_toe_{name}"] = WHY_FEET if facing_camera(rf) else WHY_FEET_BEHIND
+        out.not_judged[f"knee_toe_{name}"] = why_no_foot_line(rf)
     valgus = {"left": False, "right": False, "phase": None}
     by_foot = np.isfinite(t_max) and t_max >= th.knee_toe_inside.value
     # FPPA over-reads a knee travelling forward as caving once the camera is turned a little off the
