@@ -4,6 +4,8 @@ The skeletons (``skeleton3d``) are built in 3D with the knee's position relative
 exactly, then projected by a camera from the front, at 45° or from the side, looking down 8°.
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -126,8 +128,6 @@ def test_a_lunge_whose_front_thigh_reads_steep_is_still_a_lunge(yaw, monkeypatch
     close camera's perspective, or MediaPipe misplacing it), the front thigh reads steep and the
     thighs differ by less than the thigh test needs, as on the shared oblique reverse-lunge clip
     (0.40-0.44). The shins still tell: the rear one lies on the floor while the front one stands."""
-    from dataclasses import replace
-
     from vision import movement
     from vision.landmarks import L_ANKLE, L_FOOT, L_HEEL, L_HIP, L_KNEE
 
@@ -236,8 +236,6 @@ def test_one_foots_stray_toe_point_does_not_make_its_knee_cave():
     turned out 28° (one toe point's error; 17° vs 39° for the same foot in a shared clip and its
     mirror image): the stance's two feet are read together, which halves the error, so the left
     knee is not called inside its toe line."""
-    from dataclasses import replace
-
     from vision.landmarks import L_ANKLE, L_FOOT
 
     track = track_of(squat_set(2, turn_out_deg=15, depth_deg=38), noise_px=0.5)
@@ -299,15 +297,12 @@ def test_a_trunk_tracked_upside_down_does_not_reject_the_rep():
     xy = track.xy.copy()
     sl = slice(int(2.85 * FS), int(3.3 * FS))            # the first rep's last rise and end (≈ 3.0 s)
     xy[sl, [L_SHOULDER, R_SHOULDER], 1] += 2.2 * TORSO * 400.0   # shoulders below the hips
-    from dataclasses import replace
     assert run(replace(track, xy=xy))["summary"]["rep_count"] == 2
 
 
 def _edited(poses: list[dict], cut_s: float, *, yaw_after: float = 90.0):
     """One set filmed by two cameras at once, edited with a hard cut at ``cut_s`` from the front
     camera to one at ``yaw_after`` (grey-level change: a spike at the cut, as ``vision.shots`` sees)."""
-    from dataclasses import replace
-
     front, other = track_of(poses, noise_px=0.5), track_of(poses, yaw_deg=yaw_after, noise_px=0.5, seed=1)
     cut = int(round(cut_s * FS))
     xy = np.concatenate([front.xy[:cut], other.xy[cut:]])
@@ -343,8 +338,6 @@ def test_an_edit_that_jumps_to_a_standing_shot_does_not_invent_a_rep():
 def _feet_at_bottom_edge(track, beyond: float):
     """Move the picture up so the ankles sit ``beyond`` × the frame height below its bottom edge
     (a close-up that cuts the feet); the heels and toes fall further out."""
-    from dataclasses import replace
-
     from vision.landmarks import L_ANKLE, R_ANKLE
 
     ankle_y = np.nanmax(track.xy[:, [L_ANKLE, R_ANKLE], 1])
@@ -372,8 +365,6 @@ def test_a_camera_rolled_a_few_degrees_does_not_shift_the_hips_sideways(roll):
     """A phone held 5° off level: the hips' descent runs 5° off image vertical, which read as a
     sideways drift of ~0.1 ankle widths (the flag's threshold) when measured along image x. Measured
     across the person's own standing axis it is what the level camera reads."""
-    from dataclasses import replace
-
     track = track_of(squat_set(2, turn_out_deg=15, depth_deg=38), noise_px=0.5)
     r = np.radians(roll)
     centre = np.array([track.width / 2, track.height / 2])
@@ -389,8 +380,6 @@ def test_a_camera_rolled_a_few_degrees_does_not_shift_the_hips_sideways(roll):
 def test_a_person_too_small_for_the_pose_model_is_not_judged_at_the_knees(tmp_path):
     """The same caving set, its landmarks found on a copy scaled to 0.3 (legs ≈ 59 px where the pose
     model looked): the knees are not judged, the user is told to film closer, the reps still count."""
-    from dataclasses import replace
-
     from vision.analysis import rescale_track
     from vision.track import PoseTrack
 
