@@ -272,3 +272,65 @@ def test_a_set_analysed_at_too_few_frames_a_second_says_so(monkeypatch):
                    presence=track.presence[keep], world=track.world[keep], people=track.people[keep])
     at = page_with(feed(monkeypatch, slow))
     assert any("Only about 5 frames a second were analysed" in w for w in texts(at.warning))
+
+
+def _camera_frames(indices, fps: int = 30):
+    """Tiny camera frames with WebRTC-style timestamps (pts in 1/fps ticks), each picture different."""
+    from fractions import Fraction
+
+    import av
+
+    out = []
+    for i in indices:
+        frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i % 256, np.uint8), format="rgb24")
+        frame.pts, frame.time_base = i, Fraction(1, fps)
+        out.append(frame)
+    return out
+
+
+def test_queued_camera_frames_are_analysed_in_order_at_their_capture_times_unless_stale(monkeypatch):
+    """The WebRTC worker hands over every frame that queued while the previous ones were analysed;
+    each is analysed, 1/30 s apart on the set's clock, except those that would be older than
+    STALE_S by the time their picture is ready. The picture sent back is the newest frame's."""
+    import asyncio
+
+    import vision.pose
+    from ui import live_page
+
+    monkeypatch.setattr(vision.pose, "PoseEstimator", lambda model: Replay(squats(4.0)))
+    sess = live_page.LiveSession()
+    callback = live_page._make_callback(sess)
+    asyncio.run(callback(_camera_frames([0])))                  # starts the pose model: not analysed
+    assert sess.snapshot["frames"] == 0
+    [picture] = asyncio.run(callback(_camera_frames([1, 2])))   # one frame of backlog: both analysed
+    assert picture.pts == 2
+    assert sess.snapshot["frames"] == 2 and sess.dropped == 0
+    asyncio.run(callback(_camera_frames(range(3, 13))))          # 300 ms of backlog: the old ones dropped
+    analysed = sess.snapshot["frames"] - 2
+    assert 2 <= analysed <= 3 and sess.dropped == 10 - analysed
+    t = sess.end_set().analyzer.track().t
+    assert np.isclose(t[1] - t[0], 1 / 30, atol=1e-6)            # capture times, not analysis times
+    assert np.allclose(np.diff(t[-analysed:]), 1 / 30, atol=1e-6)
+
+
+def test_the_video_draws_the_rep_count_the_reps_tile_shows(monkeypatch):
+    """While the page refreshes the Reps tile, the picture carries the count the tile shows, so the
+    two never disagree (a new rep reaches both at the tile's refresh); with no page polling, the
+    live count."""
+    from ui import live_page
+
+    track = squats()
+    sess = feed(monkeypatch, track, until_s=5.0)
+    picture = np.zeros((track.height, track.width, 3), np.uint8)
+    live = sess.snapshot["rep_count"]
+    assert live == 1 and sess.drawn_count == 1                   # nobody polls: the live count
+    sess.tile_shows({**sess.snapshot, "rep_count": 0})           # the tile still shows the count before
+    sess.process_rgb(picture, now=T0 + 5.1)
+    assert sess.drawn_count == 0
+    sess.tile_shows(sess.snapshot)
+    sess.process_rgb(picture + 1, now=T0 + 5.2)
+    assert sess.drawn_count == 1
+    sess.tile_shows({**sess.snapshot, "rep_count": 0})
+    monkeypatch.setattr(live_page, "TILE_ALIVE_S", 0.0)          # the page stopped polling
+    sess.process_rgb(picture + 2, now=T0 + 5.3)
+    assert sess.drawn_count == live

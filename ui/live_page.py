@@ -53,12 +53,15 @@ SESSION_KEY = "_live_session"
 STREAMER_KEY = "squat-live"
 RESTART_GAP_S = 3.0      # a pause longer than this (STOP/START) starts a fresh set
 FLAG_SHOW_S = 2.5        # after a rep, its valgus legs stay red this long
-POLL_S = 0.25            # the Reps tile follows the count drawn on the video within a quarter second
+POLL_S = 0.25            # the Reps tile is refreshed this often; the video draws the count it shows
+TILE_ALIVE_S = 1.0       # no tile refresh for this long (no page polling): the video draws the live count
+STALE_S = 0.1            # a camera frame that waited this long behind a newer one is dropped, not analysed
 CAMERA_STALE_S = 2.5     # no frame for this long while playing: the camera stopped
 FROZEN_S = 4.0           # the same picture to the pixel for this long: the camera froze (a live sensor is never still)
 MIN_SET_FRAMES = 10      # a "set" of fewer frames (a frame still in flight after STOP) is dropped
 THUMB_MAX_SIDE = 360     # the JPEG frames kept around each rep's bottom
 THUMB_KEEP_S = 0.4       # ... this close to a judged rep's bottom
+THUMB_STEP_S = 1 / 15    # ... at most this often (the one nearest the bottom is shown; each costs ~1.5 ms)
 RECORD_FPS = 30.0        # nominal rate of the recording (frames carry their real times)
 RECORD_CRF = 18          # near-lossless: a recording analysed again finds the same landmarks
 ANNOUNCE_KEEP_S = 4.0    # an announcement stays in the page this long (the browser dedupes it)
@@ -94,6 +97,7 @@ class LiveSet:
     record: bool
     shape: tuple
     thumbs: dict = field(default_factory=dict)   # {t_s: JPEG bytes}
+    last_thumb_s: float = float("-inf")
     writer: object = None                 # vision.video.H264Writer while recording
     recording: Path | None = None         # the finished recording
     recording_error: str | None = None
@@ -162,6 +166,9 @@ class LiveSession:
         self._picture: bytes | None = None
         self._changed_at = 0.0     # when the picture last changed
         self.snapshot: dict = _empty_snapshot()
+        self.dropped = 0           # camera frames dropped as stale (not analysed)
+        self._shown = (0, -1e9)    # (rep count, monotonic time) the Reps tile last showed
+        self.drawn_count = 0       # the rep count drawn on the last picture
 
     def close(self) -> None:
         """End the running set and release the pose model (a new one is made by the next frame)."""
@@ -195,7 +202,8 @@ class LiveSession:
             live.writer = None
         live.ended = reason
         state = live.analyzer.state
-        log.info("live set %s ended (%s): %d frames, %d reps", live.id, reason, live.analyzer.frames, state.rep_count)
+        log.info("live set %s ended (%s): %d frames analysed, %d dropped as stale so far, %d reps", live.id, reason,
+                 live.analyzer.frames, self.dropped, state.rep_count)
         self.snapshot = {**self.snapshot, "rep_count": state.rep_count, "reps": tuple(state.reps),
                          "last_rep": state.last_rep, "ended": reason, "recording": False}
         if live.analyzer.frames >= MIN_SET_FRAMES or state.rep_count:
@@ -206,17 +214,29 @@ class LiveSession:
             _drop_recording(live)
         return live
 
-    def _ensure_set(self, now: float, shape: tuple) -> LiveSet:
-        from vision.live import LiveAnalyzer
+    def _start_model(self, now: float) -> bool:
+        """(lock held) Make the pose model if there is none or another one was chosen. True when it
+        was made now: that takes a second or two, so this frame is not analysed and the set starts
+        with the next fresh one (the frames that queued meanwhile are dropped as stale), instead of
+        beginning with a gap."""
+        model = self.wanted[0]
+        if self._estimator is not None and not (self._config and self._config[0] != model):
+            return False
+        import scipy.signal  # noqa: F401 - the set's analyser needs it: imported here, not on its first frame
+
         from vision.pose import PoseEstimator
 
-        model, profile, view, sex = self.wanted
-        if self._estimator is None or (self._config and self._config[0] != model):
-            self._finish("settings")
-            if self._estimator is not None:
-                self._estimator.close()
-            self._estimator = _SessionClock(PoseEstimator(model))
-            self._epoch = now
+        self._finish("settings")
+        if self._estimator is not None:
+            self._estimator.close()
+        self._estimator = _SessionClock(PoseEstimator(model))
+        self._epoch = now
+        return True
+
+    def _ensure_set(self, now: float, shape: tuple) -> LiveSet:
+        from vision.live import LiveAnalyzer
+
+        _, profile, view, sex = self.wanted
         if self._set is not None:
             if self._config != self.wanted:
                 self._finish("settings")
@@ -261,6 +281,8 @@ class LiveSession:
             if self.frozen:  # not analysed: the page ends the set (a new one starts when the picture moves)
                 return self._draw(rgb, None, None, 0, None, "The camera picture has frozen.")
             try:
+                if self._start_model(now):
+                    return self._draw(rgb, None, None, 0, None, "Starting the pose model…")
                 live = self._ensure_set(now, rgb.shape)
                 before = live.analyzer.state.rep_count
                 t_s = now - self._t0
@@ -287,16 +309,32 @@ class LiveSession:
             xy = None if state.xy is None else np.array(state.xy, copy=True)
             vis = None if state.visibility is None else np.array(state.visibility, copy=True)
             recent = now - self._last_rep_wall < FLAG_SHOW_S
-            return self._draw(rgb, xy, vis, state.rep_count, state.last_rep, state.message, recent)
+            return self._draw(rgb, xy, vis, self._count_to_draw(state.rep_count), state.last_rep, state.message,
+                              recent)
+
+    def tile_shows(self, snap: dict) -> None:
+        """The page's Reps tile has just shown ``snap``'s count: the video draws that count from now on."""
+        self._shown = (int(snap["rep_count"]), time.monotonic())
+
+    def _count_to_draw(self, live_count: int) -> int:
+        """The rep count to draw on the picture: the one the Reps tile shows while the page polls (so the
+        two never disagree; the video follows a new rep when the tile does, within ``POLL_S``), the
+        live count when no page has refreshed the tile for ``TILE_ALIVE_S`` (nobody is watching it)."""
+        shown, when = self._shown
+        count = shown if time.monotonic() - when <= TILE_ALIVE_S else live_count
+        self.drawn_count = count
+        return count
 
     def _keep(self, live: LiveSet, rgb: np.ndarray, t_s: float, state, *, counted: bool) -> None:
         """(lock held) What the set's result needs beyond the landmarks: a small frame while the
         body is lowered (a rep's bottom), and the recording when asked."""
         if live.record and live.recording_error is None:
             self._record(live, rgb, t_s)
-        if state.phase == "down" or (np.isfinite(state.depth) and
-                                     state.depth >= live.analyzer.profile.thresholds.rep_exit.value):
+        lowered = state.phase == "down" or (np.isfinite(state.depth) and
+                                            state.depth >= live.analyzer.profile.thresholds.rep_exit.value)
+        if lowered and t_s - live.last_thumb_s >= THUMB_STEP_S - 1e-6:
             live.thumbs[t_s] = _jpeg(rgb)
+            live.last_thumb_s = t_s
         if counted or state.phase == "standing":
             _prune_thumbs(live, t_s)
 
@@ -402,16 +440,37 @@ def rtc_configuration() -> tuple[dict, str | None]:
 
 
 def _make_callback(sess: LiveSession):
+    """streamlit-webrtc's ``queued_video_frames_callback``: it gets every camera frame that arrived
+    while the previous ones were analysed. They are analysed in order, each at its own capture time
+    (from the frames' timestamps; the newest one arrived now), except a frame that would be more than
+    ``STALE_S`` old by the time its picture is ready: a brief stall (a rep being judged) costs a few
+    milliseconds of latency instead of frames, while a machine too slow for the camera drops old
+    frames rather than fall further and further behind. The picture sent back is the newest one's.
+    """
     import av
 
-    def video_frame_callback(frame: "av.VideoFrame") -> "av.VideoFrame":
-        rgb = frame.to_ndarray(format="rgb24")
-        out = sess.process_rgb(rgb)
+    cost = 1 / 30   # recent analysis time of one frame (s)
+
+    async def queued_frames_callback(frames: list["av.VideoFrame"]) -> list["av.VideoFrame"]:
+        nonlocal cost
+        arrived = time.monotonic()
+        newest = frames[-1]
+        out = None
+        for frame in frames:
+            lag = newest.time - frame.time if newest.time is not None and frame.time is not None else 0.0
+            captured = arrived - max(0.0, lag)
+            if frame is not newest and time.monotonic() + cost - captured > STALE_S:
+                sess.dropped += 1
+                continue
+            began = time.monotonic()
+            out = sess.process_rgb(frame.to_ndarray(format="rgb24"), now=captured)
+            # capped: one slow frame (the model starting, a rep being judged) is not the usual cost
+            cost = 0.8 * cost + 0.2 * min(time.monotonic() - began, 2 / 30)
         new = av.VideoFrame.from_ndarray(out, format="rgb24")
-        if frame.time_base is not None:  # keep the timing of the camera frame
-            new.pts, new.time_base = frame.pts, frame.time_base
-        return new
-    return video_frame_callback
+        if newest.time_base is not None:  # keep the timing of the camera frame
+            new.pts, new.time_base = newest.pts, newest.time_base
+        return [new]
+    return queued_frames_callback
 
 
 # ------------------------------------------------------------------------------------------------
@@ -501,6 +560,7 @@ def _status(sess: LiveSession) -> None:
     summary = presenters.live_summary(snap["rep_count"], snap["last_rep"])
     cols = st.columns(2)
     cols[0].metric("Reps", summary["reps"])
+    sess.tile_shows(snap)
     cols[1].metric("Frames analysed", snap["frames"], help=f"about {snap['fps']:.0f} per second right now")
     if snap["last_rep"]:
         box = {"ok": st.success, "minor": st.warning, "major": st.error}.get(summary["severity"], st.info)
@@ -616,7 +676,7 @@ def render() -> None:
             mode=WebRtcMode.SENDRECV,
             rtc_configuration=rtc,
             media_stream_constraints={"video": True, "audio": False},
-            video_frame_callback=_make_callback(sess),
+            queued_video_frames_callback=_make_callback(sess),
             async_processing=True,
         )
     except Exception as err:  # the component needs a real Streamlit server session
