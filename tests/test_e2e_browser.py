@@ -157,11 +157,24 @@ def test_upload_clip_shows_rep_table(server, playwright):
 # ------------------------------------------------------------------------------------------------
 
 
+STAMP_BITS, STAMP_CELL = 10, 16   # frame-number code: 10 black/white 16-px squares along the bottom-left edge
+
+
+def stamp_frame_number(canvas: np.ndarray, n: int) -> None:
+    """Write ``n % 1024`` into the bottom-left corner of ``canvas`` (H, W, 3) as 10 squares, bit 0
+    leftmost (white = 1); ``LATENCY_HOOK`` reads it back from the pictures the browser shows."""
+    c = STAMP_CELL
+    for bit in range(STAMP_BITS):
+        canvas[-c:, bit * c:(bit + 1) * c] = 255 if (n >> bit) & 1 else 0
+
+
 def write_y4m(clip: Path, out: Path, *, start_s: float, end_s: float, width: int = 320, height: int = 240,
-              fps: int = 30, hold_s: float = 0.0, crop: tuple[float, float, float, float] | None = None) -> Path:
+              fps: int = 30, hold_s: float = 0.0, crop: tuple[float, float, float, float] | None = None,
+              stamp: bool = False) -> Path:
     """Cut [start_s, end_s) of ``clip`` into a YUV4MPEG2 file (letterboxed to width x height, I420, ``fps``
     frames a second, resampled by time); ``hold_s`` first repeats the cut's first frame (standing still);
-    ``crop`` (x0, y0, x1, y1 as fractions of the frame) keeps only that part of the picture."""
+    ``crop`` (x0, y0, x1, y1 as fractions of the frame) keeps only that part of the picture; ``stamp``
+    writes each frame's number into it (:func:`stamp_frame_number`)."""
     import cv2
 
     from vision.video import iter_frames
@@ -187,8 +200,10 @@ def write_y4m(clip: Path, out: Path, *, start_s: float, end_s: float, width: int
             canvas = np.zeros((height, width, 3), np.uint8)
             y0, x0 = (height - nh) // 2, (width - nw) // 2
             canvas[y0:y0 + nh, x0:x0 + nw] = cv2.resize(np.ascontiguousarray(rgb), (nw, nh), interpolation=cv2.INTER_AREA)
-            yuv = cv2.cvtColor(cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR), cv2.COLOR_BGR2YUV_I420).tobytes()
             for _ in range(int(round(hold_s * fps)) + 1 if n == 0 else 1):
+                if stamp:
+                    stamp_frame_number(canvas, n)
+                yuv = cv2.cvtColor(cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR), cv2.COLOR_BGR2YUV_I420).tobytes()
                 fh.write(b"FRAME\n")
                 fh.write(yuv)
                 n += 1
@@ -257,7 +272,81 @@ SPEECH_AND_CAMERA_HOOK = """
 """
 
 
-def _live_session(playwright, server: str, y4m: Path, min_reps: int, timeout_s: float = 90):
+# Capture → overlay latency as the user sees it: the fake camera's frames carry their number
+# (stamp_frame_number). Every picture of the camera stream (in a hidden <video>, with the capture
+# time Chromium gives it) and of the stream the server sends back (the overlay, mirrored, with its
+# expected display time) is read back at the frame rate (requestVideoFrameCallback), so a frame's
+# latency is when its overlay is shown minus when it was captured, both on the page's clock.
+LATENCY_HOOK = """
+(() => {
+  window.__seen = {camera: [], overlay: []};   // [frame number, ms on performance.now()'s clock]
+  const BITS = %d, CELL = %d;
+  function watch(stream, list, mirrored) {
+    const video = document.createElement('video');
+    video.muted = true; video.playsInline = true; video.srcObject = stream;
+    video.style.cssText = 'position:fixed;left:-10000px;width:64px;height:48px';
+    document.documentElement.appendChild(video);
+    video.play().catch(() => {});
+    const canvas = document.createElement('canvas');
+    canvas.width = BITS * CELL; canvas.height = CELL;
+    const ctx = canvas.getContext('2d', {willReadFrequently: true});
+    const step = (now, meta) => {
+      const w = video.videoWidth, h = video.videoHeight;
+      if (w >= BITS * CELL && h >= CELL) {
+        ctx.drawImage(video, mirrored ? w - BITS * CELL : 0, h - CELL, BITS * CELL, CELL, 0, 0, BITS * CELL, CELL);
+        const px = ctx.getImageData(0, CELL / 2, BITS * CELL, 1).data;
+        let k = 0;
+        for (let b = 0; b < BITS; b++) {
+          const x = (mirrored ? BITS - 1 - b : b) * CELL + CELL / 2;
+          if (px[4 * x] > 128) k |= 1 << b;
+        }
+        const t = mirrored ? (meta.expectedDisplayTime || now) : (meta.captureTime || now);
+        list.push([k, t]);
+      }
+      video.requestVideoFrameCallback(step);
+    };
+    video.requestVideoFrameCallback(step);
+  }
+  const md = navigator.mediaDevices;
+  if (md && md.getUserMedia) {
+    const gum = md.getUserMedia.bind(md);
+    md.getUserMedia = async (c) => { const s = await gum(c); watch(s, window.__seen.camera, false); return s; };
+  }
+  const PC = window.RTCPeerConnection;
+  if (PC) {
+    window.RTCPeerConnection = class extends PC {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('track', (e) => {
+          if (e.track.kind === 'video') watch(new MediaStream([e.track]), window.__seen.overlay, true);
+        });
+      }
+    };
+  }
+})();
+""" % (STAMP_BITS, STAMP_CELL)
+
+
+def overlay_latencies_ms(page) -> list[float]:
+    """Per camera frame whose overlay the page showed: shown − captured (ms), from LATENCY_HOOK's records
+    in every frame of the page. A frame number comes back every 1024 frames (and the y4m loops), so
+    each overlay is matched with the latest capture of its number before it, at most 2 s earlier."""
+    camera, overlay = [], []
+    for frame in page.frames:
+        seen = frame.evaluate("() => window.__seen || null")
+        if seen:
+            camera += seen["camera"]
+            overlay += seen["overlay"]
+    first_shown: dict[tuple[int, float], float] = {}
+    for k, t_shown in sorted(overlay, key=lambda kt: kt[1]):
+        captured = [t for n, t in camera if n == k and 0 <= t_shown - t <= 2000]
+        if captured:
+            first_shown.setdefault((k, max(captured)), t_shown)   # a picture repeated while no newer one was ready
+    return [shown - captured for (_, captured), shown in first_shown.items()]
+
+
+def _live_session(playwright, server: str, y4m: Path, min_reps: int, timeout_s: float = 90,
+                  hooks: tuple[str, ...] = ()):
     """A browser on the live page with the fake camera: START, then wait until the counter reaches
     ``min_reps``. A WebRTC session sometimes drops after the first frame: then one more try.
     Returns (browser, page, reps seen); the caller closes the browser."""
@@ -270,6 +359,8 @@ def _live_session(playwright, server: str, y4m: Path, min_reps: int, timeout_s: 
         context = browser.new_context(permissions=["camera"], viewport={"width": 1100, "height": 1000},
                                       accept_downloads=True)
         context.add_init_script(SPEECH_AND_CAMERA_HOOK)
+        for hook in hooks:
+            context.add_init_script(hook)
         page = context.new_page()
         page.goto(server + "/live", wait_until="domcontentloaded")
         page.get_by_text("Allow camera access in the browser's address bar").wait_for(timeout=60_000)
@@ -311,7 +402,7 @@ def _download(page, button: str) -> str:
     return Path(dl.value.path()).read_text()
 
 
-def _live_set(playwright, server: str, y4m: Path, *, min_reps: int, end):
+def _live_set(playwright, server: str, y4m: Path, *, min_reps: int, end, hooks: tuple[str, ...] = ()):
     """START, ``min_reps`` reps, then ``end(page)`` ends the set (STOP, or the camera stops) and returns
     what it saw. Returns (browser, page, reps seen while live, what ``end`` saw, live counter, table rows,
     the JSON download). On a machine too busy to analyse ``LOW_FPS`` frames a second the live and the
@@ -321,7 +412,7 @@ def _live_set(playwright, server: str, y4m: Path, *, min_reps: int, end):
     from ui.live_page import LOW_FPS
 
     for attempt in range(2):
-        browser, page, seen = _live_session(playwright, server, y4m, min_reps=min_reps)
+        browser, page, seen = _live_session(playwright, server, y4m, min_reps=min_reps, hooks=hooks)
         try:
             ended = end(page)
             counted = _live_counter(page)
@@ -428,28 +519,37 @@ def test_live_camera_denied_says_how_to_allow_it(server, playwright):
 def test_live_frame_rate_at_640x480_in_the_browser_is_measured(server, playwright, tmp_path):
     """Measures (does not assert) how many frames a second the live page analyses from a 640x480,
     30 fps fake camera in headless Chromium over WebRTC (the browser's encoder, the server's decoder
-    and encoder share the machine's cores with the pose model); written to
-    bench/results/live_browser.json for BENCHMARKS.md. The set must still count reps."""
+    and encoder share the machine's cores with the pose model), and the capture → overlay latency the
+    page shows (LATENCY_HOOK); written to bench/results/live_browser.json for BENCHMARKS.md. The set
+    must still count reps, and the latency must have been measured."""
     import json
 
     clip = shared_clip("front_bodyweight_good_office_01.mp4")
-    y4m = write_y4m(clip, tmp_path / "vga.y4m", start_s=0.0, end_s=10.0, width=640, height=480, fps=30)
+    y4m = write_y4m(clip, tmp_path / "vga.y4m", start_s=0.0, end_s=10.0, width=640, height=480, fps=30, stamp=True)
+    latencies: list[float] = []
 
     def run_then_stop(page):
         page.wait_for_timeout(15_000)
+        latencies.extend(overlay_latencies_ms(page))
         page.frame_locator('iframe[title*="streamlit_webrtc"]').get_by_role(
             "button", name=re.compile(r"^stop$", re.I)).click()
 
-    browser, page, seen, _, counted, rows, result = _live_set(playwright, server, y4m, min_reps=1, end=run_then_stop)
+    browser, page, seen, _, counted, rows, result = _live_set(playwright, server, y4m, min_reps=1, end=run_then_stop,
+                                                              hooks=(LATENCY_HOOK,))
     try:
         video = result["video"]
         assert counted >= seen >= 1 and rows >= 1
+        assert len(latencies) >= 100, f"only {len(latencies)} overlays matched to their camera frames"
+        lat = np.array(latencies)
         out = ROOT / "bench" / "results"
         out.mkdir(parents=True, exist_ok=True)
         (out / "live_browser.json").write_text(json.dumps(
             {"camera": "640x480 at 30 fps (Chromium fake camera, y4m)", "analysed_fps": video["fps"],
              "frames": video["frames"], "duration_s": video["duration_s"], "reps_live": counted, "rep_rows": rows,
+             "overlays_matched": int(lat.size), "latency_ms_median": round(float(np.median(lat)), 1),
+             "latency_ms_p95": round(float(np.percentile(lat, 95)), 1),
              "date": time.strftime("%Y-%m-%dT%H:%M%z")}))
-        print(f"live page: {video['fps']} analysed frames a second from a 640x480 30 fps camera")
+        print(f"live page: {video['fps']} analysed frames a second from a 640x480 30 fps camera; capture → overlay "
+              f"shown {np.median(lat):.0f} ms median, {np.percentile(lat, 95):.0f} ms p95 ({lat.size} frames)")
     finally:
         browser.close()
