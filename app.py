@@ -11,13 +11,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import auth, settings
+from ui import auth, preload, settings
 
 ROOT = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="SquatCheck", page_icon=":material/fitness_center:", layout="wide",
                    menu_items={"About": "SquatCheck: an offline squat and knee-valgus screening aid."})
 
+preload.start()     # the engine's imports, in the background while the user picks a file
 user = auth.gate()  # stops the run at the sign-in form when a sign-in is needed
 
 pages = [

@@ -348,3 +348,17 @@ def test_live_callback_analyses_unmirrored_and_mirrors_only_the_preview():
     diff_same = np.abs(mirrored[lower].astype(int) - frames[11][lower].astype(int)).mean()
     assert diff_flipped < diff_same
     sess.close()
+
+
+def test_app_preloads_the_engine_in_the_background():
+    """The app's start imports MediaPipe, SciPy and the engine on a background thread, so the first
+    upload does not wait for them (checked in a fresh interpreter: nothing imported before)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from ui import preload; assert 'mediapipe' not in sys.modules; "
+            "preload._import_engine(); "
+            "print(all(m in sys.modules for m in ('scipy.signal', 'mediapipe', 'vision.analysis', 'vision.pose')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "True"
