@@ -121,8 +121,8 @@ def run_live(frames: list[np.ndarray]) -> dict:
         # what the page's status fragment does every POLL_S: show the snapshot's count on the Reps tile
         while not done.is_set() or threads[1].is_alive():
             snap = sess.snapshot
+            stats["tile"].append((time.monotonic(), snap["rep_count"]))   # shown, then handed to the video
             sess.tile_shows(snap)
-            stats["tile"].append((time.monotonic(), snap["rep_count"]))
             time.sleep(POLL_S)
 
     threads = [threading.Thread(target=camera), threading.Thread(target=worker), threading.Thread(target=tile)]
