@@ -55,7 +55,7 @@ RESTART_GAP_S = 3.0      # a pause longer than this (STOP/START) starts a fresh 
 FLAG_SHOW_S = 2.5        # after a rep, its valgus legs stay red this long
 POLL_S = 0.25            # the Reps tile is refreshed this often; the video draws the count it shows
 TILE_ALIVE_S = 1.0       # no tile refresh for this long (no page polling): the video draws the live count
-STALE_S = 0.1            # a camera frame that waited this long behind a newer one is dropped, not analysed
+STALE_S = 0.1            # a queued camera frame that would be this old when its picture is ready is dropped
 CAMERA_STALE_S = 2.5     # no frame for this long while playing: the camera stopped
 FROZEN_S = 4.0           # the same picture to the pixel for this long: the camera froze (a live sensor is never still)
 MIN_SET_FRAMES = 10      # a "set" of fewer frames (a frame still in flight after STOP) is dropped
@@ -97,7 +97,7 @@ class LiveSet:
     record: bool
     shape: tuple
     thumbs: dict = field(default_factory=dict)   # {t_s: JPEG bytes}
-    last_thumb_s: float = float("-inf")
+    last_thumb_s: float = float("-inf")         # when the newest thumbnail was taken (set clock)
     writer: object = None                 # vision.video.H264Writer while recording
     recording: Path | None = None         # the finished recording
     recording_error: str | None = None
@@ -318,8 +318,9 @@ class LiveSession:
 
     def _count_to_draw(self, live_count: int) -> int:
         """The rep count to draw on the picture: the one the Reps tile shows while the page polls (so the
-        two never disagree; the video follows a new rep when the tile does, within ``POLL_S``), the
-        live count when no page has refreshed the tile for ``TILE_ALIVE_S`` (nobody is watching it)."""
+        two agree but for a picture already in flight when the tile changes; the video follows a new rep
+        when the tile does, within ``POLL_S``), the live count when no page has refreshed the tile for
+        ``TILE_ALIVE_S`` (nobody is watching it)."""
         shown, when = self._shown
         count = shown if time.monotonic() - when <= TILE_ALIVE_S else live_count
         self.drawn_count = count
