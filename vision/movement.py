@@ -180,9 +180,11 @@ def classify_movement(rf: RepFrames, view: str, th: Thresholds, single_leg_profi
                                     "picking something up or racking a bar), not a squat")
     if single:
         return SINGLE_LEG
-    b = rf.sig.ankle_pos[rf.win.bottom]
-    if view == "side" and abs(b[0, 0] - b[1, 0]) > th.stance_max_split.value:
+    # the stance over the rep's bottom (its bent frames), not at one frame: one glitching ankle point at the
+    # deepest frame (0.13 leg lengths apart where the frames around it read 0.02-0.03) is no split stance
+    feet = rf.sig.ankle_pos[rf.bent]                       # (k, 2 feet, xy) in leg lengths
+    if view == "side" and nanmedian(np.abs(feet[:, 0, 0] - feet[:, 1, 0])) > th.stance_max_split.value:
         return Movement("rejected", "the feet were split front-to-back (lunge / split squat)")
-    if view == "front" and abs(b[0, 1] - b[1, 1]) > SPLIT_FRONT:  # oblique: the far foot looks higher
+    if view == "front" and nanmedian(np.abs(feet[:, 0, 1] - feet[:, 1, 1])) > SPLIT_FRONT:  # oblique: the far foot looks higher
         return Movement("rejected", "one foot was in front of the other (lunge / split squat)")
     return SQUAT
