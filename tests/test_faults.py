@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,38 @@ def test_cues_for_does_not_modify_its_input():
     before = [dict(f) for f in flags]
     F.cues_for(flags)
     assert flags == before
+
+
+# --- every place reads the same table ---------------------------------------------------------------
+
+
+def test_presenters_overlay_pdf_and_speech_read_the_table():
+    from trainer import pdf_report
+    from ui import presenters as P
+    from vision.overlay import verdict_text
+
+    for code in CODES:
+        f = F.FAULTS[code]
+        assert P.FLAG_LABELS[code] == f.label
+        assert P.SPOKEN_CUES[code] == f.spoken
+        assert pdf_report._flag_label(code) == F.label(code, capital=True)
+        assert verdict_text({"flags": [code], "flag_details": [], "valgus": {}}) == f.long_label
+        rep = {"flags": [code], "flag_details": [{"code": code, "severity": "major"}]}
+        assert P.spoken_feedback(rep)["text"] == f.spoken + "."
+    assert P.other_flags({"flags": ["forward_lean", "heel_rise", "lateral_shift"]}) == \
+        "forward lean, heel rise, hip shift"
+
+
+@pytest.mark.parametrize("path", ["ui/presenters.py", "vision/overlay.py", "trainer/pdf_report.py",
+                                  "ui/live_page.py", "ui/results_view.py"])
+def test_no_module_keeps_its_own_wording_table(path):
+    """A fault's words spelt out again outside vision/faults.py are a second table that can drift."""
+    src = (ROOT / path).read_text()
+    for f in F.FAULTS.values():
+        words = {f.long_label, f.spoken} | ({f.label} if f.label != f.code else set())
+        for text in words:
+            assert f'"{text}"' not in src, f"{path} spells out {text!r} itself"
+        assert not re.search(rf'"{f.code}"\s*:\s*"{re.escape(f.long_label.split()[0])}', src), (path, f.code)
 
 
 # --- knee valgus verdicts: new JSON and old ------------------------------------------------------------

@@ -126,7 +126,7 @@ def test_full_report(tmp_path: Path):
         assert needle in text, needle
     # rep table rows: verdict words, per-side valgus, other flags, confidence, cues
     for needle in ("Shallow", "22° valgus", "9° ok", "7° ok", "15° valgus", "14° valgus",
-                   "Forward lean, Heels lift", "50% low", "30% very low",
+                   "Forward lean, Heel rise", "50% low", "30% very low",
                    "Keep your heels down."):
         assert needle in text, needle
     for i in range(1, 5):

@@ -27,6 +27,7 @@ import numpy as np
 from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
 
+from vision import faults
 from vision.images import as_rgb
 from vision.valgus import knee_toe_text
 from trainer.session_compare import (
@@ -57,15 +58,6 @@ _GREY = (232, 232, 232)
 _HEAD = (44, 62, 80)
 _OK, _WARN, _BAD, _NA = 0, 1, 2, 3
 _FILL = {_OK: _GREEN, _WARN: _AMBER, _BAD: _RED, _NA: _GREY}
-
-_FLAG_LABELS = {
-    "knee_valgus": "Knee valgus",
-    "shallow": "Shallow",
-    "forward_lean": "Forward lean",
-    "heel_rise": "Heels lift",
-    "lateral_shift": "Hip shift",
-    "asymmetry": "Asymmetry",
-}
 _VIEW_NOTES = {
     "front": "Front view: knee valgus, depth and left/right balance can be judged.",
     "side": "Side view: depth and trunk lean can be judged; knee valgus cannot be seen from the side.",
@@ -165,7 +157,7 @@ def _fmt_dt(dt: datetime | None) -> str:
 
 
 def _flag_label(flag: str) -> str:
-    return _FLAG_LABELS.get(flag, flag.replace("_", " ").capitalize())
+    return faults.label(flag, capital=True)
 
 
 def _frame_to_jpeg(frame: np.ndarray) -> tuple[io.BytesIO, int, int]:

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from vision import faults
 from vision.valgus import knee_toe_text
 
 # --- severity colours (cell background, text) -------------------------------------------------
@@ -24,14 +25,7 @@ SEVERITY_CSS = {
 }
 _LABEL_TO_SEVERITY = {v: k for k, v in SEVERITY_LABELS.items()}
 
-FLAG_LABELS = {
-    "knee_valgus": "knee valgus",
-    "shallow": "shallow",
-    "forward_lean": "forward lean",
-    "heel_rise": "heel rise",
-    "lateral_shift": "hip shift",
-    "asymmetry": "asymmetry",
-}
+FLAG_LABELS = {code: f.label for code, f in faults.FAULTS.items()}   # heel_rise -> heel rise
 VIEW_LABELS = {"front": "Front", "side": "Side", "oblique": "Angled (about 45°)", "rear": "From behind",
                "unknown": "Unknown"}
 
@@ -224,7 +218,7 @@ def valgus_cell(rep: Mapping, leg: str) -> str:
 
 def other_flags(rep: Mapping) -> str:
     codes = [c for c in (rep.get("flags") or []) if c not in ("knee_valgus", "shallow")]
-    return ", ".join(FLAG_LABELS.get(c, str(c).replace("_", " ")) for c in codes) or "–"
+    return ", ".join(faults.label(c) for c in codes) or "–"
 
 
 def rep_rows(result: Mapping) -> list[dict]:
@@ -474,14 +468,7 @@ def live_summary(rep_count: int, last_rep: Mapping | None) -> dict:
 # ------------------------------------------------------------------------------------------------
 
 # a few words a lifter can take in mid-set, 3 m from the screen; one per fault
-SPOKEN_CUES = {
-    "knee_valgus": "Knees out",
-    "shallow": "Go deeper",
-    "forward_lean": "Chest up",
-    "heel_rise": "Heels down",
-    "lateral_shift": "Sit straight down",
-    "asymmetry": "Even knees",
-}
+SPOKEN_CUES = {code: f.spoken for code, f in faults.FAULTS.items()}
 SPOKEN_MAX_CUES = 2
 _SEVERITY_RANK = {"ok": 0, "minor": 1, "major": 2}
 

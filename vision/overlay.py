@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import cv2
 import numpy as np
 
+from vision import faults
 from vision import geometry as g
 from vision.landmarks import (L_ANKLE, L_HIP, L_KNEE, L_SHOULDER, NUM_LANDMARKS, R_ANKLE, R_HIP, R_KNEE,
                               R_SHOULDER, SKELETON_EDGES)
@@ -60,14 +61,8 @@ _FONT = cv2.FONT_HERSHEY_DUPLEX  # a little heavier than SIMPLEX: reads better o
 LEGS = {"left": (L_HIP, L_KNEE, L_ANKLE), "right": (R_HIP, R_KNEE, R_ANKLE)}
 _OTHER = {"left": "right", "right": "left"}
 
-# Short verdicts per flag code, most important first (valgus is what this tool is for).
-_VERDICT_ORDER = ("knee_valgus", "shallow", "forward_lean", "heel_rise", "lateral_shift", "asymmetry")
-_VERDICTS = {
-    "shallow": "Not deep enough",
-    "forward_lean": "Leaning forward",
-    "heel_rise": "Heels lifted",
-    "asymmetry": "Knees uneven",
-}
+# Short verdicts per flag code come from vision.faults (its long labels), most important first.
+_VERDICT_ORDER = faults.FAULT_ORDER
 
 
 # ------------------------------------------------------------------------------------------------
@@ -600,12 +595,14 @@ def verdict_text(rep: Mapping | None) -> str | None:
             valgus = rep.get("valgus") or {}
             legs = details.get(code, {}).get("legs") or [leg for leg in LEGS if valgus.get(leg)]
             which = _legs_text(legs)
-            parts.append(f"Knees caved in ({which})" if which else "Knees caved in")
+            words = faults.long_label(code)
+            parts.append(f"{words} ({which})" if which else words)
         elif code == "lateral_shift":
             side = details.get(code, {}).get("direction")
-            parts.append(f"Hips shifted ({side})" if side else "Hips shifted")
+            words = faults.long_label(code)
+            parts.append(f"{words} ({side})" if side else words)
         else:
-            parts.append(_VERDICTS.get(code, str(code).replace("_", " ").capitalize()))
+            parts.append(faults.long_label(code))
     return "; ".join(parts)
 
 
