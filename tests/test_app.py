@@ -362,3 +362,72 @@ def test_app_preloads_the_engine_in_the_background():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "True"
+
+
+# --- a "possible" knee verdict in the results view (hand-built result, no engine run) -------------------
+
+
+def _results_app(result: dict) -> None:
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from ui import results_view, settings as ui_settings
+
+    thumbs = {r["index"]: np.full((48, 32, 3), 90, np.uint8) for r in result["reps"]}
+    entry = {"name": "clip.mp4", "path": None, "analysis": SimpleNamespace(result=result, signals=None, track=None),
+             "thumbs": thumbs, "video": None, "key": "possible-test"}
+    results_view.show_results(entry, ui_settings.current(), key="t_")
+
+
+def _possible_result(possible: bool = True) -> dict:
+    def rep(i, flags, valgus, severity, cue):
+        return {"index": i, "start_s": 2.0 * i, "bottom_s": 2.0 * i + 0.5, "end_s": 2.0 * i + 1.0,
+                "flags": flags, "flag_details": [{"code": f, "severity": severity} for f in flags],
+                "metrics": {"knee_flexion_deg": 100.0, "kasr_min": 0.9}, "confidence": 0.9, "cues": [cue],
+                "view": "front", "severity": severity, "valgus": valgus, "not_judged": {}}
+
+    good = "Good rep: nothing to correct from this camera angle."
+    maybe = {"left": False, "right": False, "phase": None, "verdict": "possible", "possible_legs": ["right"],
+             "decided_by": ["kasr"]}
+    reps = [rep(1, ["knee_valgus"], {"left": True, "right": False, "phase": "bottom", "verdict": "clear",
+                                     "possible_legs": [], "decided_by": ["foot_line"]}, "major",
+                "Your left knee caved in at the bottom: push the knees out over your toes."),
+            rep(2, [], maybe if possible else {"left": False, "right": False, "phase": None}, "ok", good)]
+    return {"view": "front", "view_confidence": 0.95, "quality": {"score": 1.0, "notes": []}, "problems": [],
+            "reps": reps, "not_judged": {},
+            "summary": {"rep_count": 2, "valgus_reps": 1, "possible_valgus_reps": int(possible), "shallow_reps": 0,
+                        "flagged_reps": 1, "worst_rep": 1, "main_cue": reps[0]["cues"][0]},
+            "thresholds": {}, "disclaimer": "Screening aid, not a diagnosis."}
+
+
+def _captions(at) -> list[str]:
+    return [img.caption for el in at.get("image") for img in el.proto.imgs]
+
+
+def test_results_show_a_possible_rep_apart_from_the_faults():
+    at = AppTest.from_function(_results_app, default_timeout=TIMEOUT, args=(_possible_result(),)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (tile,) = [m for m in at.metric if m.label == "Reps with knee valgus"]
+    assert tile.value == "1 of 2"  # the clear rep only
+    assert tile.proto.delta == "1 possible — look"
+    assert tile.proto.color == tile.proto.MetricColor.ORANGE and tile.proto.direction == tile.proto.MetricDirection.NONE
+    assert "not counted as a fault" in tile.help
+    (table,) = [d.value for d in at.dataframe]
+    assert list(table["Valgus L"]) == ["caved in (bottom)", "ok"]
+    assert list(table["Valgus R"]) == ["ok", "possible — look"]
+    assert list(table["Verdict"]) == ["Major", "OK"]
+    captions = _captions(at)
+    assert captions[1] == ("Rep 2 at 4.5 s: OK — Good rep: nothing to correct from this camera angle. · "
+                           "Knees: possible (right) — look at this rep")
+    assert "possible" not in captions[0]
+
+
+def test_results_without_possible_reps_look_as_before():
+    at = AppTest.from_function(_results_app, default_timeout=TIMEOUT, args=(_possible_result(False),)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (tile,) = [m for m in at.metric if m.label == "Reps with knee valgus"]
+    assert tile.value == "1 of 2" and not tile.proto.delta
+    (table,) = [d.value for d in at.dataframe]
+    assert list(table["Valgus R"]) == ["ok", "ok"]
+    assert not any("possible" in c for c in _captions(at))

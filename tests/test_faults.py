@@ -1,4 +1,5 @@
-"""vision.faults: the one table of fault wording, cues_for, and the knee-valgus verdict helpers (pure, fast)."""
+"""vision.faults: the one table of fault wording, cues_for, and the knee-valgus verdict helpers;
+the pages, the overlay, the PDF report, the CLI and the session comparison read them (pure, fast)."""
 
 from __future__ import annotations
 
@@ -222,3 +223,20 @@ def test_session_compare_does_not_count_possible_reps_as_valgus():
     # only possible reps: 0 valgus, still measurable (a front view that judged the knees)
     only = analysis([_rep([], "possible"), _rep([], "possible")])
     assert (summarise_analysis(only)["valgus_reps"], summarise_analysis(only)["valgus_rate"]) == (0, 0.0)
+
+
+def test_cli_summary_lists_possible_reps_apart():
+    from vision.__main__ import summary_text
+
+    reps = [_rep(["knee_valgus"], "clear", left=True, index=1), _rep([], "possible", index=2),
+            _rep(["shallow"], "possible", index=3)]
+    result = {"source": {"file": "a.mp4"}, "view": "front", "problems": [], "reps": reps,
+              "summary": {"rep_count": 3, "valgus_reps": 1, "shallow_reps": 1, "possible_valgus_reps": 2}}
+    lines = summary_text(result).splitlines()
+    assert lines[0] == "a.mp4: 3 rep(s), view front, 1 with knee valgus (+2 possible — look, not counted), 1 shallow"
+    assert "  knee_valgus  " in lines[1] + "  "
+    assert "knee valgus possible — look" in lines[2] and "shallow, knee valgus possible — look" in lines[3]
+    old = {**result, "reps": [_rep(["knee_valgus"], left=True)], "summary": {"rep_count": 1, "valgus_reps": 1,
+                                                                             "shallow_reps": 0}}
+    assert summary_text(old).splitlines()[0] == "a.mp4: 1 rep(s), view front, 1 with knee valgus, 0 shallow"
+    assert "possible" not in summary_text(old)

@@ -334,3 +334,53 @@ def test_the_video_draws_the_rep_count_the_reps_tile_shows(monkeypatch):
     monkeypatch.setattr(live_page, "TILE_ALIVE_S", 0.0)          # the page stopped polling
     sess.process_rgb(picture + 2, now=T0 + 5.3)
     assert sess.drawn_count == live
+
+
+# --- a "possible" knee verdict on the live page: shown in a neutral box, never spoken ------------------
+
+POSSIBLE_REP = {"index": 2, "start_s": 1.0, "bottom_s": 1.5, "end_s": 2.0, "flags": [], "flag_details": [],
+                "severity": "ok", "cues": ["Good rep: nothing to correct from this camera angle."], "view": "front",
+                "metrics": {}, "not_judged": {},
+                "valgus": {"left": False, "right": False, "phase": None, "verdict": "possible",
+                           "possible_legs": ["left"], "decided_by": ["within_set"]}}
+CLEAR_REP = {"index": 1, "start_s": 0.0, "bottom_s": 0.5, "end_s": 0.9, "flags": ["knee_valgus"],
+             "flag_details": [{"code": "knee_valgus", "severity": "major"}], "severity": "major",
+             "cues": ["Both knees caved in at the bottom: push the knees out over your toes."], "view": "front",
+             "metrics": {}, "not_judged": {},
+             "valgus": {"left": True, "right": True, "phase": "bottom", "verdict": "clear", "possible_legs": [],
+                        "decided_by": ["foot_line"]}}
+
+
+def test_a_possible_rep_is_announced_with_a_beep_never_in_words():
+    from ui.live_page import announcements
+
+    snap = {"set_id": "p", "reps": (CLEAR_REP, POSSIBLE_REP)}
+    assert announcements(snap, speak=True, say_number=False, spoken={}, now=100.0) == [
+        {"key": "p:1", "text": "Knees out.", "beep": False}, {"key": "p:2", "text": None, "beep": True}]
+
+
+def _status_app(last_rep: dict, reps: tuple) -> None:
+    import time
+
+    from ui import live_page
+
+    sess = live_page.LiveSession()
+    sess.snapshot = {**live_page._empty_snapshot("s1"), "frames": 60, "rep_count": len(reps), "last_rep": last_rep,
+                     "reps": reps, "phase": "standing", "fps": 30.0}
+    sess.last_done = time.monotonic()  # the camera is alive
+    live_page._status(sess)
+
+
+def test_live_status_boxes_a_possible_rep_neutrally_and_does_not_speak_it():
+    at = run(AppTest.from_function(_status_app, default_timeout=TIMEOUT,
+                                   args=(POSSIBLE_REP, (CLEAR_REP, POSSIBLE_REP))))
+    assert texts(at.info) == ["**Last rep: Knees: possible (left) — look.** Good rep: nothing to correct from this "
+                              "camera angle."]
+    assert not at.success and not at.warning and not at.error
+    spoken = " ".join(str(h.proto.body) for h in at.get("html"))
+    assert '"text": "Knees out."' in spoken and '"text": null, "beep": true' in spoken
+    assert "possible" not in spoken.lower()
+    # a clear rep: the red box as before
+    at = run(AppTest.from_function(_status_app, default_timeout=TIMEOUT, args=(CLEAR_REP, (CLEAR_REP,))))
+    assert texts(at.error) == ["**Last rep: Knees caved in (both).** Both knees caved in at the bottom: push the "
+                               "knees out over your toes."]

@@ -472,6 +472,79 @@ def test_annotate_frame_with_no_reps_nan_landmarks_and_missing_fields(hud_calls)
 
 
 # --------------------------------------------------------------------------------------------------
+# a "possible" knee verdict: its own words and colour, never red, never a fault
+# --------------------------------------------------------------------------------------------------
+
+
+def possible_rep(index, start, bottom, end, flags=(), legs=("left",), **kw):
+    """A rep whose knees got a "possible" verdict (no knee_valgus flag)."""
+    r = rep(index, start, bottom, end, flags, cues=["Good rep."] if not flags else None, **kw)
+    r["valgus"].update(verdict="possible", possible_legs=list(legs), decided_by=["within_set"])
+    return r
+
+
+def test_verdict_text_of_a_possible_rep():
+    assert verdict_text(possible_rep(1, 0, 1, 2)) == "Knees: possible (left) — look"
+    assert verdict_text(possible_rep(1, 0, 1, 2, legs=())) == "Knees: possible — look"
+    assert verdict_text(possible_rep(1, 0, 1, 2, ["shallow", "heel_rise"], legs=("left", "right"))) == \
+        "Not deep enough; Heels lifted; Knees: possible — look"
+    assert overlay.hud_verdict(possible_rep(1, 0, 1, 2)) == (None, "Knees: possible (left) — look")
+    assert overlay.hud_verdict(possible_rep(1, 0, 1, 2, ["shallow"])) == ("Not deep enough",
+                                                                          "Knees: possible (left) — look")
+    assert overlay.hud_verdict(rep(1, 0, 1, 2)) == ("Good rep", None)
+    assert overlay.hud_verdict(None) == (None, None)
+    # older JSON (no verdict) and a clear verdict read as before
+    assert verdict_text(rep(1, 0, 1, 2, ["knee_valgus"], left=True)) == "Knees caved in (left)"
+    clear = rep(1, 0, 1, 2, ["knee_valgus"], right=True)
+    clear["valgus"].update(verdict="clear", possible_legs=[], decided_by=["foot_line"])
+    assert overlay.hud_verdict(clear) == ("Knees caved in (right)", None)
+
+
+def test_valgus_legs_red_only_for_a_clear_verdict():
+    assert overlay.valgus_legs(rep(1, 0, 1, 2, ["knee_valgus"], left=True))["left"] is True  # old JSON
+    odd = possible_rep(1, 0, 1, 2)
+    odd["valgus"]["left"] = True  # even if the engine marked the leg, a possible knee is not red
+    assert overlay.valgus_legs(odd) == {}
+    assert overlay.valgus_legs(rep(1, 0, 1, 2)) == {} and overlay.valgus_legs(None) == {}
+
+
+def _pixels_near(out, rgb, tol=12):
+    band = out[: out.shape[0] // 3].reshape(-1, 3).astype(int)
+    return int(np.all(np.abs(band - np.array(rgb)) <= tol, axis=1).sum())
+
+
+def test_hud_note_is_pale_yellow_never_red():
+    img = blank(640, 360, 128)
+    only = draw_hud(img, rep_count=2, rep_label=None, verdict=None, note="Knees: possible (left) — look", cue=None)
+    assert _pixels_near(only, overlay.POSSIBLE_COLOR) > 20
+    assert _pixels_near(only, overlay.RED, 40) == 0 and _pixels_near(only, overlay.AMBER, 20) == 0
+    assert tuple(only[5, 0]) == overlay.POSSIBLE_COLOR  # the bar: the note's colour when there is no verdict
+    with_fault = draw_hud(img, rep_count=2, rep_label=None, verdict="Not deep enough", note="Knees: possible — look",
+                          cue=None, severity="minor")
+    assert tuple(with_fault[5, 0]) == overlay.AMBER  # the bar: the fault's severity
+    assert _pixels_near(with_fault, overlay.POSSIBLE_COLOR) > 20 and _pixels_near(with_fault, overlay.AMBER) > 20
+    plain = draw_hud(img, rep_count=2, rep_label=None, verdict="Good rep", cue=None)
+    assert _pixels_near(plain, overlay.POSSIBLE_COLOR) == 0
+    assert overlay.POSSIBLE_COLOR not in overlay.SEVERITY_COLORS.values()
+
+
+def test_annotate_frame_and_thumbnails_show_a_possible_rep_as_a_note(hud_calls):
+    xy = figure()
+    res = result_with(possible_rep(1, 1.0, 1.5, 2.0))
+    res["reps"][0]["valgus"]["left"] = True
+    out = annotate_frame(blank(), 1.5, res, xy)
+    kw = hud_calls[-1]
+    assert (kw["verdict"], kw["note"], kw["severity"]) == (None, "Knees: possible (left) — look", "ok")
+    assert green_dominant(patch(out, mid(xy, L_KNEE, L_ANKLE)))  # not drawn red
+    res["video"] = {"fps": 10.0}
+    images = [(i / 10, blank(120, 160)) for i in range(20)]
+    thumbs = bottom_frames_from_images(images, FakeAnalysis(res, make_track()))
+    assert sorted(thumbs) == [1] and hud_calls[-1]["note"] == "Knees: possible (left) — look"
+    assert hud_calls[-1]["verdict"] is None
+    assert green_dominant(patch(thumbs[1], mid(figure(160, 120), L_KNEE, L_ANKLE), 0))
+
+
+# --------------------------------------------------------------------------------------------------
 # render_annotated_video
 # --------------------------------------------------------------------------------------------------
 

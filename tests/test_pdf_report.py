@@ -153,6 +153,65 @@ def test_full_report(tmp_path: Path):
         assert colour_share(pixels, fill) > 0.001, fill
 
 
+def _with_verdict(rep, verdict, *, left=False, right=False, legs=()):
+    rep["valgus"] = {"left": left, "right": right, "phase": "bottom" if (left or right) else None,
+                     "verdict": verdict, "possible_legs": list(legs), "decided_by": ["foot_line"]}
+    return rep
+
+
+def possible_set():
+    """Rep 1 clear (left knee), rep 2 possible (right knee, no flag), rep 3 no sign; the engine's summary."""
+    reps = [_with_verdict(make_rep(1, ["knee_valgus"], fppa_l=22.0, fppa_r=9.0), "clear", left=True),
+            _with_verdict(make_rep(2, [], fppa_l=8.0, fppa_r=14.0), "possible", legs=["right"]),
+            _with_verdict(make_rep(3, [], fppa_l=7.0, fppa_r=6.0), "none")]
+    analysis = make_analysis(reps)
+    analysis["summary"]["possible_valgus_reps"] = 1
+    return analysis
+
+
+def test_possible_valgus_is_shown_apart_and_not_counted(tmp_path: Path):
+    analysis = possible_set()
+    data = render_session_pdf(analysis, client_name="Eve", recorded_at=WHEN)
+    text = " ".join(pdf_text(data))
+    assert "Knee valgus 1 of 3 reps" in text  # the clear rep only
+    assert ("Possible knee valgus 1 of 3 reps - look at this rep (not in the count above). The measures disagree "
+            "or the margin is within the measurement error; not counted as a fault.") in text
+    assert "22° valgus" in text and "14° possible — look" in text and "8° ok" in text
+    assert "14° valgus" not in text
+    assert ("Yellow = possible — look at this rep: the measures disagree or the margin is within the measurement "
+            "error; not counted as a fault.") in text
+    rows, _ = report_pdf._rep_rows(analysis["reps"])
+    assert [r[0][1] for r in rows] == [report_pdf._BAD, report_pdf._MAYBE, report_pdf._OK]  # rep number cells
+    assert rows[1][4] == ("14° possible — look", report_pdf._MAYBE)
+    assert rows[1][3] == ("8° ok", report_pdf._OK)
+    # its own pale yellow fill, neither amber nor red
+    pixels = render_png(data, 0, tmp_path / "possible_p1.png")
+    assert colour_share(pixels, report_pdf._YELLOW, tol=3) > 0.0005
+    assert report_pdf._YELLOW not in (report_pdf._AMBER, report_pdf._RED, report_pdf._GREEN)
+
+
+def test_no_possible_reps_no_possible_words(tmp_path: Path):
+    data = render_session_pdf(make_analysis(several_reps()), client_name="Fay", recorded_at=WHEN)
+    text = " ".join(pdf_text(data))
+    assert "possible" not in text.lower() and "Yellow" not in text
+    assert colour_share(render_png(data, 0, tmp_path / "plain_p1.png"), report_pdf._YELLOW, tol=3) == 0.0
+    # an old rep (no verdict, per-knee booleans) reads as before: the flagged knee red
+    old = make_rep(1, ["knee_valgus"], fppa_l=20.0, fppa_r=8.0)
+    old["valgus"] = {"left": True, "right": False, "phase": "bottom"}
+    assert report_pdf._side_cell(old, "left") == ("20° valgus", report_pdf._BAD)
+    assert report_pdf._side_cell(old, "right") == ("8° ok", report_pdf._OK)
+
+
+def test_possible_knee_without_fppa_says_so_in_words():
+    rep = _with_verdict(make_rep(1, [], fppa_l=None, fppa_r=None), "possible", legs=[])
+    rep["metrics"]["knee_toe_left"] = 0.0
+    text, status = report_pdf._side_cell(rep, "left")
+    assert text.startswith("possible — look") and "FPPA n/a" in text and status == report_pdf._MAYBE
+    assert report_pdf._side_cell(rep, "right")[1] == report_pdf._MAYBE  # no leg named: both
+    nj = _with_verdict(make_rep(1, [], fppa_l=None, fppa_r=None), "not_judged")
+    assert report_pdf._side_cell(nj, "left") == ("n/a", report_pdf._NA)
+
+
 def test_worst_frame_is_rgb_not_bgr(tmp_path: Path):
     frame = np.zeros((300, 200, 3), np.uint8)
     frame[...] = (255, 0, 0)  # RGB pure red

@@ -318,11 +318,12 @@ def test_parse_ice_servers():
 
 
 def test_live_summary():
-    assert P.live_summary(0, None) == {"reps": 0, "verdict": "No rep yet", "severity": "ok", "cue": None}
+    assert P.live_summary(0, None) == {"reps": 0, "verdict": "No rep yet", "severity": "ok", "tone": "ok",
+                                       "cue": None}
     rep = _rep(3, 0, 1, 2, flags=["knee_valgus"], severity="major",
                valgus={"left": False, "right": True, "phase": "bottom"}, cues=["Push the knees out."])
     assert P.live_summary(3, rep) == {"reps": 3, "verdict": "Knees caved in (right)", "severity": "major",
-                                      "cue": "Push the knees out."}
+                                      "tone": "major", "cue": "Push the knees out."}
     assert P.live_summary(1, _rep(1, 0, 1, 2))["verdict"] == "Good rep"
 
 
@@ -357,3 +358,106 @@ def test_spoken_feedback_most_serious_first_at_most_two():
     assert set(P.SPOKEN_CUES) == set(P.FLAG_LABELS)  # every fault the engine flags has words
     # an unknown future flag is not spoken (and does not make the rep "clean")
     assert P.spoken_feedback({"index": 1, "flags": ["new_fault"]}) == {"text": None, "beep": False}
+
+
+# --- a "possible" knee verdict: shown apart, never a fault ---------------------------------------------
+
+POSSIBLE_LEFT = {"left": False, "right": False, "phase": None, "verdict": "possible", "possible_legs": ["left"],
+                 "decided_by": ["foot_line"]}
+
+
+def _possible_result():
+    """Rep 1 clear (right knee), rep 2 possible (left knee, no flag), rep 3 no sign; the engine's summary."""
+    reps = [
+        _rep(1, 0.0, 0.5, 1.0, flags=["knee_valgus"], severity="major", not_judged=FRONT_NJ,
+             valgus={"left": False, "right": True, "phase": "bottom", "verdict": "clear", "possible_legs": [],
+                     "decided_by": ["foot_line", "knee_shift"]}),
+        _rep(2, 1.5, 2.0, 2.5, not_judged=FRONT_NJ, valgus=dict(POSSIBLE_LEFT)),
+        _rep(3, 3.0, 3.5, 4.0, not_judged=FRONT_NJ,
+             valgus={"left": False, "right": False, "phase": None, "verdict": "none", "possible_legs": [],
+                     "decided_by": []}),
+    ]
+    return {"view": "front", "reps": reps,
+            "summary": {"rep_count": 3, "valgus_reps": 1, "possible_valgus_reps": 1, "shallow_reps": 0,
+                        "flagged_reps": 1, "worst_rep": 1, "main_cue": "Knees out."}}
+
+
+def test_possible_rep_in_the_table_is_its_own_words_and_colour():
+    rows = P.rep_rows(_possible_result())
+    assert [(r["Valgus L"], r["Valgus R"]) for r in rows] == [
+        ("ok", "caved in (bottom)"), ("possible — look", "ok"), ("ok", "ok")]
+    assert rows[1]["Verdict"] == "OK" and rows[1]["Other flags"] == "–"  # not a fault
+    assert P.cell_css("possible — look") == P.POSSIBLE_CSS == \
+        "background-color: #fff7c2; color: #5c4b00; font-style: italic"
+    assert P.cell_css("possible — look · over the toes") == P.POSSIBLE_CSS
+    assert P.POSSIBLE_CSS not in P.SEVERITY_CSS.values()
+    html = P.styled_rep_table(_possible_result()).to_html()
+    assert "#fff7c2" in html and "#ffd0d0" in html  # the possible cell pale yellow, the caved-in one red
+
+
+def test_possible_rep_naming_no_leg_or_both_shows_on_both_cells():
+    for legs in ([], ["left", "right"]):
+        rep = _rep(1, 0, 1, 2, valgus={**POSSIBLE_LEFT, "possible_legs": legs})
+        assert (P.valgus_cell(rep, "left"), P.valgus_cell(rep, "right")) == ("possible — look", "possible — look")
+
+
+def test_valgus_cell_not_judged_verdict_and_old_rep_without_verdict():
+    nj = _rep(1, 0, 1, 2, valgus={"left": False, "right": False, "phase": None, "verdict": "not_judged"},
+              not_judged={"knee_toe_left": "feet not seen"})
+    assert P.valgus_cell(nj, "left") == "not judged"
+    old = _rep(1, 0, 1, 2, flags=["knee_valgus"], severity="major",
+               valgus={"left": True, "right": False, "phase": "descent"})
+    assert "verdict" not in old["valgus"]
+    assert (P.valgus_cell(old, "left"), P.valgus_cell(old, "right")) == ("caved in (descent)", "ok")
+    # the legs of a non-fault verdict are never "caved in", whatever the per-leg booleans say
+    odd = _rep(1, 0, 1, 2, valgus={**POSSIBLE_LEFT, "left": True})
+    assert P.valgus_cell(odd, "left") == "possible — look"
+
+
+def test_summary_tiles_show_possible_reps_apart_from_the_count():
+    tiles = {t["label"]: t for t in P.summary_tiles(_possible_result())}
+    valgus = tiles["Reps with knee valgus"]
+    assert valgus["value"] == "1 of 3" and valgus["note"] == "1 possible — look"
+    assert valgus["help"].endswith("Possible (possible — look at this rep): The measures disagree or the margin is "
+                                   "within the measurement error; not counted as a fault.")
+    # counted from the reps when the summary (older engine output) lacks the number
+    res = _possible_result()
+    del res["summary"]["possible_valgus_reps"]
+    res["reps"][2]["valgus"] = dict(POSSIBLE_LEFT)
+    assert {t["label"]: t.get("note") for t in P.summary_tiles(res)}["Reps with knee valgus"] == "2 possible — look"
+
+
+def test_summary_tiles_without_possible_reps_are_as_before(result):
+    assert all("note" not in t for t in P.summary_tiles(result))
+    side = {"reps": [_rep(1, 0, 1, 2, view="side", not_judged=SIDE_NJ)],
+            "summary": {"rep_count": 1, "valgus_reps": 0, "possible_valgus_reps": 0, "worst_rep": None}}
+    assert all("note" not in t for t in P.summary_tiles(side))
+
+
+def test_thumbnail_caption():
+    res = _possible_result()
+    assert P.thumbnail_caption(1, res["reps"][0]) == \
+        "Rep 1 at 0.5 s: Major — Good rep: nothing to correct from this camera angle."
+    assert P.thumbnail_caption(2, res["reps"][1]) == ("Rep 2 at 2.0 s: OK — Good rep: nothing to correct from this "
+                                                      "camera angle. · Knees: possible (left) — look at this rep")
+    assert P.thumbnail_caption(3, res["reps"][2]).endswith("camera angle.")
+
+
+def test_a_possible_rep_is_never_spoken():
+    possible = _possible_result()["reps"][1]
+    assert P.spoken_feedback(possible) == {"text": None, "beep": True}
+    assert P.spoken_feedback(possible, say_number=True) == {"text": "2.", "beep": True}
+    shallow = {**possible, "flags": ["shallow"], "flag_details": [{"code": "shallow", "severity": "minor"}]}
+    assert P.spoken_feedback(shallow) == {"text": "Go deeper.", "beep": False}
+    old = {"index": 1, "flags": ["knee_valgus"], "flag_details": [], "valgus": {"left": True, "right": False}}
+    assert P.spoken_feedback(old) == {"text": "Knees out.", "beep": False}
+
+
+def test_live_summary_of_a_possible_rep():
+    rep = _possible_result()["reps"][1]
+    assert P.live_summary(2, rep) == {"reps": 2, "verdict": "Knees: possible (left) — look", "severity": "ok",
+                                      "tone": "possible",
+                                      "cue": "Good rep: nothing to correct from this camera angle."}
+    shallow = {**rep, "flags": ["shallow"], "severity": "minor"}
+    summary = P.live_summary(2, shallow)
+    assert (summary["verdict"], summary["tone"]) == ("Not deep enough; Knees: possible (left) — look", "minor")

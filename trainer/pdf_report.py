@@ -10,7 +10,9 @@ safe ("≥" -> ">=", "Ł" -> "L", unknown characters -> "?"). Either way, charac
 chosen font cannot draw are replaced instead of silently vanishing.
 
 Colours are never the only signal: every coloured cell also says "OK" / "Shallow" /
-"valgus" / "low" in words, so a black-and-white printout still reads correctly.
+"valgus" / "possible" / "low" in words, so a black-and-white printout still reads correctly.
+A "possible" knee verdict (``vision.faults``) is never printed as a fault: its own pale yellow,
+its own summary line, not in the valgus count.
 """
 
 from __future__ import annotations
@@ -55,9 +57,11 @@ _GREEN = (212, 239, 212)
 _AMBER = (255, 228, 176)
 _RED = (248, 203, 203)
 _GREY = (232, 232, 232)
+_YELLOW = (252, 244, 168)   # a possible knee verdict: not a fault, so none of the three above
 _HEAD = (44, 62, 80)
-_OK, _WARN, _BAD, _NA = 0, 1, 2, 3
-_FILL = {_OK: _GREEN, _WARN: _AMBER, _BAD: _RED, _NA: _GREY}
+_OK, _WARN, _BAD, _NA, _MAYBE = 0, 1, 2, 3, 4
+_FILL = {_OK: _GREEN, _WARN: _AMBER, _BAD: _RED, _NA: _GREY, _MAYBE: _YELLOW}
+_RANK = {_OK: 0, _MAYBE: 1, _WARN: 2, _BAD: 3}  # which status colours a rep's number cell
 _VIEW_NOTES = {
     "front": "Front view: knee valgus, depth and left/right balance can be judged.",
     "side": "Side view: depth and trunk lean can be judged; knee valgus cannot be seen from the side.",
@@ -304,17 +308,22 @@ class _ReportPDF(FPDF):
 
 
 def _side_cell(rep: Mapping[str, Any], side: str) -> tuple[str, int]:
-    """Valgus cell for one knee: FPPA angle + verdict word + status."""
+    """Valgus cell for one knee: FPPA angle + verdict word ("valgus" / "possible — look" / "ok") + status."""
     metrics = rep.get("metrics") or {}
     flags = {str(f) for f in rep.get("flags") or []}
     own = _num(metrics.get(f"fppa_{side}_deg"))
     other = _num(metrics.get(f"fppa_{'right' if side == 'left' else 'left'}_deg"))
     toe = knee_toe_text(dict(metrics), side)
     per_knee = rep.get("valgus") if isinstance(rep.get("valgus"), Mapping) else None
-    if own is None and ("valgus" in (rep.get("not_judged") or {}) or per_knee is None):
+    verdict = faults.valgus_verdict(rep)
+    if own is None and (not faults.valgus_judged(rep) or per_knee is None):
         return "n/a", _NA
-    if per_knee is not None:   # the engine's own per-knee verdict
-        flagged = bool(per_knee.get(side))
+    legs = faults.possible_legs(rep)
+    possible = verdict == faults.POSSIBLE and (side in legs or not legs)
+    if possible:
+        flagged = False
+    elif per_knee is not None:   # the engine's own per-knee verdict, for a fault only
+        flagged = bool(per_knee.get(side)) and any(f.startswith("knee_valgus") for f in flags)
     elif f"knee_valgus_{side}" in flags:  # per-side flags, if the engine provides them
         flagged = True
     elif any(f.startswith("knee_valgus_") for f in flags):
@@ -325,12 +334,12 @@ def _side_cell(rep: Mapping[str, Any], side: str) -> tuple[str, int]:
         flagged = other is None or own >= other or (other - own) <= ANGLE_SDD_DEG
     else:
         flagged = False
-    word = "valgus" if flagged else "ok"
+    word = "valgus" if flagged else faults.POSSIBLE_SHORT if possible else "ok"
     if own is None:  # FPPA means nothing while the thigh points at the camera: the knee vs the toes
         text = word + (f": {toe}" if toe else "") + "; FPPA n/a (thigh foreshortened)"
     else:
         text = f"{own:.0f}° {word}" + (f"; {toe}" if toe else "")
-    return text, (_BAD if flagged else _OK)
+    return text, (_BAD if flagged else _MAYBE if possible else _OK)
 
 
 def _depth_cell(rep: Mapping[str, Any]) -> tuple[str, int]:
@@ -365,7 +374,7 @@ def _rep_rows(reps: Sequence[Mapping[str, Any]]) -> tuple[list[list[tuple[str, i
         else:
             conf_cell = (f"{conf * 100:.0f}% very low", _BAD)
         cues = " ".join(str(c) for c in rep.get("cues") or []) or "-"
-        worst = max(s for _, s in (depth, left, right, other) if s != _NA) if any(
+        worst = max((s for _, s in (depth, left, right, other) if s != _NA), key=_RANK.get) if any(
             s != _NA for _, s in (depth, left, right, other)
         ) else _NA
         any_na = any_na or _NA in (depth[1], left[1], right[1])
@@ -484,6 +493,10 @@ def render_session_pdf(
     if n:
         pdf.kv("Knee valgus", f"{summ['valgus_reps']} of {n} reps"
                if summ["valgus_rate"] is not None else NA_VIEW)
+        maybe = faults.possible_valgus_reps(analysis)
+        if maybe and summ["valgus_rate"] is not None:
+            pdf.kv("Possible knee valgus", f"{maybe} of {n} reps - look at {'this rep' if maybe == 1 else 'these reps'}"
+                   f" (not in the count above). {faults.POSSIBLE_EXPLANATION}")
         pdf.kv("Shallow", f"{summ['shallow_reps']} of {n} reps")
         fl, fr = summ["fppa_left_mean_deg"], summ["fppa_right_mean_deg"]
         if fl is None and fr is None:
@@ -514,6 +527,9 @@ def render_session_pdf(
         )
         pdf.ln(1.5)
         legend = "Green = OK, amber = check, red = knee valgus / very low confidence, grey = n/a."
+        if any(faults.valgus_verdict(r) == faults.POSSIBLE for r in reps):
+            legend += f" Yellow = {faults.POSSIBLE_LABEL}: {faults.POSSIBLE_EXPLANATION[0].lower()}" \
+                      f"{faults.POSSIBLE_EXPLANATION[1:]}"
         if any_na:
             legend += f" n/a = {NA_VIEW}."
         pdf.para(legend, size=8, color=(90, 90, 90))

@@ -358,7 +358,7 @@ class LiveSession:
             live.writer = None
 
     def _draw(self, rgb, xy, vis, rep_count, last_rep, message, show_flags: bool = False) -> np.ndarray:
-        from vision.overlay import draw_angles, draw_hud, draw_pose, verdict_text
+        from vision.overlay import draw_angles, draw_hud, draw_pose, hud_verdict, valgus_legs
 
         out = rgb
         h, w = rgb.shape[:2]
@@ -370,15 +370,16 @@ class LiveSession:
                 xy = xy.copy()
                 xy[:, 0] = w - xy[:, 0]
         if xy is not None:
-            flags = (last_rep or {}).get("valgus") if show_flags else None
+            flags = valgus_legs(last_rep) if show_flags else None  # red legs: clearly caved knees only
             out = draw_pose(out, xy, vis, flags=flags)
             view = self._config[2] if self._config and self._config[2] != "auto" else \
                 ((last_rep or {}).get("view") or "unknown")
             out = draw_angles(out, xy, view=view, visibility=vis)
         cues = (last_rep or {}).get("cues") or []
         cue = message or (cues[0] if cues else "Whole body in view, then squat.")
-        return draw_hud(out, rep_count=rep_count, rep_label=None, verdict=verdict_text(last_rep), cue=cue,
-                        severity=(last_rep or {}).get("severity") or "ok")
+        verdict, note = hud_verdict(last_rep)
+        return draw_hud(out, rep_count=rep_count, rep_label=None, verdict=verdict, cue=cue,
+                        severity=(last_rep or {}).get("severity") or "ok", note=note)
 
 
 def _jpeg(rgb: np.ndarray) -> bytes:
@@ -564,7 +565,8 @@ def _status(sess: LiveSession) -> None:
     sess.tile_shows(snap)
     cols[1].metric("Frames analysed", snap["frames"], help=f"about {snap['fps']:.0f} per second right now")
     if snap["last_rep"]:
-        box = {"ok": st.success, "minor": st.warning, "major": st.error}.get(summary["severity"], st.info)
+        # "possible" (a possible knee, not a fault) and anything unknown: a neutral box
+        box = {"ok": st.success, "minor": st.warning, "major": st.error}.get(summary["tone"], st.info)
         box(f"**Last rep: {summary['verdict']}.** {summary['cue'] or ''}")
     stale = snap["frames"] > 0 and (sess.frozen or (not sess.busy and
                                                      time.monotonic() - sess.last_done > CAMERA_STALE_S))

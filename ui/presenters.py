@@ -23,6 +23,8 @@ SEVERITY_CSS = {
     "minor": "background-color: #ffe8b3; color: #6b4a00",   # amber
     "major": "background-color: #ffd0d0; color: #8a0f0f",   # red
 }
+# a "possible" knee verdict: not a fault, so not a severity colour; pale yellow, italic
+POSSIBLE_CSS = "background-color: #fff7c2; color: #5c4b00; font-style: italic"
 _LABEL_TO_SEVERITY = {v: k for k, v in SEVERITY_LABELS.items()}
 
 FLAG_LABELS = {code: f.label for code, f in faults.FAULTS.items()}   # heel_rise -> heel rise
@@ -162,18 +164,30 @@ def summary_tiles(result: Mapping) -> list[dict]:
     """
     s = result.get("summary") or {}
     reps = int(s.get("rep_count") or 0)
-    valgus_judged = any("valgus" not in (r.get("not_judged") or {}) for r in result.get("reps") or [])
+    valgus_judged = any(faults.valgus_judged(r) for r in result.get("reps") or [])
     worst = s.get("worst_rep")
+    valgus_tile = {"label": "Reps with knee valgus",
+                   "value": f"{int(s.get('valgus_reps') or 0)} of {reps}" if valgus_judged else "not judged",
+                   "help": "Knees caving inwards; judged from a front view only."}
+    note = possible_note(result) if valgus_judged else None
+    if note:
+        valgus_tile["note"] = note
+        valgus_tile["help"] += f" Possible ({faults.POSSIBLE_LABEL}): {faults.POSSIBLE_EXPLANATION}"
     return [
         {"label": "Reps", "value": str(reps), "help": "Squat reps found (a descent to a bottom and back up)."},
-        {"label": "Reps with knee valgus",
-         "value": f"{int(s.get('valgus_reps') or 0)} of {reps}" if valgus_judged else "not judged",
-         "help": "Knees caving inwards; judged from a front view only."},
+        valgus_tile,
         {"label": "Shallow reps", "value": f"{int(s.get('shallow_reps') or 0)} of {reps}",
          "help": "Reps that stayed clearly above parallel (approximate from a front view)."},
         {"label": "Worst rep", "value": f"Rep {int(worst)}" if finite(worst) else "none",
          "help": "The rep with the most serious finding."},
     ]
+
+
+def possible_note(result: Mapping) -> str | None:
+    """``"1 possible — look"`` under the valgus tile (reps whose knees are worth a look, not faults);
+    None when there are none."""
+    n = faults.possible_valgus_reps(result)
+    return f"{n} {faults.POSSIBLE_SHORT}" if n else None
 
 
 def main_cue(result: Mapping) -> str | None:
@@ -202,14 +216,20 @@ def depth_verdict(rep: Mapping) -> str:
 
 
 def valgus_cell(rep: Mapping, leg: str) -> str:
-    """``"caved in (bottom)"`` / ``"ok"`` / ``"not judged"`` for ``leg`` in ("left", "right"), plus where
-    the knee sat against the toes when the feet were seen (``"ok · over the toes"``)."""
-    if "valgus" in (rep.get("not_judged") or {}):
+    """``"caved in (bottom)"`` / ``"possible — look"`` / ``"ok"`` / ``"not judged"`` for ``leg`` in
+    ("left", "right"), plus where the knee sat against the toes when the feet were seen
+    (``"ok · over the toes"``). "possible" is not a fault (see :mod:`vision.faults`); a possible
+    verdict that names no leg is shown on both."""
+    verdict = faults.valgus_verdict(rep)
+    if not faults.valgus_judged(rep):
         return "not judged"
     v = rep.get("valgus") or {}
-    if v.get(leg):
+    legs = faults.possible_legs(rep)
+    if verdict == faults.CLEAR and v.get(leg):
         phase = v.get("phase")
         text = f"caved in ({phase})" if phase else "caved in"
+    elif verdict == faults.POSSIBLE and (leg in legs or not legs):
+        text = faults.POSSIBLE_SHORT
     else:
         text = "ok"
     toe = knee_toe_text(rep.get("metrics") or {}, leg)
@@ -241,6 +261,18 @@ def rep_rows(result: Mapping) -> list[dict]:
     return rows
 
 
+def thumbnail_caption(index: int, rep: Mapping) -> str:
+    """The caption under a rep's bottom-of-rep picture: ``"Rep 2 at 3.2 s: Major — <first cue>"``, with
+    a possible knee verdict after it (``" · Knees: possible (left) — look at this rep"``)."""
+    cues = rep.get("cues") or [""]
+    text = (f"Rep {index} at {fmt_seconds(rep.get('bottom_s'))}: {SEVERITY_LABELS.get(rep.get('severity'), '')} — "
+            f"{cues[0]}")
+    possible = faults.possible_text(rep)
+    if possible:
+        text += f" · {possible} at this rep"
+    return text
+
+
 def rep_table(result: Mapping) -> pd.DataFrame:
     return pd.DataFrame(rep_rows(result), columns=TABLE_COLUMNS)
 
@@ -252,10 +284,13 @@ def severity_css(value: Any) -> str:
 
 
 def cell_css(value: Any) -> str:
-    """CSS for the Depth / Valgus cells: amber for a shallow rep, red for a caved-in knee."""
+    """CSS for the Depth / Valgus cells: amber for a shallow rep, red for a caved-in knee, pale
+    yellow italic for a possible one (not a fault)."""
     text = str(value)
     if text.startswith("caved in"):
         return SEVERITY_CSS["major"]
+    if text.startswith(faults.POSSIBLE_SHORT):
+        return POSSIBLE_CSS
     if "Shallow" in text:
         return SEVERITY_CSS["minor"]
     return ""
@@ -306,7 +341,7 @@ def chart_panels(result: Mapping) -> list[str]:
     """
     reps = result.get("reps") or []
     if reps:
-        kasr = any("valgus" not in (r.get("not_judged") or {}) for r in reps)
+        kasr = any(faults.valgus_judged(r) for r in reps)
     else:
         kasr = result.get("view") == "front"
     return [p for p, _, _ in CHART_PANELS if kasr or not p.startswith("KASR")]
@@ -447,19 +482,24 @@ def parse_ice_servers(raw: str | None) -> tuple[list[dict], str | None]:
 
 
 def live_summary(rep_count: int, last_rep: Mapping | None) -> dict:
-    """What the live page prints under the video: ``{"reps", "verdict", "severity", "cue"}``.
+    """What the live page prints under the video: ``{"reps", "verdict", "severity", "tone", "cue"}``.
 
     The verdict wording is the video overlay's (``vision.overlay.verdict_text``), so the text under
-    the video and the banner on it say the same thing.
+    the video and the banner on it say the same thing. ``tone`` picks the box: the severity, except
+    "possible" for a rep whose only finding is a possible knee verdict (not a fault, so neither a
+    green "good" box nor a warning).
     """
     if not last_rep:
-        return {"reps": int(rep_count or 0), "verdict": "No rep yet", "severity": "ok", "cue": None}
+        return {"reps": int(rep_count or 0), "verdict": "No rep yet", "severity": "ok", "tone": "ok", "cue": None}
     from vision.overlay import verdict_text
 
     cues = last_rep.get("cues") or []
+    severity = last_rep.get("severity") or "ok"
+    possible = faults.valgus_verdict(last_rep) == faults.POSSIBLE
     return {"reps": int(rep_count or 0),
             "verdict": verdict_text(last_rep) or "Good rep",
-            "severity": last_rep.get("severity") or "ok",
+            "severity": severity,
+            "tone": "possible" if possible and severity == "ok" else severity,
             "cue": str(cues[0]) if cues else None}
 
 
@@ -477,8 +517,9 @@ def spoken_feedback(rep: Mapping, say_number: bool = False) -> dict:
     """What the live page says after a rep: ``{"text": str | None, "beep": bool}``.
 
     A rep with a fault: its short cue(s), most serious first (at most two, e.g. "Knees out. Go
-    deeper."). A clean rep (no flag): no words, a beep. ``say_number`` puts the rep number first ("3. Knees
-    out.", or just "3." before the beep).
+    deeper."). A clean rep (no flag): no words, a beep. Only flags are spoken: a "possible" knee
+    verdict is not a flag, so it is never said (such a rep beeps like a clean one). ``say_number``
+    puts the rep number first ("3. Knees out.", or just "3." before the beep).
     """
     details = [d for d in (rep.get("flag_details") or []) if isinstance(d, Mapping) and d.get("code")]
     order = {d["code"]: _SEVERITY_RANK.get(str(d.get("severity")), 1) for d in details}

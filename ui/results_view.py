@@ -227,7 +227,9 @@ def _show_header(result: dict, name: str) -> None:
 def _show_summary(result: dict) -> None:
     tiles = presenters.summary_tiles(result)
     for col, tile in zip(st.columns(len(tiles)), tiles):
-        col.metric(tile["label"], tile["value"], help=tile["help"])
+        # a tile's note (possible knee valgus: not a fault) sits under its value, amber, without an arrow
+        col.metric(tile["label"], tile["value"], delta=tile.get("note"), delta_color="orange", delta_arrow="off",
+                   help=tile["help"])
     cue = presenters.main_cue(result)
     if cue and result.get("reps"):
         st.markdown(f"**Main cue:** {cue}")
@@ -288,9 +290,7 @@ def show_results(entry: dict, settings: ui_settings.Settings, *, key: str = "", 
             cols = st.columns(per_row)
             for col, (idx, img) in zip(cols, items[start:start + per_row]):
                 rep = reps.get(idx, {})
-                col.image(img, caption=f"Rep {idx} at {presenters.fmt_seconds(rep.get('bottom_s'))}: "
-                                       f"{presenters.SEVERITY_LABELS.get(rep.get('severity'), '')} — "
-                                       f"{(rep.get('cues') or [''])[0]}", width="stretch")
+                col.image(img, caption=presenters.thumbnail_caption(idx, rep), width="stretch")
 
     st.markdown("#### Annotated video")
     video = entry.get("video")

@@ -129,12 +129,17 @@ def _outputs(args, clip: Path, many: bool) -> dict[str, Path | None]:
 
 
 def summary_text(result: dict) -> str:
+    from vision import faults
+
     s = result["summary"]
+    maybe = faults.possible_valgus_reps(result)
     lines = [f"{result['source']['file']}: {s['rep_count']} rep(s), view {result['view']}"
              + (f", {s['valgus_reps']} with knee valgus" if result["view"] == "front" else "")
+             + (f" (+{maybe} {faults.POSSIBLE_SHORT}, not counted)" if maybe and result["view"] == "front" else "")
              + f", {s['shallow_reps']} shallow"]
     for rep in result["reps"]:
-        flags = ", ".join(rep["flags"]) or "ok"
+        flags = ", ".join(rep["flags"] + ([f"knee valgus {faults.POSSIBLE_SHORT}"]
+                                          if faults.valgus_verdict(rep) == faults.POSSIBLE else [])) or "ok"
         lines.append(f"  rep {rep['index']}: {rep['start_s']:.1f}-{rep['end_s']:.1f}s  {flags:<28} "
                      f"confidence {rep['confidence']:.2f}  {rep['cues'][0]}")
     for prob in result["problems"]:

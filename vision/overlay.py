@@ -36,8 +36,10 @@ __all__ = [
     "draw_angles",
     "draw_hud",
     "draw_pose",
+    "hud_verdict",
     "rep_at_time",
     "render_annotated_video",
+    "valgus_legs",
     "verdict_text",
 ]
 
@@ -49,6 +51,7 @@ GREEN = (60, 210, 90)
 AMBER = (255, 176, 0)
 RED = (235, 40, 40)
 SEVERITY_COLORS = {"ok": GREEN, "minor": AMBER, "major": RED}
+POSSIBLE_COLOR = (250, 226, 90)  # a "possible" knee verdict: pale yellow, never a severity colour
 
 MIN_VISIBILITY = 0.5      # below this a landmark is drawn faint (the model is guessing)
 FAINT_ALPHA = 0.35        # opacity of faint (low-visibility) skeleton parts
@@ -482,12 +485,14 @@ def _side_labels(out: np.ndarray, pts: np.ndarray, visibility, scale: float, gap
 
 
 def draw_hud(rgb: np.ndarray, *, rep_count: int, rep_label: str | None, verdict: str | None, cue: str | None,
-             severity: str = "ok") -> np.ndarray:
+             severity: str = "ok", note: str | None = None) -> np.ndarray:
     """Draw the top banner on a copy of ``rgb``: "Rep N <label>", the verdict, and the cue.
 
     The verdict is coloured by ``severity`` (ok green, minor amber, major red) and marked by a
-    coloured bar at the banner's left edge; text wraps to the frame width and fonts scale with the
-    frame, so it reads on 360-px portrait clips and 1080p alike. The banner sits on a
+    coloured bar at the banner's left edge; a ``note`` (a possible knee verdict, not a fault) follows
+    it in pale yellow (:data:`POSSIBLE_COLOR`, also the bar's colour when there is no verdict). Text
+    wraps to the frame width and fonts scale with the frame, so it reads on 360-px portrait clips
+    and 1080p alike. The banner sits on a
     semi-transparent dark box and never exceeds ~45% of the frame height (extra cue lines are cut).
 
     Args:
@@ -497,6 +502,7 @@ def draw_hud(rgb: np.ndarray, *, rep_count: int, rep_label: str | None, verdict:
         verdict: e.g. "Good rep" / "Knees caved in (left)"; None for none.
         cue: one coaching sentence; None for none.
         severity: "ok" / "minor" / "major".
+        note: e.g. "Knees: possible — look"; None for none.
 
     Returns:
         (H, W, 3) uint8 RGB copy; only rows in the top band change.
@@ -507,19 +513,23 @@ def draw_hud(rgb: np.ndarray, *, rep_count: int, rep_label: str | None, verdict:
     cue_scale = 0.8 * scale
     thick, cue_thick = _text_thickness(scale), _text_thickness(cue_scale)
     pad = max(4, int(round(scale * 10)))
-    bar = max(3, int(round(scale * 7))) if verdict else 0
+    bar = max(3, int(round(scale * 7))) if (verdict or note) else 0
     text_x = bar + pad
     max_w = max(1, w - text_x - pad)
     sev_color = SEVERITY_COLORS.get(severity, WHITE)
+    bar_color = sev_color if verdict else POSSIBLE_COLOR
 
     if rep_count and rep_count > 0:
         head = _words(f"Rep {int(rep_count)}", WHITE) + _words(rep_label, GREY)
     else:  # before the first rep (or none at all): the label alone, e.g. "No squats found"
         head = _words(rep_label or "No rep yet", WHITE)
-    if verdict and head:
+    if (verdict or note) and head:
         head[-1] = (head[-1][0] + ":", head[-1][1])
     if verdict:
         head += _words(verdict, sev_color)
+        if note:
+            head[-1] = (head[-1][0] + ";", head[-1][1])
+    head += _words(note, POSSIBLE_COLOR)
     rows = [(line, scale, thick) for line in _wrap_words(head, scale, thick, max_w)]
     rows += [(line, cue_scale, cue_thick) for line in _wrap_words(_words(cue, WHITE), cue_scale, cue_thick, max_w)]
 
@@ -537,7 +547,7 @@ def draw_hud(rgb: np.ndarray, *, rep_count: int, rep_label: str | None, verdict:
     box_h = min(h, y + pad - pad // 2)
     _darken_box(out, 0, 0, w, box_h, HUD_ALPHA)
     if bar:
-        out[:box_h, :bar] = sev_color
+        out[:box_h, :bar] = bar_color
     for line, sc, th, baseline in placed:
         x = text_x
         space = cv2.getTextSize(" ", _FONT, sc, th)[0][0]
@@ -581,13 +591,40 @@ def _legs_text(legs: Iterable[str]) -> str:
     return "both" if len(legs) == 2 else (legs[0] if legs else "")
 
 
+def valgus_legs(rep: Mapping | None) -> dict:
+    """The rep's ``valgus`` object for :func:`draw_pose` when its knees clearly caved in (legs drawn
+    red); ``{}`` for any other verdict (a "possible" knee is not a fault: its legs stay green)."""
+    if not rep or faults.valgus_verdict(rep) != faults.CLEAR:
+        return {}
+    return dict(rep.get("valgus") or {})
+
+
 def verdict_text(rep: Mapping | None) -> str | None:
-    """A short verdict for a rep: "Good rep", "Knees caved in (left)", "Not deep enough; Heels lifted"."""
+    """A short verdict for a rep: "Good rep", "Knees caved in (left)", "Not deep enough; Heels lifted",
+    with a possible knee verdict (not a fault) last: "Knees: possible — look", "Not deep enough;
+    Knees: possible (left) — look"."""
     if rep is None:
         return None
+    faults_text, possible = hud_verdict(rep)
+    return "; ".join(t for t in (faults_text, possible) if t)
+
+
+def hud_verdict(rep: Mapping | None) -> tuple[str | None, str | None]:
+    """(the faults' verdict, the possible-knee note) for the banner, drawn in different colours:
+    ``("Good rep", None)``, ``("Not deep enough; Heels lifted", "Knees: possible — look")``,
+    ``(None, "Knees: possible — look")`` (a possible knee is not called a good rep), ``(None, None)``
+    without a rep."""
+    if rep is None:
+        return None, None
+    possible = faults.possible_text(rep)
+    return _faults_text(rep) or (None if possible else "Good rep"), possible
+
+
+def _faults_text(rep: Mapping) -> str | None:
+    """"Knees caved in (left); Not deep enough" for the rep's flags; None without flags."""
     flags = list(rep.get("flags") or [])
     if not flags:
-        return "Good rep"
+        return None
     details = {d.get("code"): d for d in (rep.get("flag_details") or []) if isinstance(d, Mapping)}
     parts = []
     for code in sorted(flags, key=lambda c: _VERDICT_ORDER.index(c) if c in _VERDICT_ORDER else len(_VERDICT_ORDER)):
@@ -625,7 +662,7 @@ def annotate_frame(rgb: np.ndarray, t_s: float, analysis_result: Mapping, track_
         (H, W, 3) uint8 RGB copy.
     """
     rep, inside = rep_at_time(analysis_result, t_s)
-    valgus = (rep.get("valgus") or {}) if (rep is not None and inside) else {}
+    valgus = valgus_legs(rep) if inside else {}
     view = (rep.get("view") if rep is not None else None) or analysis_result.get("view") or "unknown"
     out = draw_pose(rgb, track_xy_at_t, visibility_at_t, flags=valgus)
     out = draw_angles(out, track_xy_at_t, view=view, visibility=visibility_at_t)
@@ -635,8 +672,9 @@ def annotate_frame(rgb: np.ndarray, t_s: float, analysis_result: Mapping, track_
         cue = problems[0].get("message") if (not reps and problems and isinstance(problems[0], Mapping)) else None
         return draw_hud(out, rep_count=0, rep_label=None if reps else "No squats found", verdict=None, cue=cue)
     cues = rep.get("cues") or []
+    verdict, note = hud_verdict(rep)
     return draw_hud(out, rep_count=int(rep.get("index") or 0), rep_label=f"of {len(reps)}",
-                    verdict=verdict_text(rep), cue=cues[0] if cues else None, severity=rep.get("severity") or "ok")
+                    verdict=verdict, cue=cues[0] if cues else None, severity=rep.get("severity") or "ok", note=note)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -727,10 +765,11 @@ def _thumbnail(rgb: np.ndarray, t_s: float, rep: Mapping, view: str, sampler: _T
     """The bottom-of-rep still: skeleton (valgus legs red), angles and a "Rep N: verdict" tag."""
     h, w = rgb.shape[:2]
     xy, vis = sampler.at(t_s, w, h)
-    out = draw_pose(rgb, xy, vis, flags=rep.get("valgus") or {})
+    out = draw_pose(rgb, xy, vis, flags=valgus_legs(rep))
     out = draw_angles(out, xy, view=rep.get("view") or view, visibility=vis)
-    return draw_hud(out, rep_count=int(rep.get("index") or 0), rep_label=None, verdict=verdict_text(rep),
-                    cue=None, severity=rep.get("severity") or "ok")
+    verdict, note = hud_verdict(rep)
+    return draw_hud(out, rep_count=int(rep.get("index") or 0), rep_label=None, verdict=verdict,
+                    cue=None, severity=rep.get("severity") or "ok", note=note)
 
 
 def _rep_key(rep: Mapping, position: int) -> int:
