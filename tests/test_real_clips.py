@@ -3,6 +3,13 @@
 Each clip is analysed once per test session. Expected values come only from labels.csv.
 Clips the engine is known to get wrong are listed in KNOWN_MISSES with the reason: they are
 strict xfails, so a fix makes them fail until the entry is removed (and BENCHMARKS.md shows them).
+Every labelled time of a clip is checked before any known miss is reported, so one known miss
+cannot hide a later time's failure.
+
+Knee verdicts (``rep["valgus"]["verdict"]``): a labelled caving rep must be ``clear`` or
+``possible`` (never ``none``: a miss); a labelled good rep must not be ``clear`` (a false alarm).
+How many caving reps are ``clear`` and how many good ones ``possible`` is measured in
+``bench/accuracy.py`` (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
     ("side_barbell_quarter_shallow_portrait_01.mp4", "shallow@1.17"):
         "MediaPipe loses the lifter behind the plates and rack in the first two quarter squats: no rep is found there",
     ("side_barbell_quarter_shallow_portrait_01.mp4", "shallow@2.37"): "no rep found there (see shallow@1.17)",
+    ("oblique_singleleg_shrimp_shallow_good_studio_01.mp4", "reps"):
+        "shrimp squats (a validation clip): every dip is rejected as a lunge (the free shin lies folded behind, "
+        "its knee low); the lunge test does not yet ask whether the rear foot is on the floor",
 }
 
 _cache: dict[str, dict] = {}
@@ -48,12 +58,24 @@ def result_for(clip: str) -> dict:
 
 
 def expect(clip: str, check: str, ok: bool, detail: str) -> None:
-    reason = KNOWN_MISSES.get((clip, check))
-    if reason:
-        if ok:
-            pytest.fail(f"{clip}: '{check}' now passes; remove it from KNOWN_MISSES ({reason})")
-        pytest.xfail(reason)
-    assert ok, f"{clip}: {detail}"
+    """One check: a failure (not a known miss) fails; a known miss xfails; a fixed miss fails."""
+    expect_all(clip, [(check, ok, detail)])
+
+
+def expect_all(clip: str, checks: list[tuple[str, bool, str]]) -> None:
+    """Every check of a clip, all evaluated before any is reported: unknown failures fail the test
+    (all of them named), known misses that now pass fail it too; then known misses xfail."""
+    failures = [f"{check}: {detail}" for check, ok, detail in checks if not ok and (clip, check) not in KNOWN_MISSES]
+    fixed = [check for check, ok, _ in checks if ok and (clip, check) in KNOWN_MISSES]
+    if failures or fixed:
+        pytest.fail(f"{clip}: " + "; ".join(failures + [f"'{c}' now passes; remove it from KNOWN_MISSES" for c in fixed]))
+    known = [KNOWN_MISSES[(clip, check)] for check, ok, _ in checks if not ok]
+    if known:
+        pytest.xfail("; ".join(known))
+
+
+def verdict(rep: dict | None) -> str | None:
+    return rep["valgus"].get("verdict") if rep else None
 
 
 def times(row: dict, column: str) -> list[float]:
@@ -86,31 +108,38 @@ def test_view(clip):
 
 @pytest.mark.parametrize("clip", [c for c in CLIPS if LABELS[c]["valgus_times"]])
 def test_labelled_valgus_reps_are_flagged(clip):
+    """Clear (a fault) or possible (look at this rep), never missed."""
     res = result_for(clip)
+    checks = []
     for t in times(LABELS[clip], "valgus_times"):
         rep = rep_at(res, t)
-        expect(clip, f"valgus@{t}", rep is not None and "knee_valgus" in rep["flags"],
-               f"rep at {t}s: {rep and rep['flags']}")
+        ok = verdict(rep) in ("clear", "possible") and (verdict(rep) == "clear") == ("knee_valgus" in rep["flags"])
+        checks.append((f"valgus@{t}", ok, f"rep at {t}s: {rep and (rep['flags'], verdict(rep))}"))
+    expect_all(clip, checks)
 
 
 @pytest.mark.parametrize("clip", [c for c in CLIPS if LABELS[c]["good_times"]])
 def test_labelled_good_front_reps_are_not_flagged(clip):
     res = result_for(clip)
+    checks = []
     for t in times(LABELS[clip], "good_times"):
         rep = rep_at(res, t)
-        expect(clip, f"good@{t}", rep is not None and "knee_valgus" not in rep["flags"],
-               f"rep at {t}s: {rep and rep['flags']}")
+        ok = rep is not None and "knee_valgus" not in rep["flags"] and verdict(rep) != "clear"
+        checks.append((f"good@{t}", ok, f"rep at {t}s: {rep and (rep['flags'], verdict(rep))}"))
+    expect_all(clip, checks)
 
 
 @pytest.mark.parametrize("clip", [c for c in CLIPS if LABELS[c]["shallow_times"] or LABELS[c]["deep_times"]])
 def test_depth_verdicts(clip):
     res = result_for(clip)
+    checks = []
     for t in times(LABELS[clip], "shallow_times"):
         rep = rep_at(res, t)
-        expect(clip, f"shallow@{t}", rep is not None and "shallow" in rep["flags"], f"rep at {t}s: {rep and rep['flags']}")
+        checks.append((f"shallow@{t}", rep is not None and "shallow" in rep["flags"], f"rep at {t}s: {rep and rep['flags']}"))
     for t in times(LABELS[clip], "deep_times"):
         rep = rep_at(res, t)
-        expect(clip, f"deep@{t}", rep is not None and "shallow" not in rep["flags"], f"rep at {t}s: {rep and rep['flags']}")
+        checks.append((f"deep@{t}", rep is not None and "shallow" not in rep["flags"], f"rep at {t}s: {rep and rep['flags']}"))
+    expect_all(clip, checks)
 
 
 @pytest.mark.parametrize("clip", [c for c in CLIPS if LABELS[c]["reps_max"] == "0"])

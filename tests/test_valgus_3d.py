@@ -56,9 +56,10 @@ def test_foot_turn_out_is_clipped_to_a_squat_stance():
 @pytest.mark.parametrize("turn_out", [0, 15, 30, 40])
 @pytest.mark.parametrize("depth_deg", [35, 22])
 def test_knees_inside_the_toe_line_are_flagged_at_any_turn_out(turn_out, depth_deg):
-    """Knees that drift 0.6 foot lengths inside the line over the toes: flagged, both knees,
-    whether the feet point ahead or out 40°, deep or shallow — also where KASR stays above 1."""
-    res = run(track_of(squat_set(2, turn_out_deg=turn_out, depth_deg=depth_deg, cave=0.6), noise_px=0.5))
+    """Knees that drift 0.7 foot lengths inside the line over the toes (twice the threshold): clear,
+    both knees, whether the feet point ahead or out 40°, deep or shallow — also where KASR stays
+    above 1. (At 0.6, a 40° stance's deep squat sits on the edge of the foot line's error band.)"""
+    res = run(track_of(squat_set(2, turn_out_deg=turn_out, depth_deg=depth_deg, cave=0.7), noise_px=0.5))
     assert res["view"] == "front" and res["summary"]["rep_count"] == 2
     for rep in res["reps"]:
         assert "knee_valgus" in rep["flags"], rep["metrics"]
@@ -70,31 +71,45 @@ def test_knees_inside_the_toe_line_are_flagged_at_any_turn_out(turn_out, depth_d
 
 @pytest.mark.parametrize("turn_out, stance_half, depth_deg", [(30, 0.13, 35), (40, 0.13, 35), (40, 0.20, 40)])
 def test_turned_out_feet_hide_caving_from_the_ankle_measures(turn_out, stance_half, depth_deg):
-    """The case the ankle-referenced measures miss: feet out 30–40°, knees 0.45 foot lengths inside the
-    toes but still wider than the ankles (KASR > 1, the knee moved outwards relative to its ankle), in
-    a hip-width and a wide deep squat. With the turn-out estimate capped at 30° the 40° stances read as
-    tracking well."""
-    rep = run(track_of(squat_set(1, turn_out_deg=turn_out, stance_half=stance_half, depth_deg=depth_deg, cave=0.45),
-                       noise_px=0.5))["reps"][0]
-    m = rep["metrics"]
-    assert m["kasr_min"] > 1.0 and m["knee_shift_left"] < 0 and m["knee_shift_right"] < 0
-    assert "knee_valgus" in rep["flags"]
+    """The case the ankle-referenced measures miss: feet out 30–40°, knees inside the toes but still
+    wider than the ankles (KASR > 1, the knee moved outwards relative to its ankle), in a hip-width
+    and a wide deep squat. With the turn-out estimate capped at 30° the 40° stances read as tracking
+    well. Only the foot line sees it, so it decides alone: 0.45 foot lengths inside is within its
+    error band (the turn-out ±7°, a foot 10 % longer, the camera's look-down angle) — possible, not a
+    fault; 0.8 foot lengths inside is past it — clear."""
+    for cave, verdict in ((0.45, "possible"), (0.8, "clear")):
+        rep = run(track_of(squat_set(1, turn_out_deg=turn_out, stance_half=stance_half, depth_deg=depth_deg,
+                                     cave=cave), noise_px=0.5))["reps"][0]
+        m = rep["metrics"]
+        if cave == 0.45:  # the premise: the ankle-referenced measures see nothing
+            assert m["kasr_min"] > 1.0 and m["knee_shift_left"] < 0 and m["knee_shift_right"] < 0, m
+        assert rep["valgus"]["verdict"] == verdict, (cave, m)
+        assert rep["valgus"]["decided_by"] == ["foot_line"]
+        assert ("knee_valgus" in rep["flags"]) == (verdict == "clear")
+        if verdict == "possible":
+            assert m["knee_toe_left"] >= TH.knee_toe_inside.value > m["knee_toe_low_left"]
+            assert not rep["valgus"]["left"] and sorted(rep["valgus"]["possible_legs"]) == ["left", "right"]
+            assert not any("knee" in c.lower() for c in rep["cues"]), rep["cues"]   # never a cue
 
 
-@pytest.mark.parametrize("cave", [0.0, 0.6])
-def test_a_deep_squat_whose_knees_cave_half_way_down_and_up_is_judged_there(cave):
+@pytest.mark.parametrize("cave, verdict", [(0.0, "none"), (0.6, "possible"), (1.2, "clear")])
+def test_a_deep_squat_whose_knees_cave_half_way_down_and_up_is_judged_there(cave, verdict):
     """Knees that cave only around half way down and up (depth ≈ 0.26 of a 0.61 peak: under half of
     it) and track the toes at the bottom, feet out 30°: judged on every frame at least half way to
-    parallel, not only the deepest half of the rep (which read 0.27 here)."""
+    parallel, not only the deepest half of the rep (which read 0.27 here); where they were furthest
+    in is on the way down or up."""
     t = np.arange(int(9 * FS)) / FS
     q = dip(t, [(1.0, 2.4), (4.2, 2.4)])
     bump = cave * np.exp(-((q - 0.5) / 0.12) ** 2) / np.maximum(q, 1e-3)   # foot lengths at q, over q
     res = run(track_of([squat_pose(float(x), depth_deg=45, turn_out_deg=30, cave=float(b)) for x, b in zip(q, bump)],
                        noise_px=0.5))
     assert res["summary"]["rep_count"] == 2
-    assert res["summary"]["valgus_reps"] == (2 if cave else 0)
+    assert [r["valgus"]["verdict"] for r in res["reps"]] == [verdict] * 2
+    assert res["summary"]["valgus_reps"] == (2 if verdict == "clear" else 0)
+    assert res["summary"]["possible_valgus_reps"] == (2 if verdict == "possible" else 0)
     if cave:
-        assert all(r["valgus"]["phase"] in ("descent", "ascent") for r in res["reps"])
+        key = "phase" if verdict == "clear" else "possible_phase"
+        assert all(r["valgus"][key] in ("descent", "ascent") for r in res["reps"])
 
 
 @pytest.mark.parametrize("turn_out", [0, 15, 30, 40])
@@ -194,7 +209,7 @@ def test_a_reverse_lunge_is_not_taken_for_a_step_down(yaw, monkeypatch):
 @pytest.mark.parametrize("yaw", [0, 10, 20, -10])
 def test_front_step_down_judges_the_standing_knee(yaw):
     good = run(track_of(squat_set(2, pose=step_down_pose), yaw_deg=yaw, noise_px=0.5))
-    caving = run(track_of(squat_set(2, pose=step_down_pose, cave=0.6), yaw_deg=yaw, noise_px=0.5))
+    caving = run(track_of(squat_set(2, pose=step_down_pose, cave=0.8), yaw_deg=yaw, noise_px=0.5))
     for res in (good, caving):
         assert res["view"] == "front"
         assert all(r["metrics"]["standing_leg"] == "left" for r in res["reps"])

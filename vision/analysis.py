@@ -236,6 +236,7 @@ def summarise(reps: list[dict], problems: list[dict]) -> dict:
     return {
         "rep_count": len(reps),
         "valgus_reps": sum("knee_valgus" in r["flags"] for r in reps),
+        "possible_valgus_reps": sum(r["valgus"].get("verdict") == "possible" for r in reps),
         "shallow_reps": sum("shallow" in r["flags"] for r in reps),
         "flagged_reps": sum(bool(r["flags"]) for r in reps),
         "worst_rep": flagged["index"] if flagged else None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vision.faults import NOT_JUDGED, SEVERITY_ORDER, cues_for
 from vision.movement import MIN_SEEN_FRACTION, classify_movement
 from vision.rep_frames import Finding, RepFrames, row_mean, rounded, sustained_max
 from vision.reps import RepWindow
@@ -20,7 +21,6 @@ from vision.view import METRIC_VIEWS, WHY_NOT, ViewVerdict, rep_view
 
 DEPTH_MIN_VISIBILITY = 0.8  # [heuristic] a depth verdict needs the hip and the better-seen knee clearly seen
 DEPTH_VIS_WINDOW_S = 0.2    # ... around the bottom
-SEVERITY_ORDER = {"ok": 0, "minor": 1, "major": 2}
 WHY_SINGLE_LEG = "Bilateral measures are off for single-leg squats."
 # [heuristic] MediaPipe's landmark model sees the person in a 256-px crop about 1.25x the body's height
 # (≈ 2.6 hip–ankle lengths): below a 75-px hip–ankle length it enlarges the person ≥ 1.3x and the knee
@@ -61,7 +61,7 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
     """
     sig, win, t = rf.sig, rf.win, rf.sig.t
     found = judge_depth(rf, view, th)
-    valgus = {"left": False, "right": False, "phase": None}
+    valgus = {"left": False, "right": False, "phase": None, "verdict": NOT_JUDGED, "possible_legs": [], "decided_by": []}
     frontal = ("valgus", "asymmetry", "lateral_shift")
     leg_px = rf.leg_px
     if too_small_for_knees(view.view, leg_px):
@@ -204,29 +204,3 @@ def tempo(rf: RepFrames) -> dict:
     return {"descent_s": None if win.opens_at_cut else rounded(t[win.bottom] - t[win.start], 2),
             "ascent_s": rounded(t[win.end] - t[win.bottom], 2),
             "pause_s": rounded(t[deep[-1]] - t[deep[0]], 2) if len(deep) else 0.0}
-
-
-def cues_for(flags: list[dict]) -> list[str]:
-    """Plain-language coaching cues, most important first."""
-    cues = []
-    for f in sorted(flags, key=lambda f: -SEVERITY_ORDER[f["severity"]]):
-        code = f["code"]
-        if code == "knee_valgus":
-            where = {"ascent": "on the way up", "descent": "on the way down", "bottom": "at the bottom"}.get(f.get("phase"), "")
-            legs = f.get("legs", [])
-            which = "Both knees" if len(legs) == 2 else f"Your {legs[0]} knee" if legs else "Your knees"
-            cues.append(f"{which} caved in {where}: push the knees out over your toes" +
-                        (" as you stand up." if f.get("phase") == "ascent" else "."))
-        elif code == "shallow":
-            cues.append("Go a little deeper: aim for the hip crease level with or below the top of the knee.")
-        elif code == "forward_lean":
-            cues.append("Keep your chest up: your trunk leaned further forward than your shins.")
-        elif code == "heel_rise":
-            cues.append("Keep your heels down: shift your weight to mid-foot.")
-        elif code == "lateral_shift":
-            cues.append(f"Sit straight down: your hips drifted to your {f.get('direction', 'side')}.")
-        elif code == "asymmetry":
-            cues.append("Your two knees moved differently: film again and check the weaker side.")
-    if not cues:
-        cues.append("Good rep: nothing to correct from this camera angle.")
-    return cues

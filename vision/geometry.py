@@ -222,6 +222,49 @@ def knee_inside_foot_line(knee_lateral_travel: np.ndarray, knee_forward: np.ndar
         return (np.asarray(knee_forward, float) * turn_out_tan - knee_lateral_travel) / foot_length
 
 
+def camera_elevation_tan(toe_drop: np.ndarray | float, toe_lateral: np.ndarray | float,
+                         foot_length: float, ankle_height: float, iterations: int = 4) -> np.ndarray:
+    """tan τ of the camera's look-down angle τ at the feet, from a standing foot: -> (...).
+
+    A foot of length ``foot_length`` turned out by φ, its ankle ``ankle_height`` above the floor,
+    seen by a camera looking down by τ: the toe sits ``ankle_height + foot_length · cos φ · tan τ``
+    below the ankle and ``foot_length · sin φ / cos τ`` beside it, in standing *projected* shank
+    lengths (the unit of ``toe_drop`` (image y down) and ``toe_lateral``; the true shank is 1).
+    Solved by a few fixed-point steps (φ and τ each change the other little). Clipped to
+    [0°, 60°]: a toe drawn above the ankle's floor height is noise, not a camera looking up.
+    """
+    drop = np.asarray(toe_drop, float)
+    lateral = np.asarray(toe_lateral, float)
+    tan_tau = np.zeros(np.broadcast(drop, lateral).shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for _ in range(iterations):
+            cos_tau = 1.0 / np.sqrt(1.0 + tan_tau ** 2)
+            sin_phi = np.clip(lateral * cos_tau / foot_length, -0.99, 0.99)
+            tan_tau = np.clip((drop - ankle_height) / (foot_length * np.sqrt(1.0 - sin_phi ** 2)),
+                              0.0, np.tan(np.radians(60.0)))
+    return tan_tau
+
+
+def shank_forward(lateral: np.ndarray, vertical: np.ndarray, tan_tau: np.ndarray | float) -> np.ndarray:
+    """How far the knee sits in front of the ankle (towards the camera), in true shank lengths: -> (...).
+
+    ``lateral`` and ``vertical`` (image up) are the ankle → knee vector in standing projected shank
+    lengths (``cos τ`` of the true shank for a camera looking down by τ). A shank tilting towards
+    such a camera shortens by more than its tilt alone (its image height is ``cos(α + τ) / cos τ``),
+    so :func:`out_of_plane_length` over-reads the forward travel when the camera looks down (a
+    phone at hip height 2.5 m away looks down ~25° at the feet: a 20° shin reads as 40°). With
+    x² + y² + z² = 1 for the true shank (x = lateral · cos τ, y = vertical + z · tan τ), z is the
+    non-negative root of a quadratic; τ = 0 gives ``out_of_plane_length``'s sqrt(1 − lateral² − vertical²).
+    """
+    t = np.asarray(tan_tau, float)
+    v = np.asarray(vertical, float)
+    x2 = np.asarray(lateral, float) ** 2 / (1.0 + t ** 2)
+    a = 1.0 + t ** 2
+    with np.errstate(invalid="ignore"):
+        disc = (v * t) ** 2 - a * (v ** 2 + x2 - 1.0)
+        return np.maximum((-v * t + np.sqrt(np.maximum(disc, 0.0))) / a, 0.0)
+
+
 def in_frame(points: np.ndarray, width: float, height: float, margin: float = 0.0) -> np.ndarray:
     """(..., k, 2) pixel points → (...) True where all k lie inside a ``width`` × ``height`` frame,
     or at most ``margin`` (a fraction of the width / height) outside it; False for NaN points."""

@@ -60,6 +60,7 @@ class Signals:
     # --- the knee against the foot (front view), per leg, in standing shank lengths
     knee_lateral: np.ndarray  # (T, 2) knee's offset from its ankle, + = outwards (away from the midline)
     toe_lateral: np.ndarray   # (T, 2) foot index's offset from its ankle, + = outwards (feet turned out)
+    toe_drop: np.ndarray      # (T, 2) foot index below its ankle (image y down): how far the camera looks down at the feet
     knee_forward: np.ndarray  # (T, 2) the shank's out-of-image-plane length: how far the knee went forward
     foot_visibility: np.ndarray  # (T, 2) the worse of ankle and foot-index visibility
     facing_camera: np.ndarray    # (T,) bool: the left hip on the image's right (False: filmed from behind)
@@ -203,6 +204,7 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
             knee_lateral=knee_lateral,
             toe_lateral=toe_lateral,
             knee_forward=knee_forward,
+            toe_drop=np.stack([P(f)[:, 1] - P(a)[:, 1] for _, _, a, _, f in LEGS], axis=1) / shank,
             foot_visibility=np.minimum(vis[:, [L_ANKLE, R_ANKLE]], vis[:, [L_FOOT, R_FOOT]]),
             facing_camera=P(L_HIP)[:, 0] > P(R_HIP)[:, 0],
             shank_vertical=np.stack([P(a)[:, 1] - P(k)[:, 1] for _, k, a, _, _ in LEGS], axis=1) / shank,

@@ -13,15 +13,24 @@ The measures, each where it works:
   foreshortened: narrow, straight-foot stances; also the fallback when the feet are not seen.
 - **KASR** (knee/ankle separation) against 0.80 and a 20 % drop from standing: both knees.
 
-The verdict (one rule): a knee caves when, for at least ``sustain`` of the bent phase
-(``RepFrames.bent``: the loaded half of the rep and anything half way to parallel), its
-``knee_toe`` ≥ ``knee_toe_inside`` (feet seen), or its knee shift ≥ ``knee_medial_shift`` with
-the FPPA change (where valid) ≥ ``fppa_displacement``; both knees cave when KASR says so. On a
-single-leg squat only the standing leg is judged: FPPA against single-leg norms (Herrington &
-Munro 2010) where valid, or its ``knee_toe``.
+The verdict: measure → rule → report. Each measure is read over the bent phase
+(``RepFrames.bent``: the loaded half of the rep and anything half way to parallel), sustained for
+``sustain``, and gives evidence: **clear** (past its threshold by more than its own error on this
+clip), **possible** (past it, within that error) or **none**. The foot line's error band comes
+from the clip itself: the two feet's turn-out disagreement, and the camera's look-down angle read
+from the toes (a camera looking down over-reads the knee's forward travel, so its expected
+outward travel). The knee shift is clear only with the FPPA change agreeing; KASR only when the
+knees are both narrow and narrowed during the rep. A knee's verdict is ``clear`` when one measure
+is clear or two independent ones pass, ``possible`` when only one passes: the cues disagree or
+the margin is inside the error. Only ``clear`` raises the ``knee_valgus`` flag, its cue and the
+spoken "Knees out"; ``possible`` is shown as "look at this rep" and never counted as a fault.
+On a single-leg squat only the standing leg is judged: FPPA against single-leg norms (Herrington
+& Munro 2010) where valid, corroborated by its foot line, or the foot line alone.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -81,25 +90,156 @@ def both_feet_toe_offsets(rf: RepFrames) -> tuple[float, float]:
     return toes[0], toes[1]
 
 
-def foot_line(rf: RepFrames, k: int, th: Thresholds, toe_lateral: float) -> tuple[np.ndarray | None, float]:
-    """Per bent frame, how far leg ``k``'s knee sits inside the line over its foot (foot lengths),
-    and the foot's turn-out in degrees, for the foot's toe offset ``toe_lateral`` (see
-    :func:`toe_offset`); (None, NaN) when it is NaN (the foot not seen well enough).
+# --------------------------------------------------------------------------------------------------
+# Measure: per-leg arrays over the rep's bent frames
+# --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FootLine:
+    """Leg ``k``'s knee against the line over its foot, per bent frame, in foot lengths (+ = inside).
+
+    ``inside`` is the reported ``knee_toe`` (a level camera, the estimated turn-out); ``inside_low``
+    the low end of its error band on this clip: the same with the turn-out ``turn_out_error_deg``
+    smaller and the foot 10 % longer than average, under both a level camera and the look-down angle
+    read from the feet (the forward travel, and so the knee's expected outward travel, is over-read
+    when the camera looks down).
     """
+
+    inside: np.ndarray
+    inside_low: np.ndarray
+    turn_out_deg: float
+    turn_out_error_deg: float
+    elevation_deg: float
+
+
+def turn_out_error_deg(toes: tuple[float, float], th: Thresholds) -> float:
+    """How uncertain the feet's (averaged) turn-out is on this clip, degrees: half the two feet's
+    difference where both are seen (a stance turns both feet out alike), at least one foot's error
+    over √2; one foot's error where only one is seen."""
+    one = th.turn_out_error_one_foot.value
+    if not all(np.isfinite(toes)):
+        return one
+    foot = th.foot_to_shank.value
+    phi = [np.degrees(np.arctan(g.foot_turn_out_tan(t, foot))) for t in toes]
+    return float(max(abs(phi[0] - phi[1]) / 2, one / np.sqrt(2)))
+
+
+def camera_elevation_tan(rf: RepFrames, th: Thresholds) -> float:
+    """tan of the camera's look-down angle at the feet while the person stands around this rep
+    (0 when the toes are not seen): both feet's toe drop below the ankle, averaged."""
+    sig = rf.sig
+    seen = rf.base[(sig.foot_visibility[rf.base] >= FOOT_MIN_VISIBILITY).all(axis=1)]
+    if len(seen) == 0:
+        return 0.0
+    tan = g.camera_elevation_tan(np.nanmedian(sig.toe_drop[seen], axis=0), np.nanmedian(sig.toe_lateral[seen], axis=0),
+                                 th.foot_to_shank.value, th.ankle_to_shank.value)
+    tan = tan[np.isfinite(tan)]
+    return float(np.mean(tan)) if len(tan) else 0.0
+
+
+def foot_line(rf: RepFrames, k: int, th: Thresholds, toe_lateral: float, phi_error_deg: float,
+              tan_tau: float) -> FootLine | None:
+    """Leg ``k``'s knee against its foot line (see :class:`FootLine`) for the foot's toe offset
+    ``toe_lateral`` (see :func:`toe_offset`); None when it is NaN (the foot not seen well enough)."""
     if not np.isfinite(toe_lateral):
-        return None, float("nan")
+        return None
     sig = rf.sig
     foot = th.foot_to_shank.value
     tan_phi = g.foot_turn_out_tan(toe_lateral, foot)
-    travel = sig.knee_lateral[rf.bent, k] - rf.baseline(sig.knee_lateral[:, k])
+    lateral = sig.knee_lateral[rf.bent, k]
+    travel = lateral - rf.baseline(sig.knee_lateral[:, k])
     inside = g.knee_inside_foot_line(travel, sig.knee_forward[rf.bent, k], tan_phi, foot)
-    return inside, float(np.degrees(np.arctan(tan_phi)))
+    # the low end: a foot 10 % longer than the average person's (a smaller turn-out for the same toe
+    # offset), turned out ``phi_error_deg`` less, under a level camera and the look-down angle read
+    # from the toes
+    long_foot = foot * (1.0 + th.foot_to_shank_spread.value)
+    phi_low = np.arctan(g.foot_turn_out_tan(toe_lateral, long_foot)) - np.radians(phi_error_deg)
+    tan_low = np.tan(max(phi_low, np.radians(g.MIN_FOOT_TURN_OUT_DEG)))
+    cos_tau = 1.0 / np.sqrt(1.0 + tan_tau ** 2)
+    forward_pitched = g.shank_forward(lateral, sig.shank_vertical[rf.bent, k], tan_tau)
+    low = np.fmin(g.knee_inside_foot_line(travel, sig.knee_forward[rf.bent, k], tan_low, long_foot),
+                  g.knee_inside_foot_line(travel * cos_tau, forward_pitched, tan_low, long_foot))
+    return FootLine(inside, low, float(np.degrees(np.arctan(tan_phi))), phi_error_deg,
+                    float(np.degrees(np.arctan(tan_tau))))
 
 
 def fppa_valid(rf: RepFrames, k: int, th: Thresholds) -> np.ndarray:
     """(bent,) bool: frames where leg ``k``'s thigh is long enough in the image for FPPA to mean something."""
     return rf.sig.thigh_ratio[rf.bent, k] >= th.fppa_min_thigh.value
 
+
+def knee_shift(rf: RepFrames, k: int) -> np.ndarray:
+    """(bent,) leg ``k``'s knee shift towards the midline against its ankle, from standing (hip widths)."""
+    return rf.sig.knee_medial[rf.bent, k] - rf.baseline(rf.sig.knee_medial[:, k])
+
+
+def fppa_change(rf: RepFrames, k: int, th: Thresholds) -> np.ndarray:
+    """(bent,) leg ``k``'s FPPA change from standing (deg), NaN where the thigh is foreshortened."""
+    sig = rf.sig
+    return np.where(fppa_valid(rf, k, th), sig.fppa[rf.bent, k] - rf.baseline(sig.fppa[:, k]), np.nan)
+
+
+# --------------------------------------------------------------------------------------------------
+# Rules: pure functions of numbers and thresholds. Each measure gives "clear" (past its threshold by
+# more than its own error), "possible" (past it, within the error) or "none"; the verdict needs one
+# clear measure or two that agree.
+# --------------------------------------------------------------------------------------------------
+
+CLEAR, POSSIBLE, NONE = "clear", "possible", "none"
+_RANK = {NONE: 0, POSSIBLE: 1, CLEAR: 2}
+
+
+def foot_line_evidence(inside: float, inside_low: float, threshold: float) -> str:
+    """The knee's sustained distance inside its foot line (and the low end of its error band)
+    against ``threshold`` (foot lengths)."""
+    if not np.isfinite(inside) or inside < threshold:
+        return NONE
+    return CLEAR if np.isfinite(inside_low) and inside_low >= threshold else POSSIBLE
+
+
+def knee_shift_evidence(shift: float, fppa_change_deg: float, shift_threshold: float, fppa_threshold: float) -> str:
+    """The knee's shift towards the midline against its ankle, corroborated by the FPPA change
+    where the thigh is seen: both past their thresholds is clear; the shift alone (FPPA n/a, a
+    foreshortened thigh) is possible; an FPPA that was measured and stayed small vetoes it."""
+    if not np.isfinite(shift) or shift < shift_threshold:
+        return NONE
+    if not np.isfinite(fppa_change_deg):
+        return POSSIBLE
+    return CLEAR if fppa_change_deg >= fppa_threshold else NONE
+
+
+def kasr_evidence(kasr_min: float, kasr_drop: float, min_threshold: float, drop_threshold: float) -> str:
+    """Knee/ankle separation: the knees narrower than ``min_threshold`` × the ankles, or closer by
+    more than ``drop_threshold`` than when standing. Both at once (narrow, and narrowed during
+    this rep, not a stance held while standing) is clear; either alone is possible."""
+    narrow = np.isfinite(kasr_min) and kasr_min < min_threshold
+    narrowed = np.isfinite(kasr_drop) and kasr_drop > drop_threshold
+    return CLEAR if narrow and narrowed else POSSIBLE if narrow or narrowed else NONE
+
+
+def combine(evidence: dict[str, str]) -> tuple[str, list[str]]:
+    """One knee's verdict from its measures' evidence: clear when one measure is clear or two
+    independent ones pass; possible when one passes; the measures that decided it."""
+    passing = [name for name, e in evidence.items() if e != NONE]
+    if any(e == CLEAR for e in evidence.values()) or len(passing) >= 2:
+        return CLEAR, passing
+    return (POSSIBLE, passing) if passing else (NONE, [])
+
+
+def rep_verdict(legs: dict[str, tuple[str, list[str]]]) -> tuple[str, list[str], list[str]]:
+    """The rep's verdict from each knee's: the worse knee decides. -> (verdict, legs at that
+    verdict, the measures that decided it)."""
+    verdict = max((v for v, _ in legs.values()), key=_RANK.get, default=NONE)
+    if verdict == NONE:
+        return NONE, [], []
+    at = [name for name, (v, _) in legs.items() if v == verdict]
+    decided = sorted({m for name in at for m in legs[name][1]})
+    return verdict, at, decided
+
+
+# --------------------------------------------------------------------------------------------------
+# Judges: measure → rule → report
+# --------------------------------------------------------------------------------------------------
 
 def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
     """Both legs of a bilateral squat. Returns the finding and the rep's ``valgus`` object."""
@@ -111,54 +251,66 @@ def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
     kasr_drop = 1.0 - kasr_min / kasr_stand if kasr_stand > 0 else float("nan")
     m.update(kasr_standing=rounded(kasr_stand), kasr_min=rounded(kasr_min), kasr_drop=rounded(kasr_drop),
              khr_min=rounded(sustained_min(sig.khr[rf.bent], n)))
-    caves, score, worst = {}, {}, {}
+    kasr = kasr_evidence(kasr_min, kasr_drop, th.kasr_min.value, th.kasr_drop.value)
     toes = both_feet_toe_offsets(rf)
+    phi_error = turn_out_error_deg(tuple(toe_offset(rf, k) for k in range(2)), th)
+    tan_tau = camera_elevation_tan(rf, th)
+    m["camera_elevation_deg"] = rounded(np.degrees(np.arctan(tan_tau)), 1)
+    series, evidence, score = {}, {}, {}
     for k, name in enumerate(LEGS):
-        shift = sig.knee_medial[rf.bent, k] - rf.baseline(sig.knee_medial[:, k])
-        valid = fppa_valid(rf, k, th)
-        disp = np.where(valid, sig.fppa[rf.bent, k] - rf.baseline(sig.fppa[:, k]), np.nan)
-        inside, turn_out = foot_line(rf, k, th, toes[k])
+        shift, disp = knee_shift(rf, k), fppa_change(rf, k, th)
+        line = foot_line(rf, k, th, toes[k], phi_error, tan_tau)
         s_max, d_max = sustained_max(shift, n), sustained_max(disp, n)
-        t_max = sustained_max(inside, n) if inside is not None else float("nan")
-        _report_fppa(rf, k, valid, out, disp)
+        t_max = sustained_max(line.inside, n) if line else float("nan")
+        t_low = sustained_max(line.inside_low, n) if line else float("nan")
+        _report_fppa(rf, k, fppa_valid(rf, k, th), out, disp)
         m[f"knee_shift_{name}"] = rounded(s_max)
         m[f"knee_toe_{name}"] = rounded(t_max)
-        m[f"foot_turn_out_{name}_deg"] = rounded(turn_out, 1)
-        if inside is None:
+        m[f"knee_toe_low_{name}"] = rounded(t_low)
+        m[f"foot_turn_out_{name}_deg"] = rounded(line.turn_out_deg if line else float("nan"), 1)
+        m[f"foot_turn_out_error_{name}_deg"] = rounded(line.turn_out_error_deg if line else float("nan"), 1)
+        if line is None:
             out.not_judged[f"knee_toe_{name}"] = why_no_foot_line(rf)
-        by_foot = np.isfinite(t_max) and t_max >= th.knee_toe_inside.value
-        by_ankle = s_max >= th.knee_medial_shift.value and (not np.isfinite(d_max) or d_max >= th.fppa_displacement.value)
-        caves[name] = bool(by_foot or by_ankle)
-        # the frame where this knee was furthest in, by the measure that flagged it
-        series = inside if by_foot else shift
+        evidence[name] = {"foot_line": foot_line_evidence(t_max, t_low, th.knee_toe_inside.value),
+                          "knee_shift": knee_shift_evidence(s_max, d_max, th.knee_medial_shift.value,
+                                                            th.fppa_displacement.value)}
+        by_foot = evidence[name]["foot_line"] != NONE
+        series[name] = line.inside if by_foot else shift   # where this knee was furthest in
         score[name] = t_max if by_foot else s_max
-        worst[name] = rf.bent[int(np.nanargmax(series))] if np.any(np.isfinite(series)) else rf.win.bottom
-    both = (kasr_min < th.kasr_min.value) or (kasr_drop > th.kasr_drop.value)
-    if both and not any(caves.values()):
-        for k, name in enumerate(LEGS):  # the knee(s) that moved in; both when neither clearly did
-            s = m[f"knee_shift_{name}"]
-            caves[name] = s is None or s > 0
-        if not any(caves.values()):
-            caves = dict.fromkeys(LEGS, True)
-    valgus = {"left": caves["left"], "right": caves["right"], "phase": None}
+    # the separation ratio is both knees': it speaks for the knee(s) that moved in, both when neither did
+    moved_in = [name for name in LEGS if (m[f"knee_shift_{name}"] or 0) > 0] or list(LEGS)
+    for name in moved_in:
+        evidence[name]["kasr"] = kasr
+    legs = {name: combine(evidence[name]) for name in LEGS}
+    verdict, at, decided = rep_verdict(legs)
+    valgus = {"left": False, "right": False, "phase": None, "verdict": verdict,
+              "possible_legs": at if verdict == POSSIBLE else [], "decided_by": decided,
+              "evidence": {name: evidence[name] for name in LEGS}}
     m["valgus_left"], m["valgus_right"] = m["knee_shift_left"], m["knee_shift_right"]
-    if any(caves.values()):
-        legs_in = [name for name in LEGS if caves[name]]
-        leg = max(legs_in, key=lambda name: score[name] if np.isfinite(score[name]) else -1)
-        i_worst = worst[leg]
-        if both and np.any(np.isfinite(sig.kasr[rf.bent])):
-            i_worst = rf.bent[int(np.nanargmin(sig.kasr[rf.bent]))]
-        valgus["phase"] = rf.phase(i_worst)
-        valgus["time_s"] = rounded(sig.t[i_worst], 2)
-        toe_vals = [m[f"knee_toe_{n_}"] for n_ in LEGS if m[f"knee_toe_{n_}"] is not None]
-        fppa_disps = [m[f"fppa_disp_{n_}_deg"] for n_ in LEGS if m[f"fppa_disp_{n_}_deg"] is not None]
-        major = (kasr_min < th.kasr_min.value - 0.15) or any(d >= th.fppa_single_leg_high.value for d in fppa_disps) \
-            or any(s is not None and s >= 2 * th.knee_medial_shift.value for s in (m["knee_shift_left"], m["knee_shift_right"])) \
-            or any(v >= 2 * th.knee_toe_inside.value for v in toe_vals)
-        out.flags.append({"code": "knee_valgus", "severity": "major" if major else "minor", "legs": legs_in,
-                          "phase": valgus["phase"], "value": rounded(kasr_min), "threshold": th.kasr_min.value,
-                          "knee_toe": {n_: m[f"knee_toe_{n_}"] for n_ in legs_in},
-                          "knee_toe_threshold": th.knee_toe_inside.value})
+    if verdict == NONE:
+        return out, valgus
+    leg = max(at, key=lambda name: score[name] if np.isfinite(score[name]) else -1)
+    s = series[leg]
+    i_worst = rf.bent[int(np.nanargmax(s))] if np.any(np.isfinite(s)) else rf.win.bottom
+    if decided == ["kasr"] and np.any(np.isfinite(sig.kasr[rf.bent])):
+        i_worst = rf.bent[int(np.nanargmin(sig.kasr[rf.bent]))]
+    valgus["phase"] = rf.phase(i_worst)
+    valgus["time_s"] = rounded(sig.t[i_worst], 2)
+    if verdict == POSSIBLE:
+        valgus["phase"] = None  # never a fault: no phase for a cue to name
+        valgus["possible_phase"] = rf.phase(i_worst)
+        return out, valgus
+    for name in at:
+        valgus[name] = True
+    toe_vals = [m[f"knee_toe_{n_}"] for n_ in LEGS if m[f"knee_toe_{n_}"] is not None]
+    fppa_disps = [m[f"fppa_disp_{n_}_deg"] for n_ in LEGS if m[f"fppa_disp_{n_}_deg"] is not None]
+    major = (kasr_min < th.kasr_min.value - 0.15) or any(d >= th.fppa_single_leg_high.value for d in fppa_disps) \
+        or any(s is not None and s >= 2 * th.knee_medial_shift.value for s in (m["knee_shift_left"], m["knee_shift_right"])) \
+        or any(v >= 2 * th.knee_toe_inside.value for v in toe_vals)
+    out.flags.append({"code": "knee_valgus", "severity": "major" if major else "minor", "legs": at,
+                      "phase": valgus["phase"], "value": rounded(kasr_min), "threshold": th.kasr_min.value,
+                      "knee_toe": {n_: m[f"knee_toe_{n_}"] for n_ in at},
+                      "knee_toe_threshold": th.knee_toe_inside.value, "verdict": CLEAR, "decided_by": decided})
     return out, valgus
 
 
@@ -189,6 +341,17 @@ def standing_leg(rf: RepFrames) -> int:
     return int(np.nanargmax(np.nanmean(y, axis=0)))
 
 
+def single_leg_fppa_evidence(fppa_max: float, limit: float, foot_inside: float, foot_threshold: float) -> str:
+    """The standing knee's FPPA against the single-leg norm ``limit``. FPPA over-reads a knee
+    travelling forward as caving once the camera is turned a little off the thigh's plane (10° of
+    yaw reads ~28° at a pistol's depth, synthetic skeletons): where the feet are seen, the foot
+    line must at least half agree for it to be clear; otherwise it is possible."""
+    if not np.isfinite(fppa_max) or fppa_max <= limit:
+        return NONE
+    corroborated = not np.isfinite(foot_inside) or foot_inside >= SINGLE_LEG_FPPA_FOOT_AGREEMENT * foot_threshold
+    return CLEAR if corroborated else POSSIBLE
+
+
 def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, sex: str | None) -> tuple[Finding, dict]:
     """The standing leg of a single-leg squat: FPPA against single-leg norms (> 13° women, > 9°
     men, Herrington & Munro 2010; ≥ 16° high, Herrington 2014; 13° when sex is not given, the
@@ -202,33 +365,43 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, sex: str | None) -> t
     valid = fppa_valid(rf, k, th)
     fppa = np.where(valid, sig.fppa[rf.bent, k], np.nan)
     f_max = sustained_max(fppa, n)
-    inside, turn_out = foot_line(rf, k, th, toe_offset(rf, k))
-    t_max = sustained_max(inside, n) if inside is not None else float("nan")
+    toe = toe_offset(rf, k)
+    line = foot_line(rf, k, th, toe, th.turn_out_error_one_foot.value, camera_elevation_tan(rf, th))
+    t_max = sustained_max(line.inside, n) if line else float("nan")
+    t_low = sustained_max(line.inside_low, n) if line else float("nan")
     limit = {"male": th.fppa_single_leg_male.value}.get(sex or "", th.fppa_single_leg_female.value)
     m.update({f"fppa_{name}_deg": rounded(f_max, 1), "standing_leg": name, "fppa_norm_deg": limit,
-              f"knee_toe_{name}": rounded(t_max), f"foot_turn_out_{name}_deg": rounded(turn_out, 1)})
+              f"knee_toe_{name}": rounded(t_max), f"knee_toe_low_{name}": rounded(t_low),
+              f"foot_turn_out_{name}_deg": rounded(line.turn_out_deg if line else float("nan"), 1)})
     if not np.isfinite(f_max):
         out.not_judged[f"fppa_{name}"] = WHY_FPPA
-    if inside is None:
+    if line is None:
         out.not_judged[f"knee_toe_{name}"] = why_no_foot_line(rf)
-    valgus = {"left": False, "right": False, "phase": None}
-    by_foot = np.isfinite(t_max) and t_max >= th.knee_toe_inside.value
-    # FPPA over-reads a knee travelling forward as caving once the camera is turned a little off the
-    # thigh's plane (10° of yaw reads ~28° at a pistol's depth, synthetic skeletons): where the feet
-    # are seen, the foot line must at least half agree.
-    corroborated = not np.isfinite(t_max) or t_max >= SINGLE_LEG_FPPA_FOOT_AGREEMENT * th.knee_toe_inside.value
-    by_fppa = np.isfinite(f_max) and f_max > limit and corroborated
-    if by_fppa or by_foot:
-        valgus[name] = True
-        series = fppa if by_fppa else inside
-        i = rf.bent[int(np.nanargmax(series))]
-        valgus["phase"] = rf.phase(i)
+    evidence = {"foot_line": foot_line_evidence(t_max, t_low, th.knee_toe_inside.value),
+                "fppa": single_leg_fppa_evidence(f_max, limit, t_max, th.knee_toe_inside.value)}
+    verdict, decided = combine(evidence)
+    valgus = {"left": False, "right": False, "phase": None, "verdict": verdict,
+              "possible_legs": [name] if verdict == POSSIBLE else [], "decided_by": decided,
+              "evidence": {name: evidence}}
+    if verdict == NONE:
+        return out, valgus
+    by_fppa = evidence["fppa"] != NONE
+    series = fppa if by_fppa else line.inside
+    i = rf.bent[int(np.nanargmax(series))]
+    if verdict == POSSIBLE:
+        valgus["possible_phase"] = rf.phase(i)
         valgus["time_s"] = rounded(sig.t[i], 2)
-        major = (by_fppa and f_max >= th.fppa_single_leg_high.value) or (by_foot and t_max >= 2 * th.knee_toe_inside.value)
-        out.flags.append({"code": "knee_valgus", "severity": "major" if major else "minor", "legs": [name],
-                          "phase": valgus["phase"], "value": rounded(f_max if by_fppa else t_max, 2),
-                          "threshold": limit if by_fppa else th.knee_toe_inside.value,
-                          "knee_toe": {name: rounded(t_max)}, "knee_toe_threshold": th.knee_toe_inside.value})
+        return out, valgus
+    valgus[name] = True
+    valgus["phase"] = rf.phase(i)
+    valgus["time_s"] = rounded(sig.t[i], 2)
+    by_foot = evidence["foot_line"] != NONE
+    major = (by_fppa and f_max >= th.fppa_single_leg_high.value) or (by_foot and t_max >= 2 * th.knee_toe_inside.value)
+    out.flags.append({"code": "knee_valgus", "severity": "major" if major else "minor", "legs": [name],
+                      "phase": valgus["phase"], "value": rounded(f_max if by_fppa else t_max, 2),
+                      "threshold": limit if by_fppa else th.knee_toe_inside.value,
+                      "knee_toe": {name: rounded(t_max)}, "knee_toe_threshold": th.knee_toe_inside.value,
+                      "verdict": CLEAR, "decided_by": decided})
     return out, valgus
 
 

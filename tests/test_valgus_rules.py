@@ -1,0 +1,100 @@
+"""The knee-valgus verdict, rule by rule: each rule at its boundary on a handful of numbers (pure
+functions of vision.valgus), the look-down geometry exact on synthetic skeletons, and the principle
+the foot line's error band stands on: a camera looking down over-reads the knee's forward travel."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from skeleton3d import ANKLE_H, FOOT, LEFT, SHANK, project, squat_pose, squat_set, track_of
+from vision import geometry as g
+from vision.analysis import analyze_track
+from vision.valgus import (CLEAR, NONE, POSSIBLE, combine, foot_line_evidence, kasr_evidence, knee_shift_evidence,
+                           rep_verdict, single_leg_fppa_evidence, turn_out_error_deg)
+from vision.thresholds import Thresholds
+
+TH = Thresholds()
+
+
+@pytest.mark.parametrize("inside, low, expected", [(0.34, 0.34, NONE), (0.35, 0.34, POSSIBLE), (0.9, 0.349, POSSIBLE),
+                                                   (0.36, 0.35, CLEAR), (np.nan, np.nan, NONE), (0.5, np.nan, POSSIBLE)])
+def test_foot_line_is_clear_only_when_its_low_bound_passes(inside, low, expected):
+    assert foot_line_evidence(inside, low, 0.35) == expected
+
+
+@pytest.mark.parametrize("shift, fppa, expected", [(0.149, 20.0, NONE), (0.15, 10.6, CLEAR), (0.15, 10.5, NONE),
+                                                   (0.3, np.nan, POSSIBLE), (np.nan, 30.0, NONE)])
+def test_knee_shift_needs_the_fppa_change_to_be_clear(shift, fppa, expected):
+    assert knee_shift_evidence(shift, fppa, 0.15, 10.6) == expected
+
+
+@pytest.mark.parametrize("kasr_min, drop, expected", [(0.81, 0.19, NONE), (0.79, 0.19, POSSIBLE), (0.81, 0.21, POSSIBLE),
+                                                      (0.79, 0.21, CLEAR), (np.nan, np.nan, NONE)])
+def test_kasr_is_clear_when_narrow_and_narrowed(kasr_min, drop, expected):
+    assert kasr_evidence(kasr_min, drop, 0.80, 0.20) == expected
+
+
+@pytest.mark.parametrize("fppa, foot, expected", [(13.0, np.nan, NONE), (13.1, np.nan, CLEAR), (20.0, 0.175, CLEAR),
+                                                  (20.0, 0.17, POSSIBLE)])
+def test_single_leg_fppa_needs_half_the_foot_line_where_feet_are_seen(fppa, foot, expected):
+    assert single_leg_fppa_evidence(fppa, 13.0, foot, 0.35) == expected
+
+
+def test_combine_needs_one_clear_or_two_agreeing_measures():
+    assert combine({"foot_line": NONE, "knee_shift": NONE}) == (NONE, [])
+    assert combine({"foot_line": POSSIBLE, "knee_shift": NONE}) == (POSSIBLE, ["foot_line"])
+    assert combine({"foot_line": POSSIBLE, "kasr": POSSIBLE}) == (CLEAR, ["foot_line", "kasr"])
+    assert combine({"foot_line": NONE, "knee_shift": CLEAR}) == (CLEAR, ["knee_shift"])
+
+
+def test_the_worse_knee_decides_the_rep():
+    legs = {"left": (POSSIBLE, ["foot_line"]), "right": (CLEAR, ["knee_shift", "kasr"])}
+    assert rep_verdict(legs) == (CLEAR, ["right"], ["kasr", "knee_shift"])
+    assert rep_verdict({"left": (POSSIBLE, ["foot_line"]), "right": (NONE, [])}) == (POSSIBLE, ["left"], ["foot_line"])
+    assert rep_verdict({"left": (NONE, []), "right": (NONE, [])}) == (NONE, [], [])
+
+
+def test_turn_out_error_is_half_the_feet_difference_with_a_floor():
+    one = TH.turn_out_error_one_foot.value
+    assert turn_out_error_deg((np.nan, 0.2), TH) == one
+    assert np.isclose(turn_out_error_deg((0.2, 0.2), TH), one / np.sqrt(2))
+    foot = TH.foot_to_shank.value
+    a, b = foot * np.sin(np.radians(10)), foot * np.sin(np.radians(40))
+    assert np.isclose(turn_out_error_deg((a, b), TH), 15.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pitch=st.floats(0, 40), turn_out=st.floats(0, 45), q=st.floats(0, 1))
+def test_look_down_angle_and_forward_travel_are_exact_on_synthetic_feet(pitch, turn_out, q):
+    """From the standing toe's drop and sideways offset the camera's look-down angle is recovered,
+    and with it the shank's true forward travel from its image, for any pitch, turn-out and depth."""
+    stand, bent = squat_pose(0.0, turn_out_deg=turn_out), squat_pose(q, turn_out_deg=turn_out, depth_deg=40)
+    P = lambda pose, name: project(np.asarray(pose[LEFT][name]), 0.0, pitch)   # noqa: E731
+    s0 = np.linalg.norm(P(stand, "knee") - P(stand, "ankle"))
+    toe = P(stand, "toe") - P(stand, "ankle")
+    tan_tau = g.camera_elevation_tan(toe[1] / s0, toe[0] / s0, FOOT / SHANK, ANKLE_H / SHANK)
+    assert np.isclose(np.degrees(np.arctan(tan_tau)), pitch, atol=0.2)
+    shank = P(bent, "knee") - P(bent, "ankle")
+    z = g.shank_forward(shank[0] / s0, -shank[1] / s0, tan_tau)
+    true = (bent[LEFT]["knee"] - bent[LEFT]["ankle"])[2] / SHANK
+    assert np.isclose(z, true, atol=0.01)
+    if pitch == 0:
+        assert np.isclose(g.shank_forward(shank[0] / s0, -shank[1] / s0, 0.0),
+                          g.out_of_plane_length(np.zeros(2), shank, s0) / s0)
+
+
+@pytest.mark.parametrize("pitch, turn_out", [(20, 35), (30, 35), (30, 45)])
+def test_a_camera_looking_down_does_not_make_good_deep_knees_cave(pitch, turn_out):
+    """The shared deep, fast, barefoot portrait clip, as a principle: a phone looking down ~30° at the
+    feet over-reads a deep squat's forward knee travel (its image shortens by cos(α + τ) / cos τ), so a
+    level-camera foot line expects the knees far outside the toes and reads good knees 0.4-0.7 foot
+    lengths inside. With the look-down angle read from the toes, those knees are at most 'possible'."""
+    res = analyze_track(track_of(squat_set(2, turn_out_deg=turn_out, depth_deg=45, cave=0.0), pitch_deg=pitch,
+                                 noise_px=0.5)).result
+    assert res["summary"]["rep_count"] == 2 and res["summary"]["valgus_reps"] == 0
+    for rep in res["reps"]:
+        m = rep["metrics"]
+        assert m["knee_toe_left"] >= 0.35 or m["knee_toe_right"] >= 0.35 or pitch == 20   # what a level camera reads
+        assert m["knee_toe_low_left"] < 0.0 and m["knee_toe_low_right"] < 0.0
+        assert abs(m["camera_elevation_deg"] - pitch) < 1.0
+        assert rep["valgus"]["verdict"] != CLEAR
