@@ -166,8 +166,13 @@ def score_clip(row: dict, result: dict) -> dict:
             rep = _rep_at(reps, t)
             if rep is None:
                 out.append((t, "-"))
+                continue
+            has = flag in rep["flags"]
+            # a knee verdict of "possible" is not a flag: marked apart (p), neither a hit nor a false alarm
+            possible = flag == "knee_valgus" and not has and rep.get("valgus", {}).get("verdict") == "possible"
+            if possible:
+                out.append((t, "p"))
             else:
-                has = flag in rep["flags"]
                 out.append((t, "Y" if has else "n") if want else (t, "FP" if has else "ok"))
         return out
 
@@ -216,7 +221,10 @@ def totals(rows: list[dict]) -> dict:
         "squat_count_ok": sum(r["count_ok"] for r in ok if r["reps_max"] >= 1),
         "rep_mae": sum(r["count_error"] for r in ok) / len(ok) if ok else 0.0,
         "valgus_sensitivity": [v_hit, v_tot, v_norep],
+        "valgus_at_least_possible": [count("valgus", {"Y", "p"})[0], v_tot],
         "valgus_specificity": [g_ok, g_tot - g_norep, g_norep],
+        "good_not_clear": [count("good", {"ok", "p"})[0], g_tot - g_norep],
+        "good_possible": [count("good", {"p"})[0], g_tot - g_norep],
         "shallow_hits": [s_hit, s_tot, s_norep],
         "deep_no_false_shallow": [d_ok, d_tot - d_norep, d_norep],
         "depth_agreement": [s_hit + d_ok, s_tot + d_tot - d_norep],
@@ -275,10 +283,13 @@ def markdown(rows: list[dict], tot: dict, meta: dict) -> str:
             f"| rep count inside the labelled range | {_pct(tot['count_exact'], tot['clips'])} |",
             f"| ... on the squat clips (labelled ≥ 1 rep) | {_pct(tot['squat_count_ok'], tot['squat_clips'])} |",
             f"| mean absolute rep error (distance to the range) | {tot['rep_mae']:.2f} |",
-            f"| valgus sensitivity (labelled valgus bottoms flagged; no rep = miss) | {_pct(vs[0], vs[1])}"
+            f"| valgus sensitivity: labelled valgus bottoms `clear` (flagged; no rep = miss) | {_pct(vs[0], vs[1])}"
             + (f", {vs[2]} with no rep" if vs[2] else "") + " |",
-            f"| valgus specificity (labelled good bottoms not flagged, where a rep was found) | {_pct(sp[0], sp[1])}"
+            f"| ... `clear` or `possible` | {_pct(*tot['valgus_at_least_possible'])} |",
+            f"| labelled good bottoms not `clear` (where a rep was found) | {_pct(*tot['good_not_clear'])}"
             + (f"; {sp[2]} with no rep" if sp[2] else "") + " |",
+            f"| ... neither `clear` nor `possible` (valgus specificity, as before) | {_pct(sp[0], sp[1])} |",
+            f"| labelled good bottoms `possible` | {_pct(*tot['good_possible'])} |",
             f"| shallow bottoms flagged `shallow` (no rep = miss) | {_pct(sh[0], sh[1])}"
             + (f", {sh[2]} with no rep" if sh[2] else "") + " |",
             f"| deep bottoms not flagged `shallow` (where a rep was found) | {_pct(dp[0], dp[1])}"
@@ -292,7 +303,8 @@ def markdown(rows: list[dict], tot: dict, meta: dict) -> str:
         out.append(f"| clips that raised an error | {tot['errors']} |")
     out += ["",
             ("Marks: `t:Y` flagged as labelled, `t:n` rep found but not flagged, `t:-` no rep contains t, "
-            "`t:ok` correctly not flagged, `t:FP` flagged although labelled good/deep; ✗ = wrong."),
+            "`t:ok` correctly not flagged, `t:FP` flagged although labelled good/deep, `t:p` knee verdict "
+            "`possible` (look at this rep: not a flag); ✗ = wrong."),
             ""]
     return "\n".join(out)
 
@@ -324,6 +336,33 @@ def comparison(rows: list[dict], other: list[dict], other_name: str) -> str:
         out.append(f"| {r['file']} | {len(mine)} | {len(theirs)} | {'; '.join(diffs) or '–'} |")
     out += ["", f"{same} clips identical (same rep count, same flags on every rep).", ""]
     return "\n".join(out)
+
+
+VALIDATION_SPLIT = Path(__file__).resolve().parent / "validation_split.txt"
+
+
+def validation_clips() -> set[str]:
+    """The frozen validation split (issue 21): clips only reported on, never developed on."""
+    lines = VALIDATION_SPLIT.read_text().splitlines() if VALIDATION_SPLIT.is_file() else []
+    return {ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")}
+
+
+def split_table(splits: dict[str, dict]) -> str:
+    """The headline totals of the dev clips and of the frozen validation split, side by side."""
+    names = list(splits)
+    rows = [("clips", lambda t: str(t["clips"])),
+            ("rep count in range, squat clips", lambda t: _pct(t["squat_count_ok"], t["squat_clips"])),
+            ("valgus bottoms `clear`", lambda t: _pct(*t["valgus_sensitivity"][:2])),
+            ("valgus bottoms `clear` or `possible`", lambda t: _pct(*t["valgus_at_least_possible"])),
+            ("good bottoms not `clear`", lambda t: _pct(*t["good_not_clear"])),
+            ("good bottoms `possible`", lambda t: _pct(*t["good_possible"])),
+            ("shallow / deep agreement", lambda t: _pct(*t["depth_agreement"])),
+            ("false reps on no-squat clips", lambda t: f"{t['false_reps_on_none']} (of {t['none_clips']} clips)"),
+            ("view correct", lambda t: _pct(*t["view_correct"]))]
+    out = ["### Dev clips and the frozen validation split (`bench/validation_split.txt`)", "",
+           "| total | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    out += [f"| {label} | " + " | ".join(f(splits[n]) for n in names) + " |" for label, f in rows]
+    return "\n".join(out + [""])
 
 
 def machine() -> str:
@@ -396,6 +435,11 @@ def main(argv: list[str] | None = None) -> int:
             "clips_filter": args.clips, "load_avg_end": os.getloadavg(),
             "code_changed_during_run": code_fingerprint() != fingerprint}
     md = markdown(scored, tot, meta)
+    validation = validation_clips()
+    splits = {name: totals([r for r in scored if (r["file"] in validation) == is_val])
+              for name, is_val in (("dev", False), ("validation", True))}
+    md += "\n" + split_table(splits)
+    tot["splits"] = splits
     if args.compare:
         md += "\n" + comparison(scored, json.loads(args.compare.read_text())["clips"], args.compare.name)
     print(md)
