@@ -1,0 +1,335 @@
+"""Monte-Carlo bench of the knee-valgus verdict: synthetic squatters, varied cameras, measured noise.
+
+    python bench/montecarlo.py [--n 3000] [--seed 20261207] [--noise bench/noise_model.json]
+                               [--no-noise] [--toe-drift] [--single-leg-share 0.1] [--out bench/results]
+
+Each draw is one set of 2–3 reps of an exactly known 3D skeleton (``tests/skeleton3d.py``):
+stance half-width 0.10–0.22 H, feet turned out 0–45°, shank tilt at the bottom (``depth_deg``)
+20–45° (quarter to full squat), rep duration 1.6–3.5 s, half the sets **good** (knee's medial
+displacement ``cave`` in [−0.3, 0.15] foot lengths × depth fraction) and half **caving** (cave in
+[0.35, 1.0]: at least a foot's breadth inside the foot line), both knees alike; a share of the
+sets (``--single-leg-share``) are single-leg squats on the left leg (``single_leg_pose``, only the
+standing knee caves). The camera: yaw uniform in [−30°, 30°], pitch 0–30° looking down,
+orthographic; the picture scaled so the standing hip–ankle length is 80–250 px; portrait or
+landscape frame with the body filling 55–85 % of its height. The engine (``analyze_track``, no
+MediaPipe) gives each found rep a view and a valgus verdict; a rep is "judged" when its view is
+front and its verdict is clear / possible / none, "not judged" otherwise. The label of a found rep
+is its set's label.
+
+Noise modelled (from ``bench/noise_model.json``, measured by ``bench/noise_model.py`` on the dev
+clips), unless ``--no-noise``:
+
+* i.i.d. Gaussian jitter on every landmark's x and y, every frame, with the robust SD measured for
+  its group (hip, knee, ankle, heel, toe) at visibility ≥ 0.8 for the set's legs' size bin
+  (< 120, 120–200, ≥ 200 px; the pose model's px = track px here, pose_scale 1); shoulders, wrists
+  and nose get the hip's SD;
+* a per-set, per-foot turn-out bias: each toe point rotated about its ankle around the vertical
+  by a bias ~ N(0, σ) with σ = the measured per-foot SD (``turn_out.per_foot_sd_deg``);
+* with ``--toe-drift`` only: a per-set, per-foot sideways toe drift ~ N(0, ``toe_drift.sd_shank``)
+  shank lengths × the depth fraction (the toe point sliding while the foot is planted).
+
+Not modelled: temporally correlated landmark error (the jitter SD is only the part the engine's
+low-pass removes, so slow wobble of the knee or ankle estimate is absent), systematic depth
+ambiguity of the pose model (e.g. knees pulled towards the hips' line, the far leg's guesses),
+low visibility and occlusion (all landmarks 0.99 visible), left/right swaps, outliers and dropped
+frames, perspective (the camera is orthographic), camera roll, body proportions other than
+Drillis & Contini's, asymmetric caving, hip/trunk sway, clothing, other people, and real rep
+shapes (smooth cosine dips with a 0.3 s pause).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+for p in (REPO, REPO / "tests"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+import skeleton3d as s3  # noqa: E402
+from vision.analysis import analyze_track  # noqa: E402
+from vision.landmarks import NOSE, NUM_LANDMARKS  # noqa: E402
+from vision.track import PoseTrack  # noqa: E402
+
+DEFAULT_NOISE = REPO / "bench" / "noise_model.json"
+DEFAULT_OUT = REPO / "bench" / "results"
+DEFAULT_SEED = 20261207
+DEFAULT_N = 3000
+GOOD_CAVE, BAD_CAVE = (-0.3, 0.15), (0.35, 1.0)
+NAMES = ("hip", "knee", "ankle", "heel", "toe", "shoulder", "wrist")
+GROUP_OF = {"hip": "hip", "knee": "knee", "ankle": "ankle", "heel": "heel", "toe": "toe",
+            "shoulder": "hip", "wrist": "hip"}
+JUDGED = ("clear", "possible", "none")
+TARGETS = "good `clear` ≤ 5 % up to ±30° yaw; caving `clear` ≥ 95 % up to ±20°, ≥ `possible` ≥ 95 % up to ±30°"
+
+
+# ------------------------------------------------------------------------------------------ noise
+
+def load_noise(path: Path = DEFAULT_NOISE) -> dict:
+    """The fields of ``bench/noise_model.json`` this bench reads: jitter SD per group per leg bin,
+    leg bin edges, the per-foot turn-out SD and the toe drift SD."""
+    m = json.loads(Path(path).read_text())
+    jitter = {}
+    for g in ("hip", "knee", "ankle", "heel", "toe"):
+        cells = m["jitter"][g]
+        row = []
+        for lb in m["leg_bins"]:
+            c = cells[f">=0.8|{lb}"]
+            if not c["n"] or c["sd_px"] is None:
+                c = cells[f"all|{lb}"]
+            row.append(float(c["sd_px"]))
+        jitter[g] = row
+    return {"jitter_sd_px": jitter, "leg_bin_edges_px": [float(e) for e in m["leg_bin_edges_px"]],
+            "per_foot_sd_deg": float(m["turn_out"]["per_foot_sd_deg"]),
+            "toe_drift_sd_shank": float(m["toe_drift"]["sd_shank"])}
+
+
+def jitter_sd(noise: dict, group: str, leg_px: float) -> float:
+    """The measured jitter SD (px) for a landmark group at this legs' size."""
+    return noise["jitter_sd_px"][group][int(np.searchsorted(noise["leg_bin_edges_px"], leg_px, side="right"))]
+
+
+# ------------------------------------------------------------------------------------------ draws
+
+def draw_params(rng: np.random.Generator, single_leg_share: float = 0.1) -> dict:
+    """One synthetic set's parameters (see the module docstring for the ranges)."""
+    caving = bool(rng.random() < 0.5)
+    return {
+        "kind": "single_leg" if rng.random() < single_leg_share else "squat",
+        "caving": caving,
+        "cave": float(rng.uniform(*(BAD_CAVE if caving else GOOD_CAVE))),
+        "reps": int(rng.integers(2, 4)),
+        "stance_half": float(rng.uniform(0.10, 0.22)),
+        "turn_out_deg": float(rng.uniform(0.0, 45.0)),
+        "depth_deg": float(rng.uniform(20.0, 45.0)),
+        "rep_s": float(rng.uniform(1.6, 3.5)),
+        "gap_s": float(rng.uniform(0.5, 1.2)),
+        "yaw_deg": float(rng.uniform(-30.0, 30.0)),
+        "pitch_deg": float(rng.uniform(0.0, 30.0)),
+        "leg_px": float(rng.uniform(80.0, 250.0)),
+        "fill": float(rng.uniform(0.55, 0.85)),
+        "portrait": bool(rng.random() < 0.5),
+        "seed": int(rng.integers(0, 2 ** 31 - 1)),
+    }
+
+
+def poses_of(p: dict) -> list[dict]:
+    if p["kind"] == "single_leg":
+        return s3.squat_set(p["reps"], rep_s=p["rep_s"], gap_s=p["gap_s"], pose=s3.single_leg_pose, cave=p["cave"],
+                            depth_deg=p["depth_deg"], turn_out_deg=p["turn_out_deg"])
+    return s3.squat_set(p["reps"], rep_s=p["rep_s"], gap_s=p["gap_s"], pose=s3.squat_pose, cave=p["cave"],
+                        depth_deg=p["depth_deg"], turn_out_deg=p["turn_out_deg"], stance_half=p["stance_half"])
+
+
+def _rot_y(v: np.ndarray, angle_rad: float) -> np.ndarray:
+    c, s = np.cos(angle_rad), np.sin(angle_rad)
+    return np.array([c * v[0] + s * v[2], v[1], -s * v[0] + c * v[2]])
+
+
+def synth_track(p: dict, noise: dict | None, toe_drift: bool = False) -> PoseTrack:
+    """A set's ``PoseTrack`` as the camera of ``p`` sees it, with ``noise`` (None: exact)."""
+    rng = np.random.default_rng(p["seed"])
+    poses = poses_of(p)
+    T = len(poses)
+    bias = rng.normal(0.0, noise["per_foot_sd_deg"], 2) if noise else np.zeros(2)
+    drift = rng.normal(0.0, noise["toe_drift_sd_shank"], 2) if (noise and toe_drift) else np.zeros(2)
+    q = s3.dip(np.arange(T) / s3.FS, [(1.0 + k * (p["rep_s"] + p["gap_s"]), p["rep_s"]) for k in range(p["reps"])])
+    pts3 = np.zeros((T, NUM_LANDMARKS, 3))
+    vis = np.zeros((T, NUM_LANDMARKS))
+    group = {}
+    for i, pose in enumerate(poses):
+        for side in (s3.LEFT, s3.RIGHT):
+            o = 1.0 if side == s3.LEFT else -1.0
+            for name, j in zip(NAMES, s3.IDX[side]):
+                pt = np.asarray(pose[side][name], float)
+                if name == "toe":
+                    ankle = np.asarray(pose[side]["ankle"], float)
+                    pt = ankle + _rot_y(pt - ankle, o * np.radians(bias[side]))   # + = more turned out
+                    pt = pt + np.array([o * drift[side] * s3.SHANK * q[i], 0.0, 0.0])
+                pts3[i, j] = pt
+                vis[i, j] = 0.99
+                group[j] = GROUP_OF[name]
+        pts3[i, NOSE] = pose["nose"]
+        vis[i, NOSE] = 0.99
+    group[NOSE] = "hip"
+    xy = s3.project(pts3, p["yaw_deg"], p["pitch_deg"])
+    # scale so the standing hip–ankle length (first frame, mean of both legs) is leg_px
+    legs = [np.linalg.norm(xy[0, s3.IDX[sd][0]] - xy[0, s3.IDX[sd][2]]) for sd in (s3.LEFT, s3.RIGHT)]
+    k = p["leg_px"] / float(np.mean(legs))
+    used = sorted(group)
+    xy[:, used] = (xy[:, used] - xy[0:1, used].mean(axis=1, keepdims=True)) * k
+    lo, hi = xy[:, used].reshape(-1, 2).min(axis=0), xy[:, used].reshape(-1, 2).max(axis=0)
+    height = (hi[1] - lo[1]) / p["fill"]
+    width = height * (9 / 16 if p["portrait"] else 16 / 9)
+    width = max(width, (hi[0] - lo[0]) / 0.8)
+    offset = np.array([width / 2 - (lo[0] + hi[0]) / 2, height * (1 - (1 - p["fill"]) / 3) - hi[1]])
+    xy[:, used] += offset
+    if noise:
+        for j in used:
+            xy[:, j] += rng.normal(0.0, jitter_sd(noise, group[j], p["leg_px"]), (T, 2))
+    xy = np.where(vis[..., None] > 0, xy, 0.0)
+    return PoseTrack(t=np.arange(T) / s3.FS, xy=xy, visibility=vis, presence=np.full((T, NUM_LANDMARKS), 0.99),
+                     world=np.zeros((T, NUM_LANDMARKS, 3)), people=np.ones(T, int),
+                     width=int(np.ceil(width)), height=int(np.ceil(height)))
+
+
+def simulate_set(p: dict, noise: dict | None, toe_drift: bool = False) -> dict:
+    """Run the engine on one set: the parameters plus the found reps' (view, verdict)."""
+    res = analyze_track(synth_track(p, noise, toe_drift)).result
+    reps = []
+    for r in res.get("reps", []):
+        v = r.get("valgus") or {}
+        verdict = v.get("verdict") if isinstance(v, dict) else None
+        reps.append({"view": r.get("view"), "verdict": verdict or "missing",
+                     "flag": "knee_valgus" in (r.get("flags") or [])})
+    return {**p, "found": len(reps), "rep_results": reps}
+
+
+def run(n: int = DEFAULT_N, seed: int = DEFAULT_SEED, noise: dict | None = None, toe_drift: bool = False,
+        single_leg_share: float = 0.1, progress: bool = False) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    out = []
+    t0 = time.time()
+    for i in range(n):
+        out.append(simulate_set(draw_params(rng, single_leg_share), noise, toe_drift))
+        if progress and (i + 1) % 50 == 0:
+            print(f"  {i + 1}/{n} sets, {time.time() - t0:.0f} s", file=sys.stderr)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ tables
+
+def judged(rep: dict) -> bool:
+    return rep["view"] == "front" and rep["verdict"] in JUDGED
+
+
+def counts(records: list[dict]) -> dict:
+    """Rep counts for a group of sets: found reps by label, judged / not judged, verdicts."""
+    c = {"sets": len(records), "expected": sum(r["reps"] for r in records),
+         "found": sum(r["found"] for r in records), "count_errors": sum(r["found"] != r["reps"] for r in records),
+         "good": 0, "caving": 0, "judged": 0, "not_judged": 0, "front_not_judged": 0,
+         "good_judged": 0, "good_clear": 0, "good_possible": 0,
+         "caving_judged": 0, "caving_clear": 0, "caving_possible": 0}
+    for r in records:
+        label = "caving" if r["caving"] else "good"
+        for rep in r["rep_results"]:
+            c[label] += 1
+            if not judged(rep):
+                c["not_judged"] += 1
+                c["front_not_judged"] += rep["view"] == "front"
+                continue
+            c["judged"] += 1
+            c[f"{label}_judged"] += 1
+            if rep["verdict"] in ("clear", "possible"):
+                c[f"{label}_{rep['verdict']}"] += 1
+    return c
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{100 * a / b:.1f}" if b else "–"
+
+
+def _row(name: str, c: dict, target: str = "") -> str:
+    return (f"| {name} | {c['sets']} | {c['found']}/{c['expected']} ({c['count_errors']}) | {c['judged']} | "
+            f"{c['not_judged']} | {c['good_judged']} | {_pct(c['good_clear'], c['good_judged'])} | "
+            f"{_pct(c['good_possible'], c['good_judged'])} | {c['caving_judged']} | "
+            f"{_pct(c['caving_clear'], c['caving_judged'])} | "
+            f"{_pct(c['caving_clear'] + c['caving_possible'], c['caving_judged'])} | {target} |")
+
+
+def _target(c: dict, yaw_max: float) -> str:
+    """Pass/fail marks of the issue's targets for a group of sets whose |yaw| ≤ yaw_max."""
+    marks = []
+    if c["good_judged"]:
+        marks.append(("✓" if c["good_clear"] <= 0.05 * c["good_judged"] else "✗") + " good clear ≤5%")
+    if c["caving_judged"]:
+        if yaw_max <= 20:
+            marks.append(("✓" if c["caving_clear"] >= 0.95 * c["caving_judged"] else "✗") + " caving clear ≥95%")
+        marks.append(("✓" if c["caving_clear"] + c["caving_possible"] >= 0.95 * c["caving_judged"] else "✗")
+                     + " caving ≥possible ≥95%")
+    return "; ".join(marks)
+
+
+def _bin(x: float, edges: list[float]) -> int:
+    return int(np.searchsorted(edges, x, side="right"))
+
+
+CONDITIONS = (
+    ("abs(yaw)", lambda r: abs(r["yaw_deg"]), ((0, 10), (10, 20), (20, 30)), "°"),
+    ("turn-out", lambda r: r["turn_out_deg"], ((0, 15), (15, 30), (30, 45)), "°"),
+    ("depth (shank tilt)", lambda r: r["depth_deg"], ((20, 28), (28, 37), (37, 45)), "°"),
+    ("pitch", lambda r: r["pitch_deg"], ((0, 10), (10, 20), (20, 30)), "°"),
+    ("legs' size", lambda r: r["leg_px"], ((80, 120), (120, 200), (200, 250)), " px"),
+)
+
+
+def tables(records: list[dict], header: str = "") -> str:
+    head = ("| condition | sets | reps found/expected (sets with count error) | judged (front) | not judged | "
+            "good reps judged | good clear % | good possible % | caving reps judged | caving clear % | caving ≥possible % | "
+            "targets |")
+    sep = "|" + "---|" * 12
+    lines = [header, "", f"Targets (issue): {TARGETS}.", "", head, sep]
+    lines.append(_row("all", counts(records), _target(counts(records), 30)))
+    for name, key, bins, unit in CONDITIONS:
+        for lo, hi in bins:
+            sel = [r for r in records if lo <= key(r) < hi or (hi == bins[-1][1] and key(r) == hi)]
+            tgt = _target(counts(sel), hi) if name == "abs(yaw)" else ""
+            lines.append(_row(f"{name} {lo}-{hi}{unit}", counts(sel), tgt))
+    for kind in ("squat", "single_leg"):
+        sel = [r for r in records if r["kind"] == kind]
+        lines.append(_row(f"kind {kind}", counts(sel)))
+    for yaw_max in (20, 30):
+        sel = [r for r in records if abs(r["yaw_deg"]) <= yaw_max]
+        lines.append(_row(f"abs(yaw) ≤ {yaw_max}° (target rows)", counts(sel), _target(counts(sel), yaw_max)))
+    c = counts(records)
+    lines += ["", f"Reps in good sets {c['good']} + caving sets {c['caving']} = {c['good'] + c['caving']} = "
+              f"judged {c['judged']} + not judged {c['not_judged']} (of which view front but no verdict: "
+              f"{c['front_not_judged']}). Reps found {c['found']} of {c['expected']} expected; "
+              f"{c['count_errors']} of {c['sets']} sets with a rep-count error.", ""]
+    views: dict[str, int] = {}
+    for r in records:
+        for rep in r["rep_results"]:
+            views[f"{rep['view']}/{rep['verdict']}"] = views.get(f"{rep['view']}/{rep['verdict']}", 0) + 1
+    lines.append("Found reps by view/verdict: " + ", ".join(f"{k} {v}" for k, v in sorted(views.items())))
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=DEFAULT_N, help=f"synthetic sets (default {DEFAULT_N})")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--noise", type=Path, default=DEFAULT_NOISE)
+    ap.add_argument("--no-noise", action="store_true", help="exact landmarks (no jitter, no toe bias)")
+    ap.add_argument("--toe-drift", action="store_true", help="also slide each toe sideways with depth")
+    ap.add_argument("--single-leg-share", type=float, default=0.1)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = ap.parse_args(argv)
+    noise = None if args.no_noise else load_noise(args.noise)
+    t0 = time.time()
+    records = run(args.n, args.seed, noise, args.toe_drift, args.single_leg_share, progress=True)
+    took = time.time() - t0
+    cmd = "python bench/montecarlo.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    header = (f"## Monte-Carlo valgus bench\n\n`{cmd.strip()}`: {args.n} sets, seed {args.seed}, noise "
+              f"{'off' if noise is None else str(args.noise.name) + (' + toe drift' if args.toe_drift else '')}; "
+              f"{took:.0f} s")
+    if noise:
+        header += ("\n\nNoise: jitter SD px per leg bin <120/120-200/>=200: " + "; ".join(
+            f"{g} {'/'.join(f'{v:.2f}' for v in row)}" for g, row in noise["jitter_sd_px"].items())
+            + f"; per-foot turn-out bias SD {noise['per_foot_sd_deg']:.1f}°"
+            + (f"; toe drift SD {noise['toe_drift_sd_shank']:.3f} shank" if args.toe_drift else ""))
+    text = tables(records, header)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "montecarlo.md").write_text(text + "\n")
+    print(f"\nwrote {args.out / 'montecarlo.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

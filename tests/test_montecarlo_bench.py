@@ -1,0 +1,51 @@
+"""bench/montecarlo.py: reads the measured noise model, runs, counts every rep once, and its exact
+(noise-free, camera in front) draws give the verdicts the geometry dictates."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import montecarlo as mc  # noqa: E402
+
+
+def test_noise_model_json_has_what_the_bench_reads():
+    noise = mc.load_noise(mc.DEFAULT_NOISE)
+    assert set(noise["jitter_sd_px"]) == {"hip", "knee", "ankle", "heel", "toe"}
+    for row in noise["jitter_sd_px"].values():
+        assert len(row) == len(noise["leg_bin_edges_px"]) + 1
+        assert all(np.isfinite(v) and 0 < v < 20 for v in row)
+    assert 0 < noise["per_foot_sd_deg"] < 30
+    assert 0 < noise["toe_drift_sd_shank"] < 0.5
+
+
+def test_tiny_run_counts_add_up():
+    records = mc.run(8, seed=5, noise=mc.load_noise())
+    assert len(records) == 8
+    c = mc.counts(records)
+    assert c["good"] + c["caving"] == c["judged"] + c["not_judged"] == c["found"] > 0
+    assert c["good_judged"] + c["caving_judged"] == c["judged"]
+    assert c["good_clear"] + c["good_possible"] <= c["good_judged"]
+    assert "| all |" in mc.tables(records)
+    assert mc.run(3, seed=5, noise=mc.load_noise()) == records[:3]   # deterministic
+
+
+def _exact(cave, turn_out):
+    p = mc.draw_params(np.random.default_rng(0), single_leg_share=0.0)
+    p.update(kind="squat", cave=cave, caving=cave > 0.3, turn_out_deg=turn_out, yaw_deg=0.0, pitch_deg=10.0,
+             depth_deg=35.0, stance_half=0.13, leg_px=180.0, reps=3, rep_s=2.4, gap_s=0.8)
+    return mc.simulate_set(p, None)
+
+
+def test_exact_good_set_is_never_clear():
+    rec = _exact(-0.2, 15.0)
+    assert rec["found"] == 3
+    assert all(r["view"] == "front" for r in rec["rep_results"])
+    assert not any(r["verdict"] == "clear" or r["flag"] for r in rec["rep_results"])
+
+
+def test_exact_caving_set_is_clear():
+    rec = _exact(1.0, 10.0)
+    assert rec["found"] == 3
+    assert all(r["view"] == "front" and r["verdict"] == "clear" and r["flag"] for r in rec["rep_results"])
