@@ -228,3 +228,40 @@ def squat_set(reps: int = 3, *, lead_s: float = 1.0, rep_s: float = 2.4, gap_s: 
     t = np.arange(n) / fs
     q = dip(t, [(lead_s + k * (rep_s + gap_s), rep_s) for k in range(reps)])
     return [pose(float(qi), **pose_kw) for qi in q]
+
+
+def shrimp_pose(q: float, *, depth_deg: float = 25.0, turn_out_deg: float = 10.0) -> dict:
+    """A shrimp squat on the LEFT leg: the right leg bent behind, its foot held in the hand near the
+    buttock, off the floor; q lowers the hips and the rear knee goes down towards the floor with
+    them (the free foot travels with the body, never on the floor)."""
+    pts = single_leg_pose(q, depth_deg=depth_deg, turn_out_deg=turn_out_deg)
+    hip_r = pts[RIGHT]["hip"]
+    knee_r = hip_r + THIGH * np.array([0.0, -np.cos(0.35), -np.sin(0.35)])     # thigh hanging down, a little back
+    a = 0.35 + np.radians(110)                                                 # the shin folded up behind
+    ankle_r = knee_r + SHANK * np.array([0.0, -np.cos(a), -np.sin(a)])
+    f = np.array([0, 0, 1.0])
+    pts[RIGHT] = dict(pts[RIGHT], ankle=ankle_r, knee=knee_r, heel=ankle_r - 0.25 * FOOT * f,
+                      toe=ankle_r + np.array([0, -FOOT * 0.5, -FOOT * 0.8]))
+    return pts
+
+
+def lateral_lunge_pose(q: float, *, stance_half: float = 0.30, drop: float = 0.22) -> dict:
+    """A lateral (side) lunge: feet wide and planted, the RIGHT leg held straight while the hips
+    travel sideways and down over the LEFT foot, whose knee bends over it; q is how far (the hips
+    drop ``drop`` at q = 1)."""
+    length = THIGH + SHANK - 0.005
+    ankle_l = np.array([stance_half, ANKLE_H, 0.0])
+    ankle_r = np.array([-stance_half, ANKLE_H, 0.0])
+    top = np.sqrt(length ** 2 - (stance_half - HIP_HALF) ** 2) + ANKLE_H     # the stance's standing hip height
+    yc, zc = top - drop * q, -0.06 * q                                        # down, and sitting back a little
+    # the straight right leg pivots on its ankle: the hips go as far left as it reaches
+    xc = -stance_half + HIP_HALF + np.sqrt(max(length ** 2 - (yc - ANKLE_H) ** 2 - zc ** 2, 0.0))
+    hip_l, hip_r = np.array([xc + HIP_HALF, yc, zc]), np.array([xc - HIP_HALF, yc, zc])
+    knee_l = _knee_ik(hip_l, ankle_l, np.array([0.3, 0, 1.0]))
+    knee_r = hip_r + (ankle_r - hip_r) * THIGH / (THIGH + SHANK)
+    u = np.array([0, 0, 1.0])
+    pts = {LEFT: dict(ankle=ankle_l, knee=knee_l, hip=hip_l, heel=ankle_l - 0.25 * FOOT * u + [0, -ANKLE_H, 0],
+                      toe=ankle_l + FOOT * u + [0, -ANKLE_H, 0]),
+           RIGHT: dict(ankle=ankle_r, knee=knee_r, hip=hip_r, heel=ankle_r - 0.25 * FOOT * u + [0, -ANKLE_H, 0],
+                       toe=ankle_r + FOOT * u + [0, -ANKLE_H, 0])}
+    return _with_upper_body(pts, lean=0.5 * q)

@@ -41,9 +41,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
     ("side_barbell_quarter_shallow_portrait_01.mp4", "shallow@1.17"):
         "MediaPipe loses the lifter behind the plates and rack in the first two quarter squats: no rep is found there",
     ("side_barbell_quarter_shallow_portrait_01.mp4", "shallow@2.37"): "no rep found there (see shallow@1.17)",
-    ("oblique_singleleg_shrimp_shallow_good_studio_01.mp4", "reps"):
-        "shrimp squats (a validation clip): every dip is rejected as a lunge (the free shin lies folded behind, "
-        "its knee low); the lunge test does not yet ask whether the rear foot is on the floor",
 }
 
 _cache: dict[str, dict] = {}

@@ -98,3 +98,34 @@ def test_a_camera_looking_down_does_not_make_good_deep_knees_cave(pitch, turn_ou
         assert m["knee_toe_low_left"] < 0.0 and m["knee_toe_low_right"] < 0.0
         assert abs(m["camera_elevation_deg"] - pitch) < 1.0
         assert rep["valgus"]["verdict"] != CLEAR
+
+
+# --- each measure decides where only it can: removing it from the judge fails one of these -------
+
+def _one_knee_in_one_out(q: float, cave: float) -> dict:
+    """The left knee caves ``cave`` foot lengths while the right pushes out as far: the knees'
+    separation, and so KASR, stays as it was."""
+    from skeleton3d import RIGHT, _with_upper_body
+    a = squat_pose(q, turn_out_deg=0, depth_deg=25, cave=cave, cave_legs=(LEFT,))
+    b = squat_pose(q, turn_out_deg=0, depth_deg=25, cave=-cave, cave_legs=(RIGHT,))
+    return _with_upper_body({LEFT: a[LEFT], RIGHT: b[RIGHT]}, lean=np.radians(25) * q)
+
+
+def test_the_knee_shift_with_fppa_alone_catches_one_knee_caving_while_the_other_pushes_out():
+    res = analyze_track(track_of(squat_set(2, pose=_one_knee_in_one_out, cave=0.45), foot_visibility=0.1,
+                                 noise_px=0.5)).result
+    for rep in res["reps"]:
+        assert rep["valgus"]["verdict"] == CLEAR and rep["valgus"]["decided_by"] == ["knee_shift"]
+        assert rep["valgus"]["left"] and not rep["valgus"]["right"]
+        assert rep["valgus"]["evidence"]["left"]["kasr"] == NONE
+
+
+@pytest.mark.parametrize("cave, verdict, decided", [(0.3, CLEAR, ["kasr", "knee_shift"]), (0.25, NONE, [])])
+def test_feet_hidden_straight_stance_is_judged_against_the_ankles(cave, verdict, decided):
+    """Feet not seen (no foot line), feet pointing ahead: the knee shift with FPPA and KASR agree on
+    knees caving 0.3 foot lengths in a wider stance; 0.25 stays under both."""
+    res = analyze_track(track_of(squat_set(2, turn_out_deg=0, cave=cave, depth_deg=25, stance_half=0.13 if cave == 0.3
+                                           else 0.16), foot_visibility=0.1, noise_px=0.5)).result
+    for rep in res["reps"]:
+        assert rep["metrics"]["knee_toe_left"] is None and "feet" in rep["not_judged"]["knee_toe_left"]
+        assert rep["valgus"]["verdict"] == verdict and rep["valgus"]["decided_by"] == decided

@@ -37,6 +37,9 @@ LUNGE_SHIN_ASYMMETRY = 0.75   # [heuristic] one shin ≥ 0.75 shank lengths flat
 MIN_SEEN_FRACTION = 0.6   # [heuristic] hips, knees and ankles seen on most of a dip's frames, or it is not judged
 SINGLE_LEG_LIFT = 0.25    # [heuristic] the free ankle ≥ 0.25 leg lengths (≈ 22 cm) above the standing one: more than a 45° view makes a planted far foot look
 SINGLE_LEG_FRACTION = 0.8  # ... on this fraction of the rep's frames, start and end included
+FREE_FOOT_FOLLOWS_HIPS = 0.5  # [heuristic] a held free foot moves down ≥ half as far as the hips (held in the hand: ≈ 1); a foot on a bench or the floor ≈ 0
+STRAIGHT_LEG_MAX_FLEXION_DEG = 20.0  # [heuristic] a straight leg's hip, knee and ankle stay within 20° of a line in the image
+LATERAL_LUNGE_RATIO = 0.5  # [heuristic] the straighter leg shortens < half as much as the bent one (squats on the shared clips ≥ 0.86; synthetic lateral lunges ≤ 0.22 up to 45° of yaw)
 FREE_FOOT_TRAVEL = 0.25   # [heuristic] leg lengths: a single-leg squat's free foot travels with the body (a 20 cm step-down lowers it ≈ 0.35)
 FREE_LEG_MAX_FLEXION_DEG = 35.0  # [heuristic] the free leg of a step-down or pistol is held nearly straight; a lunge's rear knee bends ~90°
 PLANTED_TRAVEL = 0.12     # [heuristic] leg lengths: a planted foot's typical wander (MediaPipe ankle jitter ≈ 0.02–0.08 in good light)
@@ -82,16 +85,64 @@ def lunge_like(rf: RepFrames) -> bool:
     return sustained_max(np.where(lying, spread, np.nan), rf.n_sustain) >= LUNGE_SHIN_ASYMMETRY
 
 
-def one_foot_lifted(rf: RepFrames) -> bool:
-    """One ankle stays clearly above the other from the rep's start to its end: higher than a
-    planted far foot ever looks from an oblique camera."""
+def lifted_foot(rf: RepFrames) -> int | None:
+    """The foot (0 left, 1 right) that stays clearly above the other from the rep's start to its
+    end: higher than a planted far foot ever looks from an oblique camera. None when neither does."""
     y = rf.sig.ankle_pos[rf.idx, :, 1]             # image y down, leg lengths
     lift = y[:, 0] - y[:, 1]                        # + = left foot lower (right lifted)
     side = np.sign(nanmedian(lift))
     if side == 0 or len(lift) < 3:
-        return False
+        return None
     lifted = side * lift >= SINGLE_LEG_LIFT
-    return bool(lifted[[0, -1]].all() and np.mean(lifted) >= SINGLE_LEG_FRACTION)
+    if lifted[[0, -1]].all() and np.mean(lifted) >= SINGLE_LEG_FRACTION:
+        return 1 if side > 0 else 0
+    return None
+
+
+def one_foot_lifted(rf: RepFrames) -> bool:
+    """One foot held off the floor through the rep (a pistol, a shrimp squat, or a rear foot up on a bench)."""
+    return lifted_foot(rf) is not None
+
+
+def free_foot_held(rf: RepFrames) -> bool:
+    """A foot held off the floor that goes down and up with the hips: a single-leg squat whose free
+    foot is held in the hand behind (a shrimp squat) or in front (a pistol), whatever its shin does.
+
+    A Bulgarian split squat's rear foot is off the floor too, but it rests on a bench and stays put
+    while the hips go down; a lunge's rear foot is on the floor. Measured as how far the lifted
+    ankle moves down for each unit the hips move down over the rep (least squares slope of image
+    heights, which a camera's view does not change the sign of).
+    """
+    free = lifted_foot(rf)
+    if free is None:
+        return False
+    hip = rf.sig.hip_y[rf.idx]
+    ankle = rf.sig.ankle_pos[rf.idx, free, 1]
+    ok = np.isfinite(hip) & np.isfinite(ankle)
+    if ok.sum() < 3 or np.ptp(hip[ok]) <= 0:
+        return False
+    h = hip[ok] - hip[ok].mean()
+    slope = float(h @ (ankle[ok] - ankle[ok].mean()) / (h @ h))
+    return slope >= FREE_FOOT_FOLLOWS_HIPS
+
+
+def lateral_lunge_like(rf: RepFrames) -> bool:
+    """The body lowered over one leg while the other stayed straight and in line (a lateral or side
+    lunge), with both feet on the floor: in a squat both legs shorten alike (the straighter one by ≥ 0.86 of the
+    other on every counted rep of the shared clips, from any view), in a lateral lunge the straight
+    leg hardly shortens (≤ 0.22 from the front to 45° on synthetic skeletons). Not from the side,
+    where the straight leg's sideways tilt is seen end-on."""
+    short = rf.sig.leg_shortening[rf.loaded]      # (k, 2)
+    if not np.isfinite(short).all(axis=1).any():
+        return False
+    rows = np.arange(len(rf.loaded))
+    straighter = np.argmin(np.nan_to_num(short, nan=np.inf), axis=1)
+    bent, straight = short[rows, 1 - straighter], short[rows, straighter]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(bent > 0, straight / bent, np.nan)
+    # ... and that leg really is straight: hip, knee and ankle in line, which they are from any view
+    in_line = nanmedian(rf.sig.knee_flexion[rf.loaded[rows], straighter]) <= STRAIGHT_LEG_MAX_FLEXION_DEG
+    return bool(nanmedian(ratio) < LATERAL_LUNGE_RATIO and in_line)
 
 
 def free_foot_moving(rf: RepFrames) -> bool:
@@ -164,9 +215,10 @@ def classify_movement(rf: RepFrames, view: str, th: Thresholds, single_leg_profi
     if np.mean(rf.sig.valid[rf.idx]) < MIN_SEEN_FRACTION:
         return Movement("rejected", "the hips, knees or feet were out of view for much of the dip, so it was not "
                                     "counted (film the whole body)")
-    if lunge_like(rf):
+    held = free_foot_held(rf)  # a shrimp squat's free shin lies folded like a lunge's, its foot off the floor
+    if lunge_like(rf) and not held:
         return Movement("rejected", "one leg folded back towards the floor (a lunge or split squat), not a squat")
-    single = single_leg_profile or one_foot_lifted(rf) or free_foot_moving(rf)
+    single = single_leg_profile or held or one_foot_lifted(rf) or free_foot_moving(rf)
     if feet_moved(rf, th, single):
         return Movement("rejected", "the feet moved (a step or lunge), not a squat")
     if not_upright_around(rf):
@@ -180,6 +232,9 @@ def classify_movement(rf: RepFrames, view: str, th: Thresholds, single_leg_profi
                                     "picking something up or racking a bar), not a squat")
     if single:
         return SINGLE_LEG
+    if view != "side" and lateral_lunge_like(rf):
+        return Movement("rejected", "one leg stayed straight while the body lowered over the other (a side lunge), "
+                                    "not a squat")
     # the stance over the rep's bottom (its bent frames), not at one frame: one glitching ankle point at the
     # deepest frame (0.13 leg lengths apart where the frames around it read 0.02-0.03) is no split stance
     feet = rf.sig.ankle_pos[rf.bent]                       # (k, 2 feet, xy) in leg lengths

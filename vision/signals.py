@@ -68,6 +68,8 @@ class Signals:
     shank_vertical: np.ndarray  # (T, 2) (y_ankle − y_knee) / standing shank: ≈ 1 upright shin, ≈ 0 folded back
     torso_upright: np.ndarray   # (T,) (y_hip − y_shoulder) / standing torso: ≈ 1 upright, ≈ 0 horizontal
     hip_height: np.ndarray      # (T,) (y_ankle − y_hip) / standing hip–ankle length: ≈ 1 standing, ≈ 0.3 in a plank
+    hip_y: np.ndarray           # (T,) mid-hip image y in standing leg lengths (down +), as ``ankle_pos``
+    leg_shortening: np.ndarray  # (T, 2) 1 − each leg's hip–ankle length / its standing length: ≈ 0 straight
     leg_px: np.ndarray          # (T,) standing hip–ankle length in the pixels the pose model saw (how coarse the landmarks are)
 
     def __len__(self) -> int:
@@ -130,10 +132,12 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
     in_frame = _inside(track, LOWER_BODY, EDGE_MARGIN)
     valid = in_frame & (vis[:, list(LOWER_BODY)].mean(axis=1) >= MIN_VISIBILITY) & ~np.isnan(P(L_HIP)[:, 0])
 
-    chord = np.stack([g.distance(P(h), P(a)) for h, _, a, _, _ in LEGS], axis=1).mean(axis=1)
-    chord = np.where(valid, chord, np.nan)
-    chord_ref = rolling_nanstat(t, chord, STANDING_WINDOW_S, lambda v: np.percentile(v, STANDING_PERCENTILE), causal,
-                                shots)
+    def straight_ref(x):  # the robust "legs straight" length around each frame
+        return rolling_nanstat(t, x, STANDING_WINDOW_S, lambda v: np.percentile(v, STANDING_PERCENTILE), causal, shots)
+
+    chords = np.where(valid[:, None], np.stack([g.distance(P(h), P(a)) for h, _, a, _, _ in LEGS], axis=1), np.nan)
+    chord = chords.mean(axis=1)
+    chord_ref = straight_ref(chord)
     depth = 1.0 - chord / chord_ref
     standing = valid & (depth <= STANDING_DEPTH)
 
@@ -210,6 +214,8 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
             shank_vertical=np.stack([P(a)[:, 1] - P(k)[:, 1] for _, k, a, _, _ in LEGS], axis=1) / shank,
             torso_upright=(mid_hip[:, 1] - mid_sh[:, 1]) / torso_ref,
             hip_height=(mid_ankle[:, 1] - mid_hip[:, 1]) / chord_ref,
+            hip_y=mid_hip[:, 1] / leg,
+            leg_shortening=1.0 - chords / np.stack([straight_ref(chords[:, k]) for k in range(2)], axis=1),
             leg_px=chord_ref * track.pose_scale,
         )
 

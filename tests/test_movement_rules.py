@@ -1,0 +1,78 @@
+"""What counts as a squat, rule by rule, on synthetic 3D skeletons (exact geometry, 0.5 px noise):
+real squats that rules once threw away are counted, movements that look like squats are not. Each
+test fails without the rule it names."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from skeleton3d import FS, dip, lateral_lunge_pose, shrimp_pose, single_leg_pose, squat_pose, squat_set, track_of
+from vision.analysis import analyze_track
+
+
+def run(track):
+    return analyze_track(track).result
+
+
+@pytest.mark.parametrize("yaw", [0, 20, 35])
+def test_shrimp_squats_are_single_leg_squats_not_lunges(yaw):
+    """The free shin lies folded behind like a lunge's rear shin, but its foot is held off the floor
+    and goes down with the hips (``movement.free_foot_held``): a single-leg squat."""
+    res = run(track_of(squat_set(3, pose=shrimp_pose), yaw_deg=yaw, noise_px=0.5))
+    assert res["summary"]["rep_count"] == 3, res["rejected_dips"]
+    assert all(r["stance"] == "single_leg" for r in res["reps"])
+
+
+@pytest.mark.parametrize("yaw", [0, 20, 45])
+def test_pistols_are_counted(yaw):
+    res = run(track_of(squat_set(3, pose=single_leg_pose), yaw_deg=yaw, noise_px=0.5))
+    assert res["summary"]["rep_count"] == 3 and all(r["stance"] == "single_leg" for r in res["reps"])
+
+
+@pytest.mark.parametrize("yaw", [0, 30, 45, -45])
+def test_lateral_lunges_are_rejected_from_the_front_and_at_an_angle(yaw):
+    """Feet wide and planted, one leg straight while the hips lower over the other
+    (``movement.lateral_lunge_like``): not a squat, however deep."""
+    res = run(track_of(squat_set(3, pose=lateral_lunge_pose), yaw_deg=yaw, noise_px=0.5))
+    assert res["reps"] == [] and len(res["rejected_dips"]) == 3
+    assert all("side lunge" in d["reason"] for d in res["rejected_dips"])
+
+
+@pytest.mark.parametrize("stance_half, turn_out, yaw", [(0.13, 15, 0), (0.22, 40, 0), (0.22, 40, 45), (0.13, 15, 30)])
+def test_wide_and_turned_out_squats_are_not_lateral_lunges(stance_half, turn_out, yaw):
+    res = run(track_of(squat_set(2, stance_half=stance_half, turn_out_deg=turn_out, depth_deg=40), yaw_deg=yaw,
+                       noise_px=0.5))
+    assert res["summary"]["rep_count"] == 2, res["rejected_dips"]
+
+
+def test_a_squat_held_three_seconds_at_the_bottom_is_counted():
+    t = np.arange(int(14 * FS)) / FS
+    q = dip(t, [(1.0, 5.0), (7.0, 5.0)], pause=3.0)
+    res = run(track_of([squat_pose(float(x), depth_deg=40) for x in q], noise_px=0.5))
+    assert res["summary"]["rep_count"] == 2, res["rejected_dips"]
+    assert all(r["metrics"]["pause_s"] >= 2.5 for r in res["reps"])
+
+
+@pytest.mark.parametrize("kind", ["ramp", "sway"])
+def test_a_camera_panning_a_fifth_of_the_picture_during_reps_loses_no_rep(kind):
+    """A handheld phone that pans: the whole picture moves sideways by 20 % of its width during a rep
+    (or sways back and forth): posture is read relative to the body, so every rep is still a squat."""
+    track = track_of(squat_set(3), noise_px=0.5)
+    shift = 0.2 * track.width * (np.clip((track.t - 1.0) / 2.4, 0, 1) if kind == "ramp"
+                                 else np.sin(2 * np.pi * track.t / 3.2))
+    xy = track.xy.copy()
+    xy[..., 0] += shift[:, None]
+    res = run(replace(track, xy=xy))
+    assert res["summary"]["rep_count"] == 3, res["rejected_dips"]
+    assert all(r["stance"] == "double_leg" for r in res["reps"])
+
+
+@pytest.mark.parametrize("extra, counted", [(35, True), (45, False)])
+def test_the_hinge_rule_sits_between_a_forward_leaning_squat_and_a_hinge(extra, counted):
+    """Seen from the side: a trunk 35° more inclined than the shins is a squat with a forward lean;
+    45° is a hinge (``HINGE_DIVERGENCE_DEG`` = 40°)."""
+    res = run(track_of(squat_set(2, depth_deg=30, trunk_extra_deg=extra), yaw_deg=90, noise_px=0.5))
+    assert res["summary"]["rep_count"] == (2 if counted else 0)
+    if not counted:
+        assert all("hinge" in d["reason"] for d in res["rejected_dips"])
