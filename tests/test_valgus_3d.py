@@ -46,9 +46,10 @@ def test_knee_inside_foot_line_is_exact_in_orthographic_front_view(turn_out, cav
     assert np.isclose(g.knee_inside_foot_line(travel, forward, tan_phi, foot), cave * q, atol=1e-6)
 
 
-def test_foot_turn_out_is_clipped_to_a_squat_stance():
-    assert np.isclose(g.foot_turn_out_tan(0.9, 1.0), np.tan(np.radians(45)))
-    assert np.isclose(g.foot_turn_out_tan(-0.9, 1.0), np.tan(np.radians(-10)))
+def test_foot_turn_out_is_clipped_to_a_squat_stance_seen_off_the_front():
+    assert np.isclose(g.foot_turn_out_tan(0.95, 1.0), np.tan(np.radians(65)))
+    assert np.isclose(g.foot_turn_out_tan(-0.9, 1.0), np.tan(np.radians(-35)))
+    assert np.isclose(g.foot_turn_out_tan(np.sin(np.radians(-20)), 1.0), np.tan(np.radians(-20)))
     assert g.out_of_plane_length(np.zeros(2), np.array([3.0, 4.0]), 5.0) == 0.0
     assert np.isclose(g.out_of_plane_length(np.zeros(2), np.array([0.0, 3.0]), 5.0), 4.0)
 

@@ -186,18 +186,21 @@ def out_of_plane_length(a: np.ndarray, b: np.ndarray, true_length: np.ndarray | 
         return np.sqrt(np.maximum(np.asarray(true_length, float) ** 2 - proj ** 2, 0.0))
 
 
-# [heuristic] wide and sumo stances turn the feet out to about 45°; a larger estimate is toe-point noise.
-# (A 30° cap read a 40° turn-out as 30°: the knee's expected outward travel came out too small and
-# knees caving inside the toe line of a wide stance read as tracking well.)
-MAX_FOOT_TURN_OUT_DEG = 45.0
-MIN_FOOT_TURN_OUT_DEG = -10.0  # toes pointing in
+# [heuristic] the foot's turn-out *as the camera sees it*: wide and sumo stances turn the feet out to
+# about 45°, and a camera turned up to 20° off the front adds that to one foot and takes it from the
+# other (the knee travels the way its own foot looks in the picture); beyond, a toe point's noise.
+# (A [-10°, 45°] range read a foot that looked turned in 22° as -10°, and that knee's forward travel
+# as caving: 7 % of good synthetic squats filmed 20-30° off the front flagged. A 30° cap read a 40°
+# turn-out as 30°, and caving knees of a wide stance as tracking well.)
+MAX_FOOT_TURN_OUT_DEG = 65.0
+MIN_FOOT_TURN_OUT_DEG = -35.0  # toes pointing in
 
 
 def foot_turn_out_tan(toe_lateral: np.ndarray | float, foot_length: np.ndarray | float) -> np.ndarray:
     """tan φ of the foot's turn-out φ from the toe's lateral offset from the ankle: -> (...).
 
     Seen from the front, the ankle → toe vector of a foot of length ``foot_length`` turned out by
-    φ spans ``foot_length · sin φ`` sideways. Clipped to [−10°, 45°], so a noisy toe point
+    φ spans ``foot_length · sin φ`` sideways. Clipped to [−35°, 65°], so a noisy toe point
     cannot invent a large expected knee travel.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -223,7 +226,7 @@ def knee_inside_foot_line(knee_lateral_travel: np.ndarray, knee_forward: np.ndar
 
 
 def camera_elevation_tan(toe_drop: np.ndarray | float, toe_lateral: np.ndarray | float,
-                         foot_length: float, ankle_height: float, iterations: int = 4) -> np.ndarray:
+                         foot_length: float, ankle_height: float, iterations: int = 12) -> np.ndarray:
     """tan τ of the camera's look-down angle τ at the feet, from a standing foot: -> (...).
 
     A foot of length ``foot_length`` turned out by φ, its ankle ``ankle_height`` above the floor,

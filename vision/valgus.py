@@ -3,8 +3,8 @@
 The measures, each where it works:
 - **knee vs foot line** (``knee_toe``, per leg, primary when the feet are seen from the front): a
   knee that tracks well moves the way its foot points. From its forward travel (the shank's
-  foreshortening) and the feet's turn-out (the toes' sideways offset from the ankles, both feet
-  read together) the knee's expected sideways travel from standing is known; ``knee_toe`` is how
+  foreshortening) and its own foot's turn-out (the toe's sideways offset from the ankle) the
+  knee's expected sideways travel from standing is known; ``knee_toe`` is how
   far the knee stays inside that line, in foot lengths. This catches the common case the
   ankle-based measures miss: deep squats with the feet turned out, where caving knees still sit
   wider than the ankles.
@@ -16,11 +16,13 @@ The measures, each where it works:
 The verdict: measure → rule → report. Each measure is read over the bent phase
 (``RepFrames.bent``: the loaded half of the rep and anything half way to parallel), sustained for
 ``sustain``, and gives evidence: **clear** (past its threshold by more than its own error on this
-clip), **possible** (past it, within that error) or **none**. The foot line's error band comes
-from the clip itself: the two feet's turn-out disagreement, and the camera's look-down angle read
-from the toes (a camera looking down over-reads the knee's forward travel, so its expected
-outward travel). The knee shift is clear only with the FPPA change agreeing; KASR only when the
-knees are both narrow and narrowed during the rep. A knee's verdict is ``clear`` when one measure
+clip), **possible** (past it, within that error) or **none**. The foot line's error band: one
+toe point's measured turn-out error (±9°), the foot's length between people (10 % longer), and
+the camera's look-down angle read from this clip's toes (a camera looking down over-reads the
+knee's forward travel, so its expected outward travel). The knee shift is clear only with the
+FPPA change agreeing and, where the feet are seen, the foot line at least half agreeing (a camera
+turned off the front makes a knee's forward travel look sideways); KASR only when the knees are
+both narrow and narrowed during the rep. A knee's verdict is ``clear`` when one measure
 is clear or two independent ones pass, ``possible`` when only one passes: the cues disagree or
 the margin is inside the error. Only ``clear`` raises the ``knee_valgus`` flag, its cue and the
 spoken "Knees out"; ``possible`` is shown as "look at this rep" and never counted as a fault.
@@ -80,16 +82,6 @@ def why_no_foot_line(rf: RepFrames) -> str:
     return WHY_FEET if facing_camera(rf) else WHY_FEET_BEHIND
 
 
-def both_feet_toe_offsets(rf: RepFrames) -> tuple[float, float]:
-    """Each foot's toe offset for a squat on both feet: where both feet are seen, their mean for
-    each. A stance turns both feet out about alike, while one foot's toe point can be 20° off (the
-    same foot read 17° and 39° in a clip and its mirror image, legs ~100 px tall)."""
-    toes = [toe_offset(rf, k) for k in range(2)]
-    if all(np.isfinite(toes)):
-        return (float(np.mean(toes)),) * 2
-    return toes[0], toes[1]
-
-
 # --------------------------------------------------------------------------------------------------
 # Measure: per-leg arrays over the rep's bent frames
 # --------------------------------------------------------------------------------------------------
@@ -98,8 +90,8 @@ def both_feet_toe_offsets(rf: RepFrames) -> tuple[float, float]:
 class FootLine:
     """Leg ``k``'s knee against the line over its foot, per bent frame, in foot lengths (+ = inside).
 
-    ``inside`` is the reported ``knee_toe`` (a level camera, the estimated turn-out); ``inside_low``
-    the low end of its error band on this clip: the same with the turn-out ``turn_out_error_deg``
+    ``inside`` is the reported ``knee_toe`` (a level camera, the foot's estimated turn-out);
+    ``inside_low`` the low end of its error band: the same with the turn-out ``turn_out_error_deg``
     smaller and the foot 10 % longer than average, under both a level camera and the look-down angle
     read from the feet (the forward travel, and so the knee's expected outward travel, is over-read
     when the camera looks down).
@@ -110,18 +102,6 @@ class FootLine:
     turn_out_deg: float
     turn_out_error_deg: float
     elevation_deg: float
-
-
-def turn_out_error_deg(toes: tuple[float, float], th: Thresholds) -> float:
-    """How uncertain the feet's (averaged) turn-out is on this clip, degrees: half the two feet's
-    difference where both are seen (a stance turns both feet out alike), at least one foot's error
-    over √2; one foot's error where only one is seen."""
-    one = th.turn_out_error_one_foot.value
-    if not all(np.isfinite(toes)):
-        return one
-    foot = th.foot_to_shank.value
-    phi = [np.degrees(np.arctan(g.foot_turn_out_tan(t, foot))) for t in toes]
-    return float(max(abs(phi[0] - phi[1]) / 2, one / np.sqrt(2)))
 
 
 def camera_elevation_tan(rf: RepFrames, th: Thresholds) -> float:
@@ -197,15 +177,28 @@ def foot_line_evidence(inside: float, inside_low: float, threshold: float) -> st
     return CLEAR if np.isfinite(inside_low) and inside_low >= threshold else POSSIBLE
 
 
-def knee_shift_evidence(shift: float, fppa_change_deg: float, shift_threshold: float, fppa_threshold: float) -> str:
+KNEE_SHIFT_FOOT_AGREEMENT = 0.5  # [heuristic] as for single-leg FPPA: where the feet are seen, the foot line must at least half agree
+
+
+def knee_shift_evidence(shift: float, fppa_change_deg: float, shift_threshold: float, fppa_threshold: float,
+                        foot_inside: float = float("nan"), foot_threshold: float = float("nan")) -> str:
     """The knee's shift towards the midline against its ankle, corroborated by the FPPA change
     where the thigh is seen: both past their thresholds is clear; the shift alone (FPPA n/a, a
-    foreshortened thigh) is possible; an FPPA that was measured and stayed small vetoes it."""
+    foreshortened thigh) is possible; an FPPA that was measured and stayed small vetoes it.
+
+    Both are 2D readings of one sideways movement, and a camera turned 20° off the front turns a
+    knee's forward travel into a sideways one that both read as caving (synthetic good squats:
+    knee shift and FPPA past their thresholds on one knee). Where the feet are seen, the foot
+    line knows where the knee travels: unless it at least half agrees (``foot_inside`` ≥
+    ``KNEE_SHIFT_FOOT_AGREEMENT`` × ``foot_threshold``) the shift is possible at most."""
     if not np.isfinite(shift) or shift < shift_threshold:
         return NONE
     if not np.isfinite(fppa_change_deg):
         return POSSIBLE
-    return CLEAR if fppa_change_deg >= fppa_threshold else NONE
+    if fppa_change_deg < fppa_threshold:
+        return NONE
+    contradicted = np.isfinite(foot_inside) and foot_inside < KNEE_SHIFT_FOOT_AGREEMENT * foot_threshold
+    return POSSIBLE if contradicted else CLEAR
 
 
 def kasr_evidence(kasr_min: float, kasr_drop: float, min_threshold: float, drop_threshold: float) -> str:
@@ -252,8 +245,11 @@ def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
     m.update(kasr_standing=rounded(kasr_stand), kasr_min=rounded(kasr_min), kasr_drop=rounded(kasr_drop),
              khr_min=rounded(sustained_min(sig.khr[rf.bent], n)))
     kasr = kasr_evidence(kasr_min, kasr_drop, th.kasr_min.value, th.kasr_drop.value)
-    toes = both_feet_toe_offsets(rf)
-    phi_error = turn_out_error_deg(tuple(toe_offset(rf, k) for k in range(2)), th)
+    # each knee against its own foot: a camera turned off the front turns both feet the same way in
+    # the picture (one looks turned out more, the other less), and the knee travels the way its own
+    # foot points there; averaging the two feet put both knees off their lines by the camera's yaw
+    toes = tuple(toe_offset(rf, k) for k in range(2))
+    phi_error = th.turn_out_error_one_foot.value
     tan_tau = camera_elevation_tan(rf, th)
     m["camera_elevation_deg"] = rounded(np.degrees(np.arctan(tan_tau)), 1)
     series, evidence, score = {}, {}, {}
@@ -273,7 +269,7 @@ def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
             out.not_judged[f"knee_toe_{name}"] = why_no_foot_line(rf)
         evidence[name] = {"foot_line": foot_line_evidence(t_max, t_low, th.knee_toe_inside.value),
                           "knee_shift": knee_shift_evidence(s_max, d_max, th.knee_medial_shift.value,
-                                                            th.fppa_displacement.value)}
+                                                            th.fppa_displacement.value, t_max, th.knee_toe_inside.value)}
         by_foot = evidence[name]["foot_line"] != NONE
         series[name] = line.inside if by_foot else shift   # where this knee was furthest in
         score[name] = t_max if by_foot else s_max
