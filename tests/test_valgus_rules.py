@@ -144,3 +144,20 @@ def test_caving_knees_filmed_off_the_front_are_caught(yaw):
     res = analyze_track(track_of(squat_set(2, turn_out_deg=15, cave=0.8, depth_deg=35), yaw_deg=yaw,
                                  noise_px=0.3)).result
     assert res["summary"]["valgus_reps"] == 2
+
+
+@pytest.mark.parametrize("yaw", [35, -40])
+def test_filmed_well_off_the_front_caving_knees_are_possible_at_most(yaw):
+    """Past the front view (oblique, still facing the camera) the knees are judged, but clear cannot
+    be told: knees caving a whole foot length inside their line are 'possible' (no flag, no cue),
+    good knees of the same stance are not, and the rep says why."""
+    caving = analyze_track(track_of(squat_set(2, turn_out_deg=15, cave=1.0, depth_deg=35), yaw_deg=yaw,
+                                    noise_px=0.3)).result
+    good = analyze_track(track_of(squat_set(2, turn_out_deg=15, cave=0.0, depth_deg=35), yaw_deg=yaw,
+                                  noise_px=0.3)).result
+    for res, verdict in ((caving, POSSIBLE), (good, NONE)):
+        assert res["summary"]["rep_count"] == 2 and {r["view"] for r in res["reps"]} == {"oblique"}
+        assert res["summary"]["valgus_reps"] == 0
+        for rep in res["reps"]:
+            assert rep["valgus"]["verdict"] == verdict, rep["valgus"]["evidence"]
+            assert "knee_valgus" not in rep["flags"] and "valgus_clear" in rep["not_judged"]

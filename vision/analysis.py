@@ -218,8 +218,9 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
     if small:
         problems.append(_problem("person_too_small", WHY_SMALL.format(px=min(small))))
     if reps and result["view"] in ("oblique", "unknown"):
-        problems.append(_problem("view_unsupported", "The camera sees the body at an angle, so knee valgus and "
-                                 "exact depth cannot be judged. " + REFILM_TIP))
+        problems.append(_problem("view_unsupported", "The camera sees the body at an angle, so exact depth cannot "
+                                 "be judged and knees caving in can be shown only as 'possible' (facing the camera) "
+                                 "or not at all (from behind). " + REFILM_TIP))
     elif result["view"] == "side":
         result["not_judged"] = {"valgus": "Knee valgus needs a front view: film facing the camera."}
     if not reps and "no_person" not in {p["code"] for p in problems}:

@@ -16,7 +16,7 @@ from vision.rep_frames import Finding, RepFrames, row_mean, rounded, sustained_m
 from vision.reps import RepWindow
 from vision.signals import Signals
 from vision.thresholds import Profile, Thresholds
-from vision.valgus import judge_single_leg_valgus, judge_valgus
+from vision.valgus import WHY_OBLIQUE, at_most_possible, facing_camera, judge_single_leg_valgus, judge_valgus
 from vision.view import METRIC_VIEWS, WHY_NOT, ViewVerdict, rep_view
 
 DEPTH_MIN_VISIBILITY = 0.8  # [heuristic] a depth verdict needs the hip and the better-seen knee clearly seen
@@ -75,6 +75,14 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
     elif view.supports("valgus"):
         v, valgus = judge_valgus(rf, th)
         found.add(v).add(judge_asymmetry(rf, th)).add(judge_lateral_shift(rf, th))
+    elif view.view == "oblique" and not single_leg and facing_camera(rf):
+        # a camera turned off the front: the knee measures still read (each knee against its own foot
+        # as the camera sees it), but past ~20-30° of yaw they are not validated: possible at most
+        v, valgus = at_most_possible(*judge_valgus(rf, th))
+        found.add(v)
+        found.not_judged["valgus_clear"] = WHY_OBLIQUE
+        found.not_judged.update({key: WHY_NOT[key] for key in ("asymmetry", "lateral_shift")})
+        found.metrics.update(dict.fromkeys(("asymmetry_deg", "lateral_shift")))
     else:
         found.not_judged.update({key: WHY_NOT[key] for key in frontal})
         found.metrics.update(dict.fromkeys(("kasr_min", "valgus_left", "valgus_right", "asymmetry_deg", "lateral_shift")))

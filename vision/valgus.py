@@ -310,6 +310,29 @@ def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
     return out, valgus
 
 
+WHY_OBLIQUE = ("Filmed at an angle, so the knees were judged but caving can be shown only as 'possible' (2D "
+               "knee measures are validated up to about 20-30° off the front). Film facing the camera squarely "
+               "for a clear verdict.")
+
+
+def at_most_possible(out: Finding, valgus: dict) -> tuple[Finding, dict]:
+    """A knee verdict from a view where clear cannot be told (a camera well off the front): only
+    strong signs are worth a look there, so a clear verdict the foot line takes part in becomes
+    possible (no flag, no cue, never spoken); anything else becomes none. The knee shift, FPPA and
+    KASR read a knee's forward travel as sideways once the camera is turned (the shared 45° overhead
+    squat: FPPA 99°, knee shift 0.84 hip widths on a good rep); the foot line follows the knee along
+    its own foot as the camera sees it."""
+    if valgus["verdict"] != CLEAR or "foot_line" not in valgus["decided_by"]:
+        out.flags = [f for f in out.flags if f["code"] != "knee_valgus"]
+        none = dict(valgus, verdict=NONE, possible_legs=[], decided_by=[], phase=None, **dict.fromkeys(LEGS, False))
+        return out, none if valgus["verdict"] != NONE else valgus
+    legs = [name for name in LEGS if valgus[name]]
+    out.flags = [f for f in out.flags if f["code"] != "knee_valgus"]
+    valgus = dict(valgus, verdict=POSSIBLE, possible_legs=legs, possible_phase=valgus["phase"], phase=None,
+                  **dict.fromkeys(LEGS, False))
+    return out, valgus
+
+
 def _report_fppa(rf: RepFrames, k: int, valid: np.ndarray, out: Finding, disp: np.ndarray) -> None:
     """FPPA and its change from standing, only where the thigh is seen well enough (``valid``, per
     bent frame; else n/a)."""
