@@ -1,3 +1,3 @@
 """squatcheck: a squat and knee-valgus screening engine (MediaPipe pose → NumPy geometry)."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
