@@ -296,6 +296,17 @@ def test_front_view_hides_fppa_when_the_thigh_points_at_the_camera(angle_labels)
     assert [lines for lines, _ in angle_labels] == [["FPPA n/a"], ["FPPA n/a"]]
 
 
+def test_front_view_fppa_follows_the_rep_tables_rule_where_the_thigh_ratio_is_known(angle_labels):
+    """The rep table shows FPPA only while the thigh is at least half its standing length
+    (``Thresholds.fppa_min_thigh``); given that ratio, the video does the same, even where the
+    thigh still looks long next to a shank foreshortened too (a deep squat from the front)."""
+    xy = figure()
+    draw_angles(blank(), xy, view="front", thigh_ratio=np.array([0.45, 0.55]))
+    labels = {("left" if anchor[0] > 160 else "right"): lines for lines, anchor in angle_labels}
+    assert labels["left"] == ["FPPA n/a"]
+    assert labels["right"][0].startswith("FPPA ") and labels["right"] != ["FPPA n/a"]
+
+
 def test_front_view_labels_do_not_cover_the_legs():
     xy = figure()
     out = draw_angles(blank(), xy, view="front")

@@ -27,6 +27,7 @@ from vision import faults
 from vision import geometry as g
 from vision.landmarks import (L_ANKLE, L_HIP, L_KNEE, L_SHOULDER, NUM_LANDMARKS, R_ANKLE, R_HIP, R_KNEE,
                               R_SHOULDER, SKELETON_EDGES)
+from vision.thresholds import Thresholds
 from vision.video import H264Writer, iter_frames, probe
 
 __all__ = [
@@ -62,6 +63,9 @@ _MAX_COORD = 1e6          # farther than this is garbage, not a landmark; also k
 _FONT = cv2.FONT_HERSHEY_DUPLEX  # a little heavier than SIMPLEX: reads better on busy video
 
 LEGS = {"left": (L_HIP, L_KNEE, L_ANKLE), "right": (R_HIP, R_KNEE, R_ANKLE)}
+LEG_INDEX = {"left": 0, "right": 1}
+# the rep table's rule for showing FPPA: the thigh at least this fraction of its standing length
+FPPA_MIN_THIGH = Thresholds().fppa_min_thigh.value
 _OTHER = {"left": "right", "right": "left"}
 
 # Short verdicts per flag code come from vision.faults (its long labels), most important first.
@@ -399,7 +403,8 @@ def _fmt_deg(x: float, signed: bool = False) -> str:
     return f"{x:+.0f}°" if signed else f"{x:.0f}°"
 
 
-def draw_angles(rgb: np.ndarray, xy: np.ndarray, *, view: str, visibility: np.ndarray | None = None) -> np.ndarray:
+def draw_angles(rgb: np.ndarray, xy: np.ndarray, *, view: str, visibility: np.ndarray | None = None,
+                thigh_ratio: np.ndarray | None = None) -> np.ndarray:
     """Write joint angles beside the joints on a copy of ``rgb``.
 
     Front view: signed FPPA (+ = knee inside the hip-ankle line, valgus) for each knee, on the
@@ -411,6 +416,9 @@ def draw_angles(rgb: np.ndarray, xy: np.ndarray, *, view: str, visibility: np.nd
         xy: (33, 2) landmark pixels; legs with a NaN hip/knee/ankle get no label.
         view: "front", "side", "oblique" or "unknown".
         visibility: optional (33,); in a side view it picks the near (better-seen) leg.
+        thigh_ratio: optional (2,) [left, right] projected thigh / its standing length (the
+            analysis's ``Signals.thigh_ratio`` at this frame): FPPA is shown, as in the rep table,
+            only where it is ≥ ``FPPA_MIN_THIGH``; without it, where the thigh is ≥ half the shank.
 
     Returns:
         (H, W, 3) uint8 RGB copy.
@@ -424,11 +432,12 @@ def draw_angles(rgb: np.ndarray, xy: np.ndarray, *, view: str, visibility: np.nd
         if view == "side":
             _side_labels(out, pts, visibility, scale, gap)
         else:
-            _knee_labels(out, pts, view, scale, gap)
+            _knee_labels(out, pts, view, scale, gap, thigh_ratio)
     return out
 
 
-def _knee_labels(out: np.ndarray, pts: np.ndarray, view: str, scale: float, gap: int) -> None:
+def _knee_labels(out: np.ndarray, pts: np.ndarray, view: str, scale: float, gap: int,
+                 thigh_ratio: np.ndarray | None = None) -> None:
     """In place: a label beside the outside of each leg.
 
     Front view: the signed FPPA (+ = knee inside the hip–ankle line), but only while the thigh
@@ -446,7 +455,9 @@ def _knee_labels(out: np.ndarray, pts: np.ndarray, view: str, scale: float, gap:
             f = float(g.fppa(hip, knee, ankle, _medial(pts, leg)))
             if not np.isfinite(f):
                 continue
-            lines = [("FPPA " + _fmt_deg(f, signed=True), WHITE)] if thigh >= 0.5 * shank else [("FPPA n/a", GREY)]
+            ratio = None if thigh_ratio is None else float(thigh_ratio[LEG_INDEX[leg]])
+            seen = thigh >= 0.5 * shank if ratio is None or not np.isfinite(ratio) else ratio >= FPPA_MIN_THIGH
+            lines = [("FPPA " + _fmt_deg(f, signed=True), WHITE)] if seen else [("FPPA n/a", GREY)]
         else:
             lines = [("knee " + _fmt_deg(flex), WHITE)]
         # labels go outside the whole leg (a caved-in knee has its hip and ankle further out)
@@ -644,7 +655,7 @@ def _faults_text(rep: Mapping) -> str | None:
 
 
 def annotate_frame(rgb: np.ndarray, t_s: float, analysis_result: Mapping, track_xy_at_t: np.ndarray,
-                   visibility_at_t: np.ndarray | None = None) -> np.ndarray:
+                   visibility_at_t: np.ndarray | None = None, thigh_ratio_at_t: np.ndarray | None = None) -> np.ndarray:
     """Skeleton, angles and banner for the frame at ``t_s``.
 
     The banner shows the rep in progress (else the last completed one), its verdict, first cue and
@@ -657,6 +668,7 @@ def annotate_frame(rgb: np.ndarray, t_s: float, analysis_result: Mapping, track_
         analysis_result: the JSON result of :func:`vision.analysis.analyze_track`.
         track_xy_at_t: (33, 2) landmarks in this frame's pixels (NaN when none).
         visibility_at_t: optional (33,).
+        thigh_ratio_at_t: optional (2,): see :func:`draw_angles`.
 
     Returns:
         (H, W, 3) uint8 RGB copy.
@@ -665,7 +677,7 @@ def annotate_frame(rgb: np.ndarray, t_s: float, analysis_result: Mapping, track_
     valgus = valgus_legs(rep) if inside else {}
     view = (rep.get("view") if rep is not None else None) or analysis_result.get("view") or "unknown"
     out = draw_pose(rgb, track_xy_at_t, visibility_at_t, flags=valgus)
-    out = draw_angles(out, track_xy_at_t, view=view, visibility=visibility_at_t)
+    out = draw_angles(out, track_xy_at_t, view=view, visibility=visibility_at_t, thigh_ratio=thigh_ratio_at_t)
     reps = analysis_result.get("reps") or []
     if rep is None:
         problems = analysis_result.get("problems") or []
@@ -685,7 +697,8 @@ def annotate_frame(rgb: np.ndarray, t_s: float, analysis_result: Mapping, track_
 class _TrackSampler:
     """Landmarks of a ``PoseTrack`` at a frame time, rescaled to that frame's pixel size."""
 
-    def __init__(self, track, mirrored: bool, fps: float):
+    def __init__(self, track, mirrored: bool, fps: float, signals=None):
+        self.thigh_ratio = None if signals is None else np.asarray(signals.thigh_ratio, float)  # (T, 2), aligned with t
         self.t = np.asarray(track.t, float)
         self.xy = np.asarray(track.xy, float)
         self.vis = np.asarray(track.visibility, float)
@@ -693,15 +706,24 @@ class _TrackSampler:
         self.mirrored = bool(mirrored)
         self.tol = 0.5 / fps + 1e-6  # nearest sample within half a frame
 
+    def _index(self, t_s: float) -> int | None:
+        """The sample nearest ``t_s`` within half a frame, or None."""
+        if len(self.t) == 0:
+            return None
+        i = int(np.searchsorted(self.t, t_s))
+        j = min((j for j in (i - 1, i) if 0 <= j < len(self.t)), key=lambda j: abs(self.t[j] - t_s))
+        return j if abs(self.t[j] - t_s) <= self.tol else None
+
+    def thigh_ratio_at(self, t_s: float) -> np.ndarray | None:
+        """(2,) [left, right] thigh / standing thigh at ``t_s`` (the rep table's FPPA rule), or None."""
+        j = self._index(t_s)
+        return None if j is None or self.thigh_ratio is None else self.thigh_ratio[j]
+
     def at(self, t_s: float, frame_w: int, frame_h: int) -> tuple[np.ndarray, np.ndarray | None]:
         """((33, 2) pixels in a ``frame_w`` x ``frame_h`` frame, (33,) visibility); NaN when no sample."""
         nan = np.full((NUM_LANDMARKS, 2), np.nan)
-        if len(self.t) == 0 or self.width <= 0 or self.height <= 0:
-            return nan, None
-        i = int(np.searchsorted(self.t, t_s))
-        cands = [j for j in (i - 1, i) if 0 <= j < len(self.t)]
-        j = min(cands, key=lambda j: abs(self.t[j] - t_s))
-        if abs(self.t[j] - t_s) > self.tol:
+        j = self._index(t_s)
+        if j is None or self.width <= 0 or self.height <= 0:
             return nan, None
         xy = self.xy[j].copy()
         if self.mirrored:
@@ -716,6 +738,11 @@ class _TrackSampler:
 def _parts(analysis) -> tuple[dict, object]:
     result = analysis.result if hasattr(analysis, "result") else analysis.to_dict()
     return result, analysis.track
+
+
+def _sampler(analysis, fps: float) -> _TrackSampler:
+    result, track = _parts(analysis)
+    return _TrackSampler(track, result.get("mirrored", False), fps, getattr(analysis, "signals", None))
 
 
 def render_annotated_video(video_path, analysis, out_path, *, max_side: int | None = 720,
@@ -741,7 +768,7 @@ def render_annotated_video(video_path, analysis, out_path, *, max_side: int | No
     """
     result, track = _parts(analysis)
     info = probe(video_path, max_duration_s=None)
-    sampler = _TrackSampler(track, result.get("mirrored", False), info.fps)
+    sampler = _sampler(analysis, info.fps)
     out_path = Path(out_path)
     frames = iter_frames(video_path, max_side=max_side)
     # ExitStack: the writer is opened lazily (its size is known only from the first decoded frame);
@@ -754,7 +781,8 @@ def render_annotated_video(video_path, analysis, out_path, *, max_side: int | No
             if writer is None:
                 writer = stack.enter_context(H264Writer(out_path, fw, fh, info.fps))
             xy, vis = sampler.at(frame.t_s, fw, fh)
-            writer.write(annotate_frame(frame.rgb, frame.t_s, result, xy, vis), frame.t_s)
+            writer.write(annotate_frame(frame.rgb, frame.t_s, result, xy, vis, sampler.thigh_ratio_at(frame.t_s)),
+                         frame.t_s)
             if progress:
                 done = frame.index + 1
                 progress(done, max(done, info.frames))
@@ -766,7 +794,7 @@ def _thumbnail(rgb: np.ndarray, t_s: float, rep: Mapping, view: str, sampler: _T
     h, w = rgb.shape[:2]
     xy, vis = sampler.at(t_s, w, h)
     out = draw_pose(rgb, xy, vis, flags=valgus_legs(rep))
-    out = draw_angles(out, xy, view=rep.get("view") or view, visibility=vis)
+    out = draw_angles(out, xy, view=rep.get("view") or view, visibility=vis, thigh_ratio=sampler.thigh_ratio_at(t_s))
     verdict, note = hud_verdict(rep)
     return draw_hud(out, rep_count=int(rep.get("index") or 0), rep_label=None, verdict=verdict,
                     cue=None, severity=rep.get("severity") or "ok", note=note)
@@ -793,7 +821,7 @@ def bottom_frames(video_path, analysis, *, max_side: int = 480) -> dict[int, np.
     if not targets:
         return {}
     info = probe(video_path, max_duration_s=None)
-    sampler = _TrackSampler(track, result.get("mirrored", False), info.fps)
+    sampler = _sampler(analysis, info.fps)
     view = result.get("view") or "unknown"
     thumbs: dict[int, np.ndarray] = {}
     prev = None
@@ -841,7 +869,7 @@ def bottom_frames_from_images(images: Sequence[tuple[float, np.ndarray]], analys
         return {}
     times = np.array([t for t, _ in items])
     fps = float((result.get("video") or {}).get("fps") or 0) or 30.0
-    sampler = _TrackSampler(track, result.get("mirrored", False), fps)
+    sampler = _sampler(analysis, fps)
     view = result.get("view") or "unknown"
     thumbs: dict[int, np.ndarray] = {}
     for k, rep in enumerate(result.get("reps") or []):
