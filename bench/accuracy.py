@@ -437,9 +437,9 @@ def main(argv: list[str] | None = None) -> int:
     md = markdown(scored, tot, meta)
     validation = validation_clips()
     splits = {name: totals([r for r in scored if (r["file"] in validation) == is_val])
-              for name, is_val in (("dev", False), ("validation", True))}
+              for name, is_val in (("dev", False), ("validation", True))} | {"all": tot}
     md += "\n" + split_table(splits)
-    tot["splits"] = splits
+    tot["splits"] = {k: v for k, v in splits.items() if k != "all"}
     if args.compare:
         md += "\n" + comparison(scored, json.loads(args.compare.read_text())["clips"], args.compare.name)
     print(md)
