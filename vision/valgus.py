@@ -44,8 +44,9 @@ FOOT_MIN_VISIBILITY = 0.5   # ankle and foot index both at least this visible
 FOOT_MIN_SEEN = 0.6         # ... on this fraction of the rep's frames
 FOOT_MAX_SPREAD = 0.15      # [heuristic] toe offset scatter (MAD, shank lengths) above which the foot is noise
 
-WHY_FEET = ("The feet (toes) were not clearly visible, so the knees were judged against the ankles only. "
-            "Film with the feet in frame and in clear view.")
+WHY_FEET = ("The feet (toes) were not clearly visible, so the knees were judged against the ankles only: with the "
+            "feet turned out, knees that stay over the ankles but inside the toes are not seen that way. Film with "
+            "the feet in frame and in clear view.")
 WHY_FEET_BEHIND = ("Filmed from behind, the toes are hidden behind the heels, so the knees were judged against "
                    "the ankles only. Film from the front to judge the knees against the toes.")
 WHY_FPPA = "n/a (thigh foreshortened): FPPA has no meaning while the thigh points at the camera."
