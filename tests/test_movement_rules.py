@@ -76,3 +76,24 @@ def test_the_hinge_rule_sits_between_a_forward_leaning_squat_and_a_hinge(extra, 
     assert res["summary"]["rep_count"] == (2 if counted else 0)
     if not counted:
         assert all("hinge" in d["reason"] for d in res["rejected_dips"])
+
+
+def _dip(hip_knee: list[float], shins: list[float], frames: int = 10):
+    """The two per-leg posture signals ``lunge_like`` reads, held for ``frames`` loaded frames."""
+    from types import SimpleNamespace
+    sig = SimpleNamespace(hip_knee=np.tile(hip_knee, (frames, 1)).astype(float),
+                          shank_vertical=np.tile(shins, (frames, 1)).astype(float))
+    return SimpleNamespace(sig=sig, loaded=np.arange(frames), n_sustain=3)
+
+
+@pytest.mark.parametrize("hip_knee, shins, lunge", [
+    ([0.0, -0.6], [0.8, 0.4], True),    # thighs 0.6 apart, the rear shin folded: the thigh signature alone
+    ([-0.1, -0.3], [1.0, 0.1], True),   # thighs alike, one shin flat with its knee down: the shin signature alone
+    ([-0.1, -0.45], [0.8, 0.4], False),  # thighs 0.35 apart: under the thigh test's 0.40
+    ([-0.1, -0.3], [0.8, 0.1], False),  # shins 0.7 apart: under the shin test's 0.75
+    ([-0.3, -0.1], [1.0, 0.1], False),  # a flat shin with its knee up near the hip (a pistol's free leg)
+    ([-0.2, -0.2], [0.6, 0.6], False),  # a squat: both legs alike
+])
+def test_each_lunge_signature_decides_alone(hip_knee, shins, lunge):
+    from vision.movement import lunge_like
+    assert lunge_like(_dip(hip_knee, shins)) is lunge
