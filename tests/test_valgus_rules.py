@@ -161,3 +161,38 @@ def test_filmed_well_off_the_front_caving_knees_are_possible_at_most(yaw):
         for rep in res["reps"]:
             assert rep["valgus"]["verdict"] == verdict, rep["valgus"]["evidence"]
             assert "knee_valgus" not in rep["flags"] and "valgus_clear" in rep["not_judged"]
+
+
+# --- within the set: the person's own best reps -------------------------------------------------
+
+@pytest.mark.parametrize("value, earlier, depths, expected", [
+    (0.40, [0.0, 0.02, -0.01], [0.5, 0.5, 0.5], POSSIBLE),     # a foot breadth worse than their best
+    (0.30, [0.0, 0.02, -0.01], [0.5, 0.5, 0.5], NONE),         # less than a foot breadth
+    (0.40, [0.0, 0.02], [0.5, 0.5], NONE),                     # too few earlier reps to know their best
+    (0.40, [0.0, 0.02, -0.01], [0.3, 0.3, 0.3], NONE),         # not at matched depth
+    (0.60, [0.0, 0.3, -0.2, 0.25, -0.15], [0.5] * 5, NONE),    # within 3x the set's own rep-to-rep spread
+])
+def test_within_set_cue(value, earlier, depths, expected):
+    from vision.valgus import within_set_evidence
+    assert within_set_evidence(value, 0.5, np.array(earlier), np.array(depths), 0.35) == expected
+
+
+def _set_whose_last_rep_caves(cave: float, reps: int = 5):
+    from skeleton3d import FS, dip
+    lead, rep_s, gap = 1.0, 2.4, 0.8
+    t = np.arange(int(round((lead + reps * (rep_s + gap) + 1.0) * FS))) / FS
+    q = dip(t, [(lead + k * (rep_s + gap), rep_s) for k in range(reps)])
+    last = t >= lead + (reps - 1) * (rep_s + gap)
+    return [squat_pose(float(x), turn_out_deg=35, depth_deg=40, cave=cave if late else 0.0) for x, late in zip(q, last)]
+
+
+def test_a_rep_markedly_worse_than_the_persons_own_earlier_reps_is_clear():
+    """Feet out 35°: knees 0.6 foot lengths inside the line are within the foot line's own error band
+    on their own (possible), but four earlier reps of the same set tracked the toes: the same camera,
+    stance and landmark biases, so the change is real — the foot line and the set agree."""
+    res = analyze_track(track_of(_set_whose_last_rep_caves(0.6), noise_px=0.5)).result
+    verdicts = [r["valgus"]["verdict"] for r in res["reps"]]
+    assert verdicts == [NONE] * 4 + [CLEAR]
+    assert res["reps"][-1]["valgus"]["decided_by"] == ["foot_line", "within_set"]
+    alone = analyze_track(track_of(squat_set(1, turn_out_deg=35, depth_deg=40, cave=0.6), noise_px=0.5)).result
+    assert alone["reps"][0]["valgus"]["verdict"] == POSSIBLE

@@ -196,7 +196,7 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
     windows, rejected = segment_reps(sig.t, np.where(sig.valid, sig.depth, np.nan), prof.thresholds, shots)
     reps = []
     for win in windows:
-        rep, reason = judge_dip(sig, win, forced, prof, len(reps) + 1, sex=sex)
+        rep, reason = judge_dip(sig, win, forced, prof, len(reps) + 1, sex=sex, earlier=reps)
         if rep is None:
             rejected.append((win.start, win.end, reason))
         else:

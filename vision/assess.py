@@ -8,6 +8,8 @@ rise, side shift, asymmetry, and tempo.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from vision.faults import NOT_JUDGED, SEVERITY_ORDER, cues_for
@@ -39,8 +41,11 @@ def too_small_for_knees(view: str, leg_px: float | None) -> bool:
 
 
 def judge_dip(sig: Signals, win: RepWindow, forced_view: str | None, profile: Profile, index: int,
-              sex: str | None = None) -> tuple[dict | None, str | None]:
-    """One dip of the depth signal → (the rep's JSON object, None) or (None, why it is not a squat)."""
+              sex: str | None = None, earlier: Sequence[dict] = ()) -> tuple[dict | None, str | None]:
+    """One dip of the depth signal → (the rep's JSON object, None) or (None, why it is not a squat).
+
+    ``earlier``: the set's reps judged before this one (the within-set knee cue compares with them).
+    """
     th = profile.thresholds
     rf = RepFrames.of(sig, win, th)
     view = rep_view(sig, win, forced_view)
@@ -50,11 +55,11 @@ def judge_dip(sig: Signals, win: RepWindow, forced_view: str | None, profile: Pr
     single_leg = movement.kind == "single_leg"
     if single_leg and not forced_view:
         view = rep_view(sig, win, None, single_leg=True)
-    return assess_rep(rf, view, th, index, single_leg=single_leg, sex=sex), None
+    return assess_rep(rf, view, th, index, single_leg=single_leg, sex=sex, earlier=earlier), None
 
 
 def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, single_leg: bool = False,
-               sex: str | None = None) -> dict:
+               sex: str | None = None, earlier: Sequence[dict] = ()) -> dict:
     """Metrics, flags, cues and confidence for one squat (the JSON ``reps[]`` object).
 
     ``sex`` ("female"/"male"/None) picks the single-leg FPPA norm; it changes nothing else.
@@ -73,7 +78,7 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
         found.not_judged.update(dict.fromkeys(("asymmetry", "lateral_shift"), WHY_SINGLE_LEG))
         found.metrics.update(dict.fromkeys(("kasr_min", "asymmetry_deg", "lateral_shift")))
     elif view.supports("valgus"):
-        v, valgus = judge_valgus(rf, th)
+        v, valgus = judge_valgus(rf, th, earlier)
         found.add(v).add(judge_asymmetry(rf, th)).add(judge_lateral_shift(rf, th))
     elif view.view == "oblique" and not single_leg and facing_camera(rf):
         # a camera turned off the front: the knee measures still read (each knee against its own foot

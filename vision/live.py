@@ -202,7 +202,8 @@ class LiveAnalyzer:
         if found is None:
             return True
         sig, win = found
-        judged, why = judge_dip(sig, win, self.forced_view, self.profile, len(st.reps) + 1, sex=self.sex)
+        judged, why = judge_dip(sig, win, self.forced_view, self.profile, len(st.reps) + 1, sex=self.sex,
+                                earlier=st.reps)
         self._judged.append((win.start + self._first_i, win.end + self._first_i))
         if judged is None:
             self._reject(win.start + self._first_i, win.end + self._first_i, why or "not a squat")

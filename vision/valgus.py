@@ -33,6 +33,7 @@ On a single-leg squat only the standing leg is judged: FPPA against single-leg n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -211,6 +212,33 @@ def kasr_evidence(kasr_min: float, kasr_drop: float, min_threshold: float, drop_
     return CLEAR if narrow and narrowed else POSSIBLE if narrow or narrowed else NONE
 
 
+WITHIN_SET_MIN_REPS = 3      # [heuristic] earlier reps of matched depth needed to know the person's own best and its noise
+WITHIN_SET_DEPTH_MATCH = 0.2  # [heuristic] earlier reps within ±20 % of this rep's peak depth are "matched"
+
+
+def within_set_evidence(value: float, depth: float, earlier_values: np.ndarray, earlier_depths: np.ndarray,
+                        threshold: float) -> str:
+    """This rep's knee against the person's own best earlier reps of the same set, at matched depth.
+
+    Camera, stance and landmark biases are shared by every rep of one clip, so they cancel here:
+    ``value`` (the knee's sustained distance inside its foot line, foot lengths, read at the low end
+    of its band: with the camera's look-down angle, which scales with depth) passes when it is
+    worse than the better half of the matched earlier reps (their 25th percentile) by at least
+    ``threshold`` and by three times their rep-to-rep spread (1.4826 × MAD). Possible at most: it is
+    one cue, for :func:`combine` to weigh with the others. Earlier reps only, so a live set and the
+    same set judged after STOP agree.
+    """
+    earlier_values, earlier_depths = np.asarray(earlier_values, float), np.asarray(earlier_depths, float)
+    if not (np.isfinite(value) and np.isfinite(depth) and depth > 0):
+        return NONE
+    matched = earlier_values[np.isfinite(earlier_values) & (np.abs(earlier_depths - depth) <= WITHIN_SET_DEPTH_MATCH * depth)]
+    if len(matched) < WITHIN_SET_MIN_REPS:
+        return NONE
+    best = float(np.percentile(matched, 25))
+    spread = 1.4826 * float(np.median(np.abs(matched - np.median(matched))))
+    return POSSIBLE if value - best >= max(threshold, 3.0 * spread) else NONE
+
+
 def combine(evidence: dict[str, str]) -> tuple[str, list[str]]:
     """One knee's verdict from its measures' evidence: clear when one measure is clear or two
     independent ones pass; possible when one passes; the measures that decided it."""
@@ -231,12 +259,19 @@ def rep_verdict(legs: dict[str, tuple[str, list[str]]]) -> tuple[str, list[str],
     return verdict, at, decided
 
 
+def _num(x) -> float:
+    return float("nan") if x is None else float(x)
+
+
 # --------------------------------------------------------------------------------------------------
 # Judges: measure → rule → report
 # --------------------------------------------------------------------------------------------------
 
-def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
-    """Both legs of a bilateral squat. Returns the finding and the rep's ``valgus`` object."""
+def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = ()) -> tuple[Finding, dict]:
+    """Both legs of a bilateral squat. Returns the finding and the rep's ``valgus`` object.
+
+    ``earlier``: the set's reps judged before this one (rep JSON objects), for the within-set cue.
+    """
     sig, n = rf.sig, rf.n_sustain
     out = Finding()
     m = out.metrics
@@ -271,6 +306,15 @@ def judge_valgus(rf: RepFrames, th: Thresholds) -> tuple[Finding, dict]:
         evidence[name] = {"foot_line": foot_line_evidence(t_max, t_low, th.knee_toe_inside.value),
                           "knee_shift": knee_shift_evidence(s_max, d_max, th.knee_medial_shift.value,
                                                             th.fppa_displacement.value, t_max, th.knee_toe_inside.value)}
+        same = [r for r in earlier if r.get("stance") == "double_leg" and r.get("view") == "front"]
+        # the low end of the band: read with the camera's look-down angle, whose over-read of forward
+        # travel grows with each rep's depth and so would not cancel between reps
+        set_cue = within_set_evidence(t_low, rf.win.peak_depth,
+                                      np.array([_num(r["metrics"].get(f"knee_toe_low_{name}")) for r in same]),
+                                      np.array([_num(r["metrics"].get("squat_depth")) for r in same]),
+                                      th.knee_toe_inside.value)
+        if set_cue != NONE:
+            evidence[name]["within_set"] = set_cue
         by_foot = evidence[name]["foot_line"] != NONE
         series[name] = line.inside if by_foot else shift   # where this knee was furthest in
         score[name] = t_max if by_foot else s_max
