@@ -241,7 +241,7 @@ def tables(m: dict) -> str:
         lines.append(f"| {clip} | {v['frames']} | {v['left_deg']:.1f} | {v['right_deg']:.1f} | {v['half_diff_deg']:+.1f} |")
     lines += ["", f"|half diff| over {t['n_clips']} clips: median {t['abs_half_diff_median_deg']:.1f}°, "
               f"p90 {t['abs_half_diff_p90_deg']:.1f}° → per-foot SD (√2·1.4826·median) {t['per_foot_sd_deg']:.1f}° "
-              "(engine assumes ~10° per foot, 7° for the mean of two)", ""]
+              "(the engine takes this as one toe point's turn-out error: vision/thresholds.py turn_out_error_one_foot)", ""]
     d = m["toe_drift"]
     lines += ["## Toe drift while planted (toe_lateral bent − standing, standing shank lengths)", "",
               "| clip | standing fr | bent fr | left | right |", "|---|---|---|---|---|"]
