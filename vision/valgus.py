@@ -263,6 +263,27 @@ def _num(x) -> float:
     return float("nan") if x is None else float(x)
 
 
+def within_set_cue(t_low: float, depth: float, leg: str, earlier: Sequence[dict], th: Thresholds) -> str:
+    """:func:`within_set_evidence` for knee ``leg`` against the set's earlier front-view squats, read
+    at the low end of the foot line's band (with the camera's look-down angle, whose over-read of
+    forward travel grows with each rep's depth and so would not cancel between reps)."""
+    same = [r for r in earlier if r.get("stance") == "double_leg" and r.get("view") == "front"]
+    return within_set_evidence(t_low, depth, np.array([_num(r["metrics"].get(f"knee_toe_low_{leg}")) for r in same]),
+                               np.array([_num(r["metrics"].get("squat_depth")) for r in same]), th.knee_toe_inside.value)
+
+
+def severity(metrics: dict, kasr_min: float, th: Thresholds) -> str:
+    """``major`` when a clear caving is far past a threshold (KASR 0.15 under it, FPPA change at the
+    single-leg 'high' level, knee shift or foot line twice theirs), else ``minor``."""
+    values = lambda key: [metrics[f"{key}_{leg}"] for leg in LEGS if metrics.get(f"{key}_{leg}") is not None]  # noqa: E731
+    major = (kasr_min < th.kasr_min.value - 0.15) \
+        or any(d >= th.fppa_single_leg_high.value for d in [metrics[f"fppa_disp_{leg}_deg"] for leg in LEGS
+                                                           if metrics.get(f"fppa_disp_{leg}_deg") is not None]) \
+        or any(v >= 2 * th.knee_medial_shift.value for v in values("knee_shift")) \
+        or any(v >= 2 * th.knee_toe_inside.value for v in values("knee_toe"))
+    return "major" if major else "minor"
+
+
 # --------------------------------------------------------------------------------------------------
 # Judges: measure → rule → report
 # --------------------------------------------------------------------------------------------------
@@ -306,13 +327,7 @@ def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = ()) ->
         evidence[name] = {"foot_line": foot_line_evidence(t_max, t_low, th.knee_toe_inside.value),
                           "knee_shift": knee_shift_evidence(s_max, d_max, th.knee_medial_shift.value,
                                                             th.fppa_displacement.value, t_max, th.knee_toe_inside.value)}
-        same = [r for r in earlier if r.get("stance") == "double_leg" and r.get("view") == "front"]
-        # the low end of the band: read with the camera's look-down angle, whose over-read of forward
-        # travel grows with each rep's depth and so would not cancel between reps
-        set_cue = within_set_evidence(t_low, rf.win.peak_depth,
-                                      np.array([_num(r["metrics"].get(f"knee_toe_low_{name}")) for r in same]),
-                                      np.array([_num(r["metrics"].get("squat_depth")) for r in same]),
-                                      th.knee_toe_inside.value)
+        set_cue = within_set_cue(t_low, rf.win.peak_depth, name, earlier, th)
         if set_cue != NONE:
             evidence[name]["within_set"] = set_cue
         by_foot = evidence[name]["foot_line"] != NONE
@@ -343,12 +358,7 @@ def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = ()) ->
         return out, valgus
     for name in at:
         valgus[name] = True
-    toe_vals = [m[f"knee_toe_{n_}"] for n_ in LEGS if m[f"knee_toe_{n_}"] is not None]
-    fppa_disps = [m[f"fppa_disp_{n_}_deg"] for n_ in LEGS if m[f"fppa_disp_{n_}_deg"] is not None]
-    major = (kasr_min < th.kasr_min.value - 0.15) or any(d >= th.fppa_single_leg_high.value for d in fppa_disps) \
-        or any(s is not None and s >= 2 * th.knee_medial_shift.value for s in (m["knee_shift_left"], m["knee_shift_right"])) \
-        or any(v >= 2 * th.knee_toe_inside.value for v in toe_vals)
-    out.flags.append({"code": "knee_valgus", "severity": "major" if major else "minor", "legs": at,
+    out.flags.append({"code": "knee_valgus", "severity": severity(m, kasr_min, th), "legs": at,
                       "phase": valgus["phase"], "value": rounded(kasr_min), "threshold": th.kasr_min.value,
                       "knee_toe": {n_: m[f"knee_toe_{n_}"] for n_ in at},
                       "knee_toe_threshold": th.knee_toe_inside.value, "verdict": CLEAR, "decided_by": decided})
