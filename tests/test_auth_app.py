@@ -157,3 +157,46 @@ def test_a_removed_account_is_signed_out(db):
                                             ("192.168.1.20", False), ("gym-pc.lan", False)])
 def test_which_addresses_are_local(address, local):
     assert auth.is_local_address(address) is local
+
+
+def clients_page_as(db: Path, name: str, monkeypatch) -> AppTest:
+    monkeypatch.setenv("SQUATCHECK_IDLE_MINUTES", "1")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    sign_in(at, name, PASSWORD)
+    at.switch_page("ui/clients_page.py").run(timeout=TIMEOUT)
+    assert not at.exception
+    return at
+
+
+def test_an_action_clicked_after_the_idle_timeout_changes_nothing(db, monkeypatch):
+    """Streamlit runs on_click callbacks before the script body (and so before the gate): each
+    callback must check the session itself."""
+    ids = add_accounts(db)
+    at = clients_page_as(db, "Tom", monkeypatch)
+    at.text_input(key="clients_new_name").input("Late Larry")
+    at.session_state[auth.SEEN_KEY] = time.time() - 61  # idle past the timeout, then click
+    next(b for b in at.button if b.label == "Add client").click().run(timeout=TIMEOUT)
+    assert "signed out" in page_text(at).lower() and "Signed in as" not in page_text(at)
+    with Store.open(db) as s:
+        assert s.find_client("Late Larry") is None
+
+    at = clients_page_as(db, "Tom", monkeypatch)
+    at.text_input(key=f"clients_del_confirm_{ids['tom']}").input("Tina Tomsclient")
+    at.session_state[auth.SEEN_KEY] = time.time() - 61
+    next(b for b in at.button if b.label == "Delete this client and all their data").click().run(timeout=TIMEOUT)
+    assert "Signed in as" not in page_text(at)
+    with Store.open(db) as s:
+        assert s.get_client(ids["tom"]).name == "Tina Tomsclient"  # not erased
+
+
+def test_a_password_reset_ends_the_sessions_signed_in_with_the_old_one(db, monkeypatch):
+    ids = add_accounts(db)
+    at = clients_page_as(db, "Tom", monkeypatch)
+    with Store.open(db) as s:
+        accounts.reset_password(s, "Tom", "a brand new password")
+    # the next action of the old session is refused inside its callback, before the store
+    at.text_input(key=f"clients_del_confirm_{ids['tom']}").input("Tina Tomsclient")
+    next(b for b in at.button if b.label == "Delete this client and all their data").click().run(timeout=TIMEOUT)
+    assert "password was changed" in page_text(at) and "Signed in as" not in page_text(at)
+    with Store.open(db) as s:
+        assert s.get_client(ids["tom"]).name == "Tina Tomsclient"

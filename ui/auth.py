@@ -5,12 +5,18 @@
 * As soon as an account exists, or whenever the server listens on a network address, every page
   shows only the sign-in form until someone signs in. A network server without any account shows
   no page at all, only how to create the first admin.
-* A session ends on "Sign out" and after ``SQUATCHECK_IDLE_MINUTES`` (default 30) without any
-  action. Wrong passwords are slowed down by :mod:`trainer.accounts`.
+* A session ends on "Sign out", after ``SQUATCHECK_IDLE_MINUTES`` (default 30) without any
+  action, and when its account is removed or given a new password. Wrong passwords are slowed
+  down by :mod:`trainer.accounts`.
+* :func:`require_session` is the one guard every state-changing action runs, inside its widget
+  callback, before it touches the store (Streamlit runs ``on_click`` callbacks before the script
+  body, so before :func:`gate`): an expired or revoked session changes nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import logging
 import os
@@ -19,12 +25,13 @@ import time
 import streamlit as st
 
 from trainer import accounts
-from trainer.store import Store, UserRecord
+from trainer.store import Store, StoreError, UserRecord
 
 log = logging.getLogger("squatcheck.ui.auth")
 
 USER_KEY = "auth_user_id"
 SEEN_KEY = "auth_last_seen"
+CRED_KEY = "auth_credential"  # a digest of the password hash the session signed in with
 NOTICE_KEY = "auth_notice"
 FIRST_ADMIN_COMMAND = ".venv/bin/python -m vision users add YOUR_NAME --role admin"
 
@@ -65,8 +72,16 @@ def current_user() -> UserRecord | None:
     return st.session_state.get("_auth_user")
 
 
+class SignedOutError(StoreError):
+    """The action needs a signed-in, unexpired session and this browser session has none."""
+
+
+def _credential(user: UserRecord) -> str:
+    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()
+
+
 def _sign_out(notice: str | None = None) -> None:
-    for key in (USER_KEY, SEEN_KEY, "_auth_user"):
+    for key in (USER_KEY, SEEN_KEY, CRED_KEY, "_auth_user"):
         st.session_state.pop(key, None)
     if notice:
         st.session_state[NOTICE_KEY] = notice
@@ -84,6 +99,11 @@ def _signed_in_user(store: Store) -> UserRecord | None:
     user = store.get_user(user_id)
     if user is None:  # the account was removed meanwhile
         _sign_out("Your account no longer exists. Ask an admin.")
+        return None
+    if not hmac.compare_digest(str(st.session_state.get(CRED_KEY, "")), _credential(user)):
+        # a new password was set (or the id now belongs to another account): sessions signed in
+        # with the old one end
+        _sign_out("Your password was changed. Sign in again with the new one.")
         return None
     st.session_state[SEEN_KEY] = now
     st.session_state["_auth_user"] = user
@@ -108,11 +128,27 @@ def _login_form(store: Store) -> None:
         else:
             st.session_state[USER_KEY] = user.id
             st.session_state[SEEN_KEY] = time.time()
+            st.session_state[CRED_KEY] = _credential(user)
             st.session_state["_auth_user"] = user
             st.session_state.pop("auth_password", None)
             st.rerun()
     st.caption("Client records are health data: they are shown only to the trainer who owns them. "
                "Forgot the password? An admin can set a new one: `python -m vision users reset NAME`.")
+
+
+def require_session(store: Store) -> UserRecord | None:
+    """The guard of every state-changing action: call it inside the callback, before the store is
+    touched. Returns the signed-in account (None when no sign-in is needed: a local server without
+    accounts); raises :class:`SignedOutError` when a sign-in is needed and this session has no valid
+    one (never signed in, idle too long, account removed, password changed); the next run of the
+    script then shows the sign-in form with the reason."""
+    if not login_required(store):
+        return None
+    user = _signed_in_user(store)  # checks expiry, the account and its password afresh
+    if user is None:
+        st.session_state.setdefault(NOTICE_KEY, "Sign in to go on.")
+        raise SignedOutError("You are signed out; nothing was changed. Sign in again to go on.")
+    return user
 
 
 def gate() -> UserRecord | None:

@@ -120,8 +120,12 @@ def _show_flash() -> None:
 
 def _act(action: str, fn: Callable[[], str | None]) -> None:
     """Run a widget callback's store operation; report the outcome on the next render."""
+    from ui.auth import SignedOutError
+
     try:
-        msg = fn()
+        msg = fn()  # every fn gets its store from get_store(): the session is checked first
+    except SignedOutError:
+        return  # nothing was changed; the sign-in form says why
     except Exception as err:  # noqa: BLE001 - shown to the user in plain words
         _flash("error", _plain(err, action))
     else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from trainer.store import Store, StoreError, default_database_url
+from trainer.store import Store, default_database_url
 
 
 def database_url() -> str:
@@ -29,11 +29,11 @@ def shared_store() -> Store:
 
 
 def get_store() -> Store:
-    """The store as the signed-in account may see it; refuses when a sign-in is needed and missing."""
+    """The store as the signed-in account may see it. Every call checks the session afresh
+    (:func:`ui.auth.require_session`: signed in, not idle too long, account and password unchanged),
+    so a widget callback that gets its store here - they all do - changes nothing for a session
+    that has ended; raises :class:`ui.auth.SignedOutError` (a :class:`StoreError`) then."""
     from ui import auth
 
     store = shared_store()
-    user = auth.current_user()
-    if user is None and auth.login_required(store):
-        raise StoreError("Sign in to see the client history.")
-    return store.for_user(user)
+    return store.for_user(auth.require_session(store))

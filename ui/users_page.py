@@ -22,11 +22,14 @@ from ui.session_store import shared_store  # noqa: E402
 
 def render_users_page() -> None:
     st.title("Accounts")
-    me = auth.current_user()
+    store = shared_store()
+    try:
+        me = auth.require_session(store)  # the one guard of every change (see ui.auth)
+    except auth.SignedOutError:
+        st.rerun()  # the gate shows the sign-in form
     if me is None or not me.is_admin:
         st.error("Only an admin can manage accounts.")
         return
-    store = shared_store()
     if msg := st.session_state.pop("users_flash", None):
         st.success(msg)
     users = store.list_users()
