@@ -79,7 +79,7 @@ def test_app_loads_with_sidebar_settings():
         "auto (detect per rep)", "front (facing the camera)", "side (side-on (90°))"]
     assert at.sidebar.selectbox(key="settings_profile").options == list(PROFILES)
     assert at.sidebar.selectbox(key="settings_sex").options == ["not specified", "female", "male"]
-    assert "full" in at.sidebar.selectbox(key="settings_model").options
+    assert [o.split()[0] for o in at.sidebar.selectbox(key="settings_model").options] == ["lite", "full", "heavy"]
     # no clip yet: the filming tips are shown
     assert "How to film" in _all_markdown(at)
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ui import presenters
-from vision.pose import MODEL_FILES, MODELS_DIR
+from vision import pose
+from vision.pose import MODEL_FILES, MODEL_NOTES, build_command
 from vision.thresholds import PROFILES, get_profile
 
 VIEWS = ("auto", "front", "side")
@@ -47,11 +48,25 @@ class Settings:
         return (self.view, self.profile, self.model, self.engine_sex)
 
 
+MODELS = ("lite", "full", "heavy")
+MODEL_SHORT = {"lite": "faster, coarser", "full": "default", "heavy": "slower, most accurate"}
+
+
 def available_models() -> list[str]:
-    """``full`` (bundled) first, then ``lite`` / ``heavy`` when their files are in ``models/``."""
-    names = ["full"]
-    names += [m for m in ("lite", "heavy") if (MODELS_DIR / MODEL_FILES[m]).is_file()]
-    return names
+    """The models whose bundles are in ``models/`` (``full`` always ships), in the order of ``MODELS``."""
+    return [m for m in MODELS if m == "full" or (pose.MODELS_DIR / MODEL_FILES[m]).is_file()]
+
+
+def model_label(name: str) -> str:
+    missing = "" if name in available_models() else ", not built here"
+    return f"{name} ({MODEL_SHORT[name]}{missing})"
+
+
+def model_help() -> str:
+    lines = [f"**{m}**: {MODEL_NOTES[m]}." for m in MODELS]
+    lines.append("Lite and Heavy are built by `bash setup.sh`, or with `bash models/build_pose_model.sh lite heavy` "
+                 "(the npm registry once; never while analysing).")
+    return "\n\n".join(lines)
 
 
 def current() -> Settings:
@@ -81,11 +96,12 @@ def render_sidebar() -> Settings:
                      help="\n\n".join(f"**{p.name}**: {p.description}" for p in PROFILES.values()))
         st.selectbox("Sex (for single-leg FPPA norms)", presenters.SEX_OPTIONS,
                      index=presenters.SEX_OPTIONS.index(cur.sex), key=KEYS["sex"], help=SEX_HELP)
-        models = available_models()
-        st.selectbox("Pose model", models, index=models.index(cur.model), key=KEYS["model"],
-                     disabled=len(models) == 1,
-                     help="'full' is bundled. 'lite' (faster) and 'heavy' (slower, a little more accurate) appear "
-                          "here once fetched with: python -m vision fetch-models lite heavy")
+        chosen = st.session_state.get(KEYS["model"], cur.model)
+        st.selectbox("Pose model", MODELS, index=MODELS.index(chosen if chosen in MODELS else cur.model),
+                     key=KEYS["model"], format_func=model_label, help=model_help())
+        if chosen in MODELS and chosen not in available_models():
+            st.warning(f"The {chosen} model is not built on this machine, so **full** is used. Build it once with "
+                       f"`{build_command(chosen)}` (needs the npm registry once).")
         settings = current()
         profile = get_profile(settings.profile)
         if profile.single_leg:

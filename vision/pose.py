@@ -23,12 +23,39 @@ from vision.track import PoseFrame
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ INFO/WARNING spam on stderr
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+# SQUATCHECK_MODELS_DIR points at another models folder (tests use it for a machine without Lite/Heavy).
+MODELS_DIR = Path(os.environ.get("SQUATCHECK_MODELS_DIR") or Path(__file__).resolve().parent.parent / "models")
 MODEL_FILES = {
     "lite": "pose_landmarker_lite.task",
     "full": "pose_landmarker_full.task",
     "heavy": "pose_landmarker_heavy.task",
 }
+# What each model costs and gains, for the CLI's help and the app's model choice. Numbers measured on
+# this machine live in BENCHMARKS.md; the ones here are the models' own sizes and MediaPipe's model card.
+MODEL_NOTES = {
+    "lite": "smallest landmark model (2.8 MB): less time a frame than Full, less accurate landmarks; "
+            "its speed and its verdicts against Full's on this machine: measured in BENCHMARKS.md",
+    "full": "the default (6.4 MB landmark model, committed): the verdicts and benchmarks are tuned on it",
+    "heavy": "largest landmark model (27.7 MB): the most accurate landmarks (MediaPipe's model card, HIIT poses: "
+             "PCK@0.2 97.5 vs 95.7 for Full), slower than Full (MediaPipe's published timings: 1.4x to 4.5x "
+             "Full's, by device); on this machine: measured in BENCHMARKS.md",
+}
+SUMS_FILE = "SHA256SUMS"
+
+
+def build_command(name: str) -> str:
+    """The one command that builds the named bundle into models/."""
+    return f"bash models/build_pose_model.sh {name}"
+
+
+def missing_model_message(name: str) -> str:
+    path = f"models/{MODEL_FILES[name]}"
+    if name == "full":
+        return f"Pose model 'full' not found at {path}. Rebuild it offline with: {build_command('full')}"
+    return (f"Pose model '{name}' is not built on this machine ({path}). Build it once with: {build_command(name)} "
+            "(needs the npm registry once; bash setup.sh builds it too). --model full works without it.")
+
+
 # Up to this many people are detected per frame, so a second person in view is noticed.
 MAX_PEOPLE = 2
 
@@ -72,30 +99,62 @@ def _quiet_native_stderr():
                 _stderr_saved = None
 
 
+def pinned_sha256(models_dir: Path | None = None) -> dict[str, str]:
+    """``{file name: SHA-256}`` from ``models/SHA256SUMS`` (empty when the file is missing)."""
+    sums = Path(models_dir or MODELS_DIR) / SUMS_FILE
+    pinned: dict[str, str] = {}
+    if sums.is_file():
+        for line in sums.read_text().splitlines():
+            digest, _, fname = line.strip().partition("  ")
+            if digest and fname:
+                pinned[fname.strip()] = digest.lower()
+    return pinned
+
+
 def resolve_model(model: str | os.PathLike = "full") -> Path:
     """Return the path of a pose model given ``lite``/``full``/``heavy`` or a file path.
 
+    A named model must match its SHA-256 in ``models/SHA256SUMS`` (checked once per file version).
+
     Raises:
-        ModelNotFoundError: with instructions to rebuild (full) or download (lite/heavy).
+        ModelNotFoundError: missing or not the pinned build, with the one command that builds it.
     """
     name = str(model)
     if name in MODEL_FILES:
         path = MODELS_DIR / MODEL_FILES[name]
-        if path.is_file():
-            return path
-        if name == "full":
-            hint = "Rebuild it offline with: bash models/build_pose_model.sh"
-        else:
-            hint = f"Fetch it (needs internet) with: python -m vision fetch-models {name}"
-        raise ModelNotFoundError(f"Pose model '{name}' not found at models/{MODEL_FILES[name]}. {hint}")
+        if not path.is_file():
+            raise ModelNotFoundError(missing_model_message(name))
+        expected = pinned_sha256().get(MODEL_FILES[name])
+        if expected and file_sha256(path) != expected:
+            raise ModelNotFoundError(
+                f"Pose model '{name}' (models/{MODEL_FILES[name]}) does not match its SHA-256 in "
+                f"models/{SUMS_FILE}: it is damaged or was built differently. Rebuild it with: {build_command(name)}")
+        return path
     path = Path(name).expanduser()
     if not path.is_file():
-        raise ModelNotFoundError(f"Pose model file '{name}' does not exist. Use --model full (bundled) or a .task path.")
+        raise ModelNotFoundError(f"Pose model file '{name}' does not exist. Use --model lite, full or heavy, "
+                                 "or a .task path.")
     return path
 
 
+_sha_cache: dict[tuple, str] = {}
+_sha_lock = threading.Lock()
+
+
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """SHA-256 of a file, remembered per (path, size, mtime) so a 30 MB bundle is read once."""
+    st = os.stat(path)
+    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    with _sha_lock:
+        if key in _sha_cache:
+            return _sha_cache[key]
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    with _sha_lock:
+        _sha_cache[key] = digest.hexdigest()
+    return _sha_cache[key]
 
 
 def _frame_from_landmarks(pose, world, width: int, height: int, people: int) -> PoseFrame:
