@@ -86,9 +86,24 @@ def test_last_admin_cannot_be_removed_while_trainers_remain(tmp_path: Path):
     assert "last admin" in one_error_line(users_cli(db, "remove", "Alice"))
 
 
+class FakeClock:
+    """A clock that only the throttle's sleep moves."""
+
+    def __init__(self, t: float = 1_000_000.0) -> None:
+        self.t, self.waited = t, []
+
+    def __call__(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.waited.append(round(seconds, 6))
+        self.t += seconds
+
+
 def test_throttle_delays_the_fifth_wrong_try_in_a_row_and_a_success_resets_it(tmp_path: Path):
-    waited: list[float] = []
-    throttle = accounts.LoginThrottle(sleep=waited.append)
+    clock = FakeClock()
+    throttle = accounts.LoginThrottle(clock=clock, sleep=clock.sleep)
+    waited = clock.waited
     with Store.open(tmp_path / "c.db") as s:
         accounts.add_user(s, "Alice", "admin", PASSWORD)
         for _ in range(accounts.FREE_TRIES):
@@ -109,10 +124,89 @@ def test_throttle_delays_the_fifth_wrong_try_in_a_row_and_a_success_resets_it(tm
 
 
 def test_delay_is_capped():
-    throttle = accounts.LoginThrottle(sleep=lambda s: None)
-    for _ in range(40):
-        throttle.failed("x")
-    assert throttle.delay_for("x") == accounts.MAX_DELAY_S
+    assert accounts.throttle_delay(40) == accounts.MAX_DELAY_S
+    assert [accounts.throttle_delay(n) for n in range(4, 9)] == [2.0, 4.0, 8.0, 16.0, 30.0]
+
+
+def test_concurrent_wrong_tries_each_wait_their_turn(tmp_path: Path):
+    """Five tries sent at once, after six wrong ones, wait as long as five tries sent one after the
+    other would: each is counted before it is answered. (The old throttle read the delay first and
+    counted after: all five waited 8 s.) The clock stands still; the patched sleep holds every try
+    until all five are sleeping, so none can count its failure before the others read theirs."""
+    import threading
+
+    clock = FakeClock()
+    with Store.open(tmp_path / "c.db") as s:
+        accounts.add_user(s, "root", "admin", PASSWORD)
+        setup = accounts.LoginThrottle(clock=clock, sleep=clock.sleep)
+        for _ in range(6):
+            accounts.authenticate(s, "root", "wrong password", setup)
+        clock.waited.clear()
+
+        barrier = threading.Barrier(5, timeout=20)
+        waits: list[float] = []
+        lock = threading.Lock()
+
+        def sleep(seconds: float) -> None:  # the clock does not move: all five are "at once"
+            with lock:
+                waits.append(round(seconds, 6))
+            barrier.wait()
+
+        throttle = accounts.LoginThrottle(clock=clock, sleep=sleep)
+        results, errors = [], []
+
+        def one_try() -> None:
+            try:
+                results.append(accounts.authenticate(s, "root", "wrong password", throttle))
+            except Exception as err:  # noqa: BLE001
+                errors.append(err)
+
+        threads = [threading.Thread(target=one_try) for _ in range(5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == [] and results == [None] * 5
+        assert sorted(waits) == [8.0, 8.0 + 16, 8.0 + 16 + 30, 8.0 + 16 + 30 + 30, 8.0 + 16 + 30 + 30 + 30]
+        assert throttle.failures(s, "root") == 11
+
+
+def test_the_throttle_survives_a_restart(tmp_path: Path):
+    clock = FakeClock()
+    with Store.open(tmp_path / "c.db") as s:
+        accounts.add_user(s, "Alice", "admin", PASSWORD)
+        for _ in range(accounts.FREE_TRIES):
+            accounts.authenticate(s, "Alice", "wrong password", accounts.LoginThrottle(clock=clock, sleep=clock.sleep))
+    assert clock.waited == []
+    with Store.open(tmp_path / "c.db") as s:  # a new process: a new store and a new throttle
+        accounts.authenticate(s, "Alice", "wrong password", accounts.LoginThrottle(clock=clock, sleep=clock.sleep))
+    assert clock.waited == [2.0]
+
+
+def test_an_unknown_name_costs_the_same_hashing_work_as_a_known_one(tmp_path: Path, monkeypatch):
+    """A timing oracle for account names would need an unknown name to skip the Argon2 work."""
+    from argon2 import PasswordHasher
+
+    calls: list[str] = []
+    real_verify = PasswordHasher.verify
+
+    def counting_verify(self, hash_, password):
+        calls.append(hash_)
+        return real_verify(self, hash_, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting_verify)
+    clock = FakeClock()
+    throttle = accounts.LoginThrottle(clock=clock, sleep=clock.sleep)
+    with Store.open(tmp_path / "c.db") as s:
+        known = accounts.add_user(s, "Alice", "admin", PASSWORD)
+        costs = {}
+        for name in ("Alice", "Mallory", "", "x" * 500):
+            calls.clear()
+            assert accounts.authenticate(s, name, "wrong password", throttle) is None
+            costs[name[:10]] = [PasswordHasher().check_needs_rehash(h) for h in calls]
+    # one Argon2 verification each, with the same parameters as a real account's hash
+    assert all(c == [False] for c in costs.values()), costs
+    assert not PasswordHasher().check_needs_rehash(known.password_hash)
 
 
 def test_a_trainer_sees_and_changes_only_their_own_clients(tmp_path: Path):
@@ -138,13 +232,60 @@ def test_a_trainer_sees_and_changes_only_their_own_clients(tmp_path: Path):
                         lambda: toms.previous_session(z_session.id)):
             with pytest.raises(SessionNotFoundError):
                 attempt()
-        # a name taken by another trainer's client is refused without saying whose it is
-        with pytest.raises(Exception, match="already used for a client in this gym") as err:
-            toms.create_client("zoe's client")
-        assert "Zoe" not in str(err.value).replace("zoe's client", "")
         assert zoes.get_client(z_client.id).name == "Zoe's Client"  # untouched
 
         # removing a trainer hands its clients to the admins
         assert store.delete_user("Tom") == 1
         assert t_client.id in {c.id for c in store.for_user(admin).list_clients()}
         assert [c.name for c in zoes.list_clients()] == ["Zoe's Client"]
+
+
+def test_client_names_are_unique_only_among_what_the_trainer_sees(tmp_path: Path):
+    """No name oracle: whether another trainer has a client by some name is never told."""
+    from trainer.store import DuplicateClientError
+
+    with Store.open(tmp_path / "c.db") as store:
+        admin = accounts.add_user(store, "Alice", "admin", PASSWORD)
+        toms = store.for_user(accounts.add_user(store, "Tom", "trainer", PASSWORD))
+        zoes = store.for_user(accounts.add_user(store, "Zoe", "trainer", PASSWORD))
+        z_anna = zoes.create_client("Anna Smith")
+        t_anna = toms.create_client("anna  smith")  # Zoe's client is none of Tom's business
+        t_bob = toms.create_client("Bob Brown")
+        toms.rename_client(t_bob.id, "Zed Zoe-only")  # renaming is checked the same way
+        zoes.create_client("Zed Zoe-only")
+        with pytest.raises(DuplicateClientError) as err:  # his own duplicate: told plainly
+            toms.create_client("ANNA SMITH")
+        assert str(err.value) == "A client called 'ANNA SMITH' already exists."
+        with pytest.raises(DuplicateClientError):
+            toms.rename_client(t_bob.id, "Anna Smith")
+        # the admin sees both Annas and may not add a third
+        assert [c.id for c in store.for_user(admin).list_clients() if c.name.lower() == "anna smith"] == \
+            sorted([z_anna.id, t_anna.id])
+        with pytest.raises(DuplicateClientError):
+            store.for_user(admin).create_client("Anna Smith")
+        # a removed trainer's clients go to the admins; a name they already have gets the trainer's name
+        store.for_user(admin).create_client("Carl Clash")
+        toms.create_client("Carl Clash")
+        store.delete_user("Tom")
+        names = sorted((c.name for c in store.list_clients()), key=str.casefold)
+        assert names == ["Anna Smith", "anna smith", "Carl Clash", "Carl Clash (Tom)", "Zed Zoe-only",
+                         "Zed Zoe-only"]
+
+
+def test_find_client_finds_only_the_trainers_own_client(tmp_path: Path):
+    """Batch saves find their client with Store.find_client: a trainer's view must never find
+    another trainer's client, even one with the same name or the only one by that name."""
+    with Store.open(tmp_path / "c.db") as store:
+        toms = store.for_user(accounts.add_user(store, "Tom", "trainer", PASSWORD))
+        zoes = store.for_user(accounts.add_user(store, "Zoe", "trainer", PASSWORD))
+        t_only = toms.create_client("Tina Tomsclient")
+        assert zoes.find_client("Tina Tomsclient") is None
+        assert toms.find_client("tina  TOMSCLIENT").id == t_only.id
+        z_anna = zoes.create_client("Anna Smith")
+        t_anna = toms.create_client("Anna Smith")
+        assert zoes.find_client("anna smith").id == z_anna.id
+        assert toms.find_client("anna smith").id == t_anna.id
+        # the whole store (the command line) refuses to guess between two trainers' clients
+        with pytest.raises(Exception, match="Several trainers"):
+            store.find_client("Anna Smith")
+        assert store.find_client("Tina Tomsclient").id == t_only.id

@@ -200,3 +200,34 @@ def test_a_password_reset_ends_the_sessions_signed_in_with_the_old_one(db, monke
     assert "password was changed" in page_text(at) and "Signed in as" not in page_text(at)
     with Store.open(db) as s:
         assert s.get_client(ids["tom"]).name == "Tina Tomsclient"
+
+
+def test_the_sign_in_form_uses_the_shared_throttle_and_unknown_names_cost_the_same(db, monkeypatch):
+    """Through the form: the fifth wrong password in a row waits (the store's throttle, its sleep
+    patched), and a name with no account costs the same Argon2 work as one with an account."""
+    from argon2 import PasswordHasher
+
+    add_accounts(db)
+    now = [2_000_000.0]
+    waited: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waited.append(round(seconds, 6))
+        now[0] += seconds
+
+    monkeypatch.setattr(accounts.THROTTLE, "clock", lambda: now[0])
+    monkeypatch.setattr(accounts.THROTTLE, "sleep", sleep)
+    verified: list[str] = []
+    real_verify = PasswordHasher.verify
+    monkeypatch.setattr(PasswordHasher, "verify",
+                        lambda self, h, p: (verified.append(h), real_verify(self, h, p))[1])
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    for name in ("Tom", "Nobody"):
+        verified.clear()
+        for _ in range(accounts.FREE_TRIES):
+            sign_in(at, name, "wrong password")
+        assert waited == []
+        sign_in(at, name, "wrong password")
+        assert waited == [2.0] and "Wrong name or password." in [e.value for e in at.error]
+        assert len(verified) == accounts.FREE_TRIES + 1  # one Argon2 check per try, known name or not
+        waited.clear()

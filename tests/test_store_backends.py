@@ -65,7 +65,7 @@ def test_schema_from_empty(database_url: str):
         assert s.schema_version == LATEST_SCHEMA_VERSION
         engine = s._engine
         insp = inspect(engine)
-        assert set(insp.get_table_names()) == {"clients", "sessions", "users", "alembic_version"}
+        assert set(insp.get_table_names()) == {"clients", "sessions", "users", "login_throttle", "alembic_version"}
         for table in Base.metadata.sorted_tables:
             assert {c["name"] for c in insp.get_columns(table.name)} == set(table.columns.keys())
         fk = insp.get_foreign_keys("sessions")[0]

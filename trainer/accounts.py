@@ -3,17 +3,18 @@
 Passwords are hashed with Argon2id (``argon2-cffi``'s ``PasswordHasher``, RFC 9106 defaults); the
 store keeps only the hash. Sign-in failures are slowed down per account name: the first
 ``FREE_TRIES`` wrong passwords in a row are answered at once, every later try waits
-``2 ** (n - FREE_TRIES)`` seconds (capped at ``MAX_DELAY_S``) before it is even checked, so guessing
-costs time, and a correct password ends the run. Unknown names are treated exactly like known ones
+``2 ** (n - FREE_TRIES + 1)`` seconds (capped at ``MAX_DELAY_S``) before it is even checked, so
+guessing costs time, and a correct password ends the run. The count lives in the store, is taken
+before a try is checked, and tries sent at once wait one after another (:class:`LoginThrottle`). Unknown names are treated exactly like known ones
 (same hashing work, same delays), so the form does not tell which names exist.
 """
 
 from __future__ import annotations
 
-import threading
+import hashlib
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from argon2 import PasswordHasher
@@ -63,51 +64,57 @@ def reset_password(store: Store, name: str, password: str) -> UserRecord:
     return store.set_password_hash(name, hash_password(password))
 
 
+def throttle_delay(failures: int) -> float:
+    """Seconds a try waits after ``failures`` failed tries in a row for its name."""
+    return 0.0 if failures < FREE_TRIES else min(2.0 ** (failures - FREE_TRIES + 1), MAX_DELAY_S)
+
+
 @dataclass
 class LoginThrottle:
-    """Consecutive failed sign-ins per account name (process-wide; it resets when the server
-    restarts). ``clock`` and ``sleep`` are injectable for tests."""
+    """Failed sign-ins in a row per account name, kept in the store (table ``login_throttle``), so
+    it holds across browser sessions, server processes and restarts. Each try is counted as failed
+    *before* it is checked and waits until its own reserved time (:meth:`Store.reserve_login_try`),
+    so tries sent at once wait one after another, exactly as if they had been sent in a row.
+    ``clock`` (epoch seconds) and ``sleep`` are injectable for tests."""
 
-    clock: Callable[[], float] = time.monotonic
+    clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
-    _failures: dict[str, int] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @staticmethod
     def key(name: str) -> str:
-        return " ".join(unicodedata.normalize("NFC", str(name)).split()).casefold()
+        """The store's key for ``name``: a digest of its account key (fixed length, any input)."""
+        folded = " ".join(unicodedata.normalize("NFKC", str(name)).split()).casefold()
+        return hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def delay_for(self, name: str) -> float:
-        """Seconds the next try for ``name`` waits before it is checked."""
-        with self._lock:
-            n = self._failures.get(self.key(name), 0)
-        return 0.0 if n < FREE_TRIES else min(2.0 ** (n - FREE_TRIES + 1), MAX_DELAY_S)
+    def before_try(self, store: Store, name: str) -> float:
+        """Count this try as failed and wait its turn; returns the seconds waited."""
+        now = self.clock()
+        wait = store.reserve_login_try(self.key(name), now, throttle_delay) - now
+        if wait > 0:
+            self.sleep(wait)
+        return max(wait, 0.0)
 
-    def failed(self, name: str) -> None:
-        with self._lock:
-            k = self.key(name)
-            self._failures[k] = self._failures.get(k, 0) + 1
+    def succeeded(self, store: Store, name: str) -> None:
+        store.clear_login_failures(self.key(name))
 
-    def succeeded(self, name: str) -> None:
-        with self._lock:
-            self._failures.pop(self.key(name), None)
+    def failures(self, store: Store, name: str) -> int:
+        return store.login_failures(self.key(name))
 
 
 THROTTLE = LoginThrottle()
 
 
 def authenticate(store: Store, name: str, password: str, throttle: LoginThrottle = THROTTLE) -> UserRecord | None:
-    """The account when ``password`` is right, else None (after the throttle's delay)."""
-    delay = throttle.delay_for(name)
-    if delay:
-        throttle.sleep(delay)
+    """The account when ``password`` is right, else None. The try is counted as failed before it is
+    checked, and waits its turn (:class:`LoginThrottle`); an unknown name costs the same hashing
+    work as a known one."""
+    throttle.before_try(store, name)
     try:
         user = store.find_user(name)
     except StoreError:
         user = None  # an empty or over-long name: a failed try like any other
     ok = verify_password(user.password_hash if user else _DUMMY_HASH, password or "")
     if ok and user is not None:
-        throttle.succeeded(name)
+        throttle.succeeded(store, name)
         return user
-    throttle.failed(name)
-    return None
+    return None  # already counted

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 import operator
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import platformdirs
 from sqlalchemy import (
@@ -66,7 +66,6 @@ from sqlalchemy import (
     inspect,
     select,
     text,
-    update,
 )
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -117,6 +116,8 @@ DB_FILENAME = "squatcheck.db"
 EXPORT_FORMAT = "squatcheck-client-export"
 EXPORT_VERSION = 1
 _NAME_MAX = 200
+_KEY_MAX = 240  # name keys: the folded name (casefolding may lengthen it) and its owner's id
+THROTTLE_FORGET_S = 24 * 3600  # a name's failed sign-ins are forgotten after a day without tries
 THUMBNAIL_MAX_SIDE = 640  # px, long side of the stored worst-frame thumbnail
 THUMBNAIL_MAX_BYTES = 100_000  # the JPEG is shrunk until it fits
 _THUMBNAIL_QUALITY = 85
@@ -304,8 +305,11 @@ class ClientRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(_NAME_MAX))
-    # casefolded, whitespace-collapsed name: "unique-ish" names ("Anna  Smith" == "anna smith")
-    name_key: Mapped[str] = mapped_column(String(_NAME_MAX), unique=True)
+    # v6: "<owner id>:<folded name>" (":<folded name>" without an owner): names are unique per
+    # trainer ("Anna  Smith" == "anna smith"), never across trainers
+    name_key: Mapped[str] = mapped_column(String(_KEY_MAX), unique=True)
+    # v6: the casefolded, whitespace-collapsed name alone, for the views that see every client
+    name_fold: Mapped[str | None] = mapped_column(String(_KEY_MAX), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     notes: Mapped[str] = mapped_column(Text, default="")
     owner_id: Mapped[int | None] = mapped_column(Integer, index=True)  # v5: the trainer (users.id)
@@ -320,6 +324,17 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LoginThrottleRow(Base):
+    """v6: failed sign-ins in a row per account name (``trainer.accounts.LoginThrottle``)."""
+
+    __tablename__ = "login_throttle"
+
+    name_digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the name's key
+    failures: Mapped[int] = mapped_column(Integer)
+    next_try_at: Mapped[float] = mapped_column(Float)  # epoch seconds: the next try waits until then
+    last_try_at: Mapped[float] = mapped_column(Float)
 
 
 class SessionRow(Base):
@@ -480,6 +495,11 @@ def _clean_name(name: Any, what: str = "A client name") -> tuple[str, str]:
     if len(clean) > _NAME_MAX:
         raise StoreError(f"{what} can be at most {_NAME_MAX} characters.")
     return clean, clean.casefold()
+
+
+def _client_key(owner_id: int | None, fold: str) -> str:
+    """``clients.name_key``: the folded name within its owner (names are unique per trainer)."""
+    return f"{owner_id if owner_id is not None else ''}:{fold}"
 
 
 def _user_record(row: "UserRow") -> UserRecord:
@@ -762,24 +782,23 @@ class Store:
     # ---- clients -----------------------------------------------------------------------
 
     def create_client(self, name: str, notes: str = "") -> ClientRecord:
-        clean, key = _clean_name(name)
+        clean, fold = _clean_name(name)
         with self._tx(write=True, action="add the client") as s:
-            if s.scalar(select(ClientRow.id).where(ClientRow.name_key == key)) is not None:
-                raise DuplicateClientError(self._duplicate_message(clean))
-            row = ClientRow(name=clean, name_key=key, created_at=_now(), notes=str(notes or ""),
-                            owner_id=self._owner_id)
+            if self._visible_named(s, fold):
+                raise DuplicateClientError(f"A client called {clean!r} already exists.")
+            row = ClientRow(name=clean, name_key=_client_key(self._owner_id, fold), name_fold=fold,
+                            created_at=_now(), notes=str(notes or ""), owner_id=self._owner_id)
             s.add(row)
             s.flush()
             return self._client_record(row)
 
     def rename_client(self, client_id: int, name: str) -> ClientRecord:
-        clean, key = _clean_name(name)
+        clean, fold = _clean_name(name)
         with self._tx(write=True, action="rename the client") as s:
             row = self._get_client_row(s, client_id)
-            other = s.scalar(select(ClientRow.id).where(ClientRow.name_key == key))
-            if other is not None and other != row.id:
-                raise DuplicateClientError(self._duplicate_message(clean))
-            row.name, row.name_key = clean, key
+            if any(other.id != row.id for other in self._visible_named(s, fold)):
+                raise DuplicateClientError(f"A client called {clean!r} already exists.")
+            row.name, row.name_key, row.name_fold = clean, _client_key(row.owner_id, fold), fold
             s.flush()
             return self._client_record(row, s)
 
@@ -795,11 +814,19 @@ class Store:
             return self._client_record(self._get_client_row(s, client_id), s)
 
     def find_client(self, name: str) -> ClientRecord | None:
-        """The visible client with this name (compared as names are: case and spacing ignored), or None."""
-        _, key = _clean_name(name)
+        """The visible client with this name (compared as names are: case and spacing ignored), or None.
+        A trainer's view finds only that trainer's client. The whole store (admins, the command
+        line) prefers the client without a trainer when trainers have one by that name too, and
+        refuses to guess between several trainers' clients."""
+        clean, fold = _clean_name(name)
         with self._tx(write=False, action="find the client") as s:
-            row = s.scalar(select(ClientRow).where(ClientRow.name_key == key))
-            return self._client_record(row, s) if self._visible(row) else None
+            rows = self._visible_named(s, fold)
+            if len(rows) > 1:
+                rows = [r for r in rows if r.owner_id is None] or rows
+            if len(rows) > 1:
+                raise StoreError(f"Several trainers have a client called {clean!r}; "
+                                 "choose one by its id or give it another name.")
+            return self._client_record(rows[0], s) if rows and self._visible(rows[0]) else None
 
     def list_clients(self) -> list[ClientRecord]:
         """All clients, sorted by name, with their session count and last session date."""
@@ -807,7 +834,7 @@ class Store:
             select(ClientRow, func.count(SessionRow.id), func.max(SessionRow.recorded_at))
             .outerjoin(SessionRow, SessionRow.client_id == ClientRow.id)
             .group_by(ClientRow.id)
-            .order_by(ClientRow.name_key, ClientRow.id)
+            .order_by(ClientRow.name_fold, ClientRow.id)
         )
         if self._owner_id is not None:
             stmt = stmt.where(ClientRow.owner_id == self._owner_id)
@@ -1126,12 +1153,53 @@ class Store:
             return _user_record(row)
 
     def delete_user(self, name: str) -> int:
-        """Remove an account; its clients stay (seen by admins). Returns how many clients it had."""
+        """Remove an account; its clients stay (seen by admins). Returns how many clients it had.
+        A client whose name an admin's client already has gets the trainer's name added."""
         with self._tx(write=True, action="remove the account") as s:
             row = self._get_user_row(s, name)
-            owned = s.execute(update(ClientRow).where(ClientRow.owner_id == row.id).values(owner_id=None))
+            owned = list(s.scalars(select(ClientRow).where(ClientRow.owner_id == row.id)))
+            for client in owned:
+                new_name, fold = client.name, client.name_fold or _clean_name(client.name)[1]
+                n = 1
+                while s.scalar(select(ClientRow.id).where(ClientRow.name_key == _client_key(None, fold))) is not None:
+                    n += 1
+                    suffix = f" ({row.name})" if n == 2 else f" ({row.name} {n - 1})"
+                    new_name, fold = _clean_name(client.name[:_NAME_MAX - len(suffix)] + suffix)
+                client.name, client.name_fold = new_name, fold
+                client.name_key, client.owner_id = _client_key(None, fold), None
+                s.flush()
             s.delete(row)
-            return int(owned.rowcount or 0)
+            return len(owned)
+
+    # ---- the sign-in throttle's state (its rules live in trainer.accounts.LoginThrottle) ----
+
+    def reserve_login_try(self, name_digest: str, now: float, delay_after: "Callable[[int], float]") -> float:
+        """Count a sign-in try for a name as failed *before* it is checked, and return the time
+        (epoch seconds) before which it must not be answered: ``delay_after(failures so far)``
+        after the later of ``now`` and the previous try's own time, so tries sent at once wait one
+        after another. One write transaction per try (SQLite's write lock; on PostgreSQL an advisory
+        lock per name), so concurrent tries from any session or server process never read the same
+        count. A success clears the count (:meth:`clear_login_failures`)."""
+        with self._tx(write=True, action="check the sign-in") as s:
+            if not self._is_sqlite:
+                s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": name_digest})
+            row = s.get(LoginThrottleRow, name_digest)
+            if row is None:
+                s.execute(delete(LoginThrottleRow).where(LoginThrottleRow.last_try_at < now - THROTTLE_FORGET_S))
+                row = LoginThrottleRow(name_digest=name_digest, failures=0, next_try_at=now, last_try_at=now)
+                s.add(row)
+            not_before = max(now, row.next_try_at) + float(delay_after(row.failures))
+            row.failures, row.next_try_at, row.last_try_at = row.failures + 1, not_before, now
+            return not_before
+
+    def login_failures(self, name_digest: str) -> int:
+        with self._tx(write=False, action="read the sign-in throttle") as s:
+            row = s.get(LoginThrottleRow, name_digest)
+            return int(row.failures) if row is not None else 0
+
+    def clear_login_failures(self, name_digest: str) -> None:
+        with self._tx(write=True, action="record the sign-in") as s:
+            s.execute(delete(LoginThrottleRow).where(LoginThrottleRow.name_digest == name_digest))
 
     @staticmethod
     def _get_user_row(s: Session, name: str) -> UserRow:
@@ -1146,12 +1214,14 @@ class Store:
     def _visible(self, row: ClientRow | None) -> bool:
         return row is not None and (self._owner_id is None or row.owner_id == self._owner_id)
 
-    def _duplicate_message(self, clean: str) -> str:
-        if self._owner_id is None:
-            return f"A client called {clean!r} already exists."
-        # names are unique across the gym; say so without telling whose client it is
-        return (f"The name {clean!r} is already used for a client in this gym's records; "
-                "add a surname or an initial to tell them apart.")
+    def _visible_named(self, s: Session, fold: str) -> list[ClientRow]:
+        """The clients this view sees that are called ``fold`` (a folded name). Names are unique
+        per trainer, so a trainer's view looks only among their own clients: whether another
+        trainer has a client by that name is never read, let alone told."""
+        if self._owner_id is not None:
+            row = s.scalar(select(ClientRow).where(ClientRow.name_key == _client_key(self._owner_id, fold)))
+            return [row] if row is not None else []
+        return list(s.scalars(select(ClientRow).where(ClientRow.name_fold == fold).order_by(ClientRow.id)))
 
     def _get_client_row(self, s: Session, client_id: int) -> ClientRow:
         key = _as_id(client_id)

@@ -120,8 +120,13 @@ def _login_form(store: Store) -> None:
         password = st.text_input("Password", type="password", key="auth_password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        with st.spinner("Checking..."):
-            user = accounts.authenticate(store, name, password)
+        try:
+            with st.spinner("Checking..."):
+                user = accounts.authenticate(store, name, password)
+        except StoreError:  # the throttle could not be kept: no try is checked without it
+            log.exception("sign-in throttle unavailable")
+            st.error("Signing in is not possible right now (the accounts could not be written). Try again soon.")
+            return
         if user is None:
             st.error("Wrong name or password.")
             log.warning("failed sign-in for %r", name)
