@@ -386,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="landmark extraction: the default fast path or the every-frame reference")
     ap.add_argument("--compare", type=Path, help="accuracy.json of another run: list per-clip differences")
     ap.add_argument("--clips", help="only clips whose file name matches this glob (marked as a partial run)")
+    ap.add_argument("--model", choices=("lite", "full", "heavy"), default="full", help="pose model (default full)")
     ap.add_argument("--out", type=Path, default=RESULTS, help="where accuracy.md/.json go")
     args = ap.parse_args(argv)
 
@@ -412,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
         path = args.videos / row["file"]
         c0 = time.perf_counter()
         try:
-            result = analyze_video(path, workers=args.workers, extraction=EXTRACTIONS[args.extraction]).result
+            result = analyze_video(path, workers=args.workers, extraction=EXTRACTIONS[args.extraction],
+                                   model=args.model).result
             rec = score_clip(row, result)
         except SquatCheckError as exc:
             rec = {"file": row["file"], "reps_max": int(row["reps_max"]), "error": f"{type(exc).__name__}: {exc}"}
@@ -427,9 +429,10 @@ def main(argv: list[str] | None = None) -> int:
     command = "python bench/accuracy.py" + (f" --cache {args.cache}" if args.cache else "") + \
         (f" --workers {args.workers}" if args.workers is not None else "") + \
         (f" --extraction {args.extraction}" if args.extraction != "fast" else "") + \
+        (f" --model {args.model}" if args.model != "full" else "") + \
         (f" --clips '{args.clips}'" if args.clips else "")
     meta = {"command": command, "date": dt.datetime.now().astimezone().isoformat(timespec="minutes"),
-            "engine_version": __version__, "code": git_state(), "model": "full", "model_sha256": file_sha256(resolve_model("full")),
+            "engine_version": __version__, "code": git_state(), "model": args.model, "model_sha256": file_sha256(resolve_model(args.model)),
             "machine": machine(), "wall_s": wall, "workers": args.workers,
             "cache": (f"{cache_stats['hits']} hits, {cache_stats['misses']} misses" if cache_stats else None),
             "clips_filter": args.clips, "load_avg_end": os.getloadavg(),

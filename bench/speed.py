@@ -43,7 +43,12 @@ if str(REPO) not in sys.path:
 
 DEFAULT_VIDEOS = REPO.parent / "shared" / "videos"
 RESULTS = REPO / "bench" / "results"
-MODEL_FILE = REPO / "models" / "pose_landmarker_full.task"
+MODEL_ENV = "SQUATCHECK_BENCH_MODEL"  # --model, handed to the child processes
+
+
+def bench_model() -> str:
+    """The pose model this run measures (``--model``: lite, full or heavy); the naive loop and the CLI use the same."""
+    return os.environ.get(MODEL_ENV, "full")
 CLIPS = [
     ("720p landscape", "front_side_bodyweight_crossfit_airsquat_01.mp4"),
     ("1080x1920 portrait", "side_jumpsquat_handheld_portrait_01.mp4"),
@@ -103,7 +108,9 @@ def _naive(path: Path) -> tuple[dict, object]:
                          len(result.pose_landmarks))
 
     t = {"decode_s": 0.0, "pose_s": 0.0}
-    options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(MODEL_FILE)),
+    from vision.pose import resolve_model
+
+    options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(resolve_model(bench_model()))),
                                            running_mode=vision.RunningMode.VIDEO)
     landmarker = vision.PoseLandmarker.create_from_options(options)
     cap = cv2.VideoCapture(str(path))
@@ -149,7 +156,8 @@ def child_measure(mode: str, path: Path, out: Path, save_track: Path | None) -> 
     elif mode in ("engine1", "every1"):
         from vision.analysis import EVERY_FRAME, FAST, analyze_video
 
-        analysis = analyze_video(path, workers=1, extraction=FAST if mode == "engine1" else EVERY_FRAME)
+        analysis = analyze_video(path, workers=1, extraction=FAST if mode == "engine1" else EVERY_FRAME,
+                                 model=bench_model())
         stages = dict(analysis.timings)
     else:
         raise SystemExit(f"unknown mode {mode}")
@@ -322,8 +330,8 @@ def naive_process(path: Path, tmp: Path) -> dict:
 
 def cli_process(path: Path, tmp: Path) -> dict:
     out = tmp / f"cli.{path.stem}.json"
-    rec = run_process([sys.executable, "-m", "vision", "analyze", str(path), "--quiet", "--json", str(out)],
-                      f"cli {path.name}")
+    rec = run_process([sys.executable, "-m", "vision", "analyze", str(path), "--quiet", "--json", str(out),
+                       "--model", bench_model()], f"cli {path.name}")
     rec["result"] = _summary(json.loads(out.read_text()))
     return rec
 
@@ -331,7 +339,7 @@ def cli_process(path: Path, tmp: Path) -> dict:
 def markdown(data: dict) -> str:
     m = data["machine"]
     pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
-    out = ["### Speed: the default CLI run vs the naive loop", "",
+    out = [f"### Speed: the default CLI run vs the naive loop (model `{data.get('model', 'full')}`)", "",
            (f"`{data['command']}` — {m['date']}, git {m['code']}; {m['nproc']} × {m['cpu']}, {m['ram_gb']} GB RAM; "
            f"Python {m['python']}; {pk}. Wall time of the whole benchmark {data['wall_s']:.0f} s."
             + (" **WARNING: vision/*.py changed during the run.**" if data.get("code_changed_during_run") else "")),
@@ -377,11 +385,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-long", action="store_true", help="skip the long concatenated clip")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory curve")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--model", choices=("lite", "full", "heavy"), default=None,
+                    help="pose model for both the naive loop and the CLI (default full)")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     ap.add_argument("--clip", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--save-track", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.model:
+        os.environ[MODEL_ENV] = args.model
     if args.measure:
         child_measure(args.measure, args.clip, args.result, args.save_track)
         return 0
@@ -403,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         clips = [(lbl, p) for lbl, p in clips if p.name in wanted] + \
                 [(p, args.videos / p) for p in wanted if p not in {f for _, f in CLIPS}]
     tmp = Path(tempfile.mkdtemp(prefix="squatcheck-speed-"))
-    data: dict = {"machine": machine, "clips": [], "memory": [],
+    data: dict = {"machine": machine, "clips": [], "memory": [], "model": bench_model(),
                   "command": "python bench/speed.py" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")}
     try:
         long_clip = None
