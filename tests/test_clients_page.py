@@ -13,6 +13,7 @@ import pypdf
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from ui.clients_presenters import md_text
 
 from ui import clients_page
 from trainer.session_compare import NOT_MEANINGFUL
@@ -415,3 +416,39 @@ def test_save_errors_are_plain(db_url: str, store: Store):
     assert "already exists" in err
     (c,) = store.list_clients()
     assert store.list_sessions(c.id) == []
+
+
+MARKDOWN_NAME = "![t](http://HOST/x.png) <b>Bo</b>"
+MARKDOWN_NOTE = "[click](http://evil.example) <img src=x>"
+
+
+def _markdown_texts(at: AppTest) -> list[str]:
+    """Everything on the page that Streamlit reads as Markdown: texts, alerts and widget labels."""
+    out = []
+    for kind in ("markdown", "caption", "header", "subheader", "title", "success", "error", "info", "warning"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    for kind in ("button", "text_input", "text_area", "checkbox", "selectbox"):
+        out += [str(w.label) for w in getattr(at, kind)]
+    return out
+
+
+def test_names_and_notes_are_shown_as_plain_text(db_url: str, store: Store):
+    """A client named like a Markdown image (a tracking pixel in the admin's browser) and notes with
+    links and HTML are shown as typed: escaped wherever Streamlit reads Markdown, plain text else."""
+    at = page()
+    at.text_input(key="clients_new_name").input(MARKDOWN_NAME)
+    at.text_area(key="clients_new_notes").input(MARKDOWN_NOTE)
+    at = run(at.button(key="clients_create").click())
+    (c,) = store.list_clients()
+    assert c.name == MARKDOWN_NAME
+    store.save_session(c.id, week1(), recorded_at=T0, notes=MARKDOWN_NOTE)
+    at = run(at)
+    for tab_trigger in (lambda a: a, lambda a: a.button(key=f"clients_export_{c.id}").click()):
+        at = run(tab_trigger(at))
+        md = _markdown_texts(at)
+        assert md, "no text found"
+        for text in md:
+            for raw in ("![t](", "](http", "<b>", "<img", "http://"):
+                assert raw not in text, (raw, text)
+        assert any(md_text(MARKDOWN_NAME) in t for t in md)  # the name is there, escaped
+        assert MARKDOWN_NOTE in [t.value for t in at.text]  # the client notes: plain st.text

@@ -314,3 +314,16 @@ def test_non_numbers_show_na(bad):
     tiles = dict(P.session_tiles(s))
     assert tiles["KASR (mean)"] == tiles["Depth ratio (mean)"] == "n/a"
     assert tiles["Left/right asymmetry (mean)"] == "n/a"
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("![t](http://HOST/x.png)", r"\!\[t\]\(http\://HOST/x.png\)"),
+    ("[click](http://evil.example)", r"\[click\]\(http\://evil.example\)"),
+    ("<img src=x onerror=alert(1)>", r"\<img src=x onerror=alert\(1\)\>"),
+    (":red[Anna] **bold** $x$ `code`", r"\:red\[Anna\] \*\*bold\*\* \$x\$ \`code\`"),
+    ("- list\n1. one\n# head", "\\- list  \n1\\. one  \n\\# head"),
+    ("see www.evil.example", r"see www\.evil.example"),
+    ("Anna Smith-Jones, 3.5 km", "Anna Smith-Jones, 3.5 km"),  # ordinary text stays as it is
+])
+def test_md_text_shows_markdown_and_html_as_typed(raw, shown):
+    assert P.md_text(raw) == shown

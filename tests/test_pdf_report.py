@@ -328,3 +328,17 @@ def test_minimal_and_odd_analysis_does_not_crash():
     assert "Some new flag" in text
     assert DISCLAIMER_FOOTER in text
     assert render_session_pdf({}, client_name="x", recorded_at=None).startswith(b"%PDF")
+
+
+def test_names_and_notes_are_printed_as_typed_never_as_markup():
+    """fpdf2 reads ``**bold**``, ``__italic__`` and ``[text](url)`` with ``markdown=True`` and HTML with
+    ``write_html``: a client's name and the trainer's notes must go in as plain text."""
+    name = "**Bo** <b>x</b> [click](http://evil.example)"
+    notes = "__under__ ![t](http://HOST/x.png) <a href='http://evil.example'>x</a>"
+    data = render_session_pdf(make_analysis(several_reps()), client_name=name, recorded_at=WHEN, notes=notes)
+    text = " ".join(pdf_text(data))
+    assert name in text and notes in text
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    links = [a for p in reader.pages for a in (p.get("/Annots") or [])]
+    assert links == []  # no clickable link anywhere
+    assert b"/URI" not in data

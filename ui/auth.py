@@ -26,6 +26,7 @@ import streamlit as st
 
 from trainer import accounts
 from trainer.store import Store, StoreError, UserRecord
+from ui.clients_presenters import md_text
 
 log = logging.getLogger("squatcheck.ui.auth")
 
@@ -193,7 +194,7 @@ def account_box(user: UserRecord | None) -> None:
     if user is None:
         return
     with st.sidebar:
-        st.caption(f"Signed in as **{user.name}** ({user.role})")
+        st.caption(f"Signed in as **{md_text(user.name)}** ({user.role})")
         if st.button("Sign out", key="auth_sign_out"):
             _sign_out("You are signed out.")
             st.rerun()

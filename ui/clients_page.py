@@ -102,11 +102,11 @@ def _cached_session_pdf(
 def _plain(err: BaseException, action: str) -> str:
     """An exception as one plain sentence for the trainer."""
     if isinstance(err, StoreError):
-        return str(err)
+        return P.md_text(err)  # names a client as typed: shown as text, never as Markdown
     log.error("could not %s", action, exc_info=err)
     # an OS error's text names the server's files (the saved upload, the database): keep the reason only
     detail = [err.strerror] if isinstance(err, OSError) and err.strerror else str(err).strip().splitlines()
-    return f"Could not {action}: {detail[0] if detail else type(err).__name__}."
+    return P.md_text(f"Could not {action}: {detail[0] if detail else type(err).__name__}.")
 
 
 def _flash(kind: str, text: str) -> None:
@@ -152,7 +152,7 @@ def _on_create_client() -> None:
         st.session_state[K + "new_notes"] = ""
         st.session_state[K + "search"] = ""
         st.session_state[K + "pick"] = client.id
-        return f"Added {client.name}."
+        return f"Added {P.md_text(client.name)}."
 
     _act("add the client", run)
 
@@ -163,7 +163,7 @@ def _on_rename_client(client_id: int) -> None:
     def run() -> str:
         client = get_store().rename_client(client_id, new_name)
         st.session_state[f"{K}rename_{client_id}"] = client.name
-        return f"Renamed to {client.name}."
+        return f"Renamed to {P.md_text(client.name)}."
 
     _act("rename the client", run)
 
@@ -181,7 +181,7 @@ def _on_client_notes(client_id: int) -> None:
 def _on_delete_client(client_id: int, name: str) -> None:
     key = f"{K}del_confirm_{client_id}"
     if not P.names_match(st.session_state.get(key, ""), name):
-        _flash("error", f"To delete {name}, first type their name in the box exactly as shown. "
+        _flash("error", f"To delete {P.md_text(name)}, first type their name in the box exactly as shown. "
                         "Nothing was deleted.")
         return
 
@@ -190,7 +190,7 @@ def _on_delete_client(client_id: int, name: str) -> None:
         st.session_state.pop(key, None)
         st.session_state.pop(K + "pick", None)
         st.session_state.pop(_EXPORT, None)
-        return f"Deleted {name} and all their data."
+        return f"Deleted {P.md_text(name)} and all their data."
 
     _act("delete the client", run)
 
@@ -269,7 +269,7 @@ def _client_picker(clients: Sequence[ClientRecord]) -> ClientRecord | None:
     query = st.text_input("Find a client", key=K + "search", placeholder="Type part of a name")
     shown = P.filter_clients(clients, query)
     if not shown:
-        st.info(f"No client name contains “{query.strip()}”.")
+        st.info(f"No client name contains “{P.md_text(query.strip())}”.")
         return None
     ids = [c.id for c in shown]
     if st.session_state.get(K + "pick") not in ids:
@@ -284,9 +284,10 @@ def _client_picker(clients: Sequence[ClientRecord]) -> ClientRecord | None:
 
 
 def _client_view(store: Store, client: ClientRecord) -> None:
-    st.header(client.name)
+    # names and notes are shown as typed: plain text, never Markdown or HTML
+    st.header(P.md_text(client.name))
     if client.notes:
-        st.caption(client.notes)
+        st.text(client.notes)
     try:
         sessions = store.list_sessions(client.id)  # oldest first
     except Exception as err:  # noqa: BLE001
@@ -489,14 +490,14 @@ def _privacy_tab(store: Store, client: ClientRecord, sessions: Sequence[SessionR
         f"{P.storage_caption(store.url)}. Nothing on this page is uploaded or sent anywhere. "
         "Videos are kept only when “Keep the video on this computer” was ticked while saving; "
         "otherwise only the numbers and a small picture of the worst rep are stored. "
-        + (f"{client.name} has {len(kept)} kept video{'s' if len(kept) != 1 else ''}."
-           if kept else f"No videos of {client.name} are kept.")
+        + (f"{P.md_text(client.name)} has {len(kept)} kept video{'s' if len(kept) != 1 else ''}."
+           if kept else f"No videos of {P.md_text(client.name)} are kept.")
     )
     st.button("Export all data for this client", key=f"{K}export_{client.id}",
               on_click=_on_prepare_export, args=(client.id, client.name))
     ready = st.session_state.get(_EXPORT)
     if ready and ready[0] == client.id:
-        st.download_button(f"Download {client.name}'s data (JSON)", ready[1], file_name=ready[2],
+        st.download_button(f"Download {P.md_text(client.name)}'s data (JSON)", ready[1], file_name=ready[2],
                            mime="application/json", key=f"{K}export_dl_{client.id}",
                            on_click="ignore")
         if kept:
@@ -504,10 +505,10 @@ def _privacy_tab(store: Store, client: ClientRecord, sessions: Sequence[SessionR
 
     st.divider()
     st.markdown("**Delete this client and all their data**")
-    st.caption(f"Erases {client.name}, all {len(sessions)} saved session"
+    st.caption(f"Erases {P.md_text(client.name)}, all {len(sessions)} saved session"
                f"{'s' if len(sessions) != 1 else ''} and any kept videos from this computer. "
                "This cannot be undone.")
-    st.text_input(f"Type “{client.name}” to confirm", key=f"{K}del_confirm_{client.id}")
+    st.text_input(f"Type “{P.md_text(client.name)}” to confirm", key=f"{K}del_confirm_{client.id}")
     st.button("Delete this client and all their data", key=f"{K}del_{client.id}",
               type="primary", on_click=_on_delete_client, args=(client.id, client.name))
 
@@ -611,7 +612,7 @@ def render_save_to_client(
                     log.warning("could not remove client %s after a failed save", created.id)
             st.error(_plain(err, "save the session"))
             return None
-        msg = f"Saved as session #{rec.id} for {client_name}."
+        msg = f"Saved as session #{rec.id} for {P.md_text(client_name)}."
         if rec.video_path is not None:
             msg += " The video was kept on this computer."
         st.session_state[k("saved")] = (fingerprint, msg, rec.id)

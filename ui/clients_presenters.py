@@ -51,6 +51,7 @@ __all__ = [
     "session_label",
     "session_tiles",
     "slug",
+    "md_text",
     "storage_caption",
     "trend_long",
     "trend_panels",
@@ -116,6 +117,27 @@ def valgus_text(rec: Any, *, long: bool = False) -> str:
     if not rec.rep_count:
         return "0 (no reps)"
     return f"{rec.valgus_reps} of {rec.rep_count} ({rec.valgus_rate * 100:.0f}%)"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\](){}<>!#|~:$&])")  # links, images, HTML, emphasis, code, colours, LaTeX
+_MD_LINE_START = re.compile(r"^(\s*)([-+=>])")  # a list, quote or heading at a line's start
+_MD_NUMBERED = re.compile(r"^(\s*\d+)([.)])")  # "1. " starts a numbered list
+_MD_WWW = re.compile(r"(?i)\b(www)\.")  # GFM's bare "www.example.org" links
+
+
+def md_text(text: Any) -> str:
+    """``text`` (a client's or an account's name, a note, a store message) for a place that reads
+    Markdown (``st.markdown``, captions, headers, alerts, widget labels): every character that makes
+    a link, an image, HTML, emphasis, code, a colour, an emoji code or LaTeX is backslash-escaped
+    (and "http:" / "www." with them), so it shows as typed; line breaks stay line breaks."""
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out = []
+    for line in lines:
+        line = _MD_SPECIAL.sub(r"\\\1", line)
+        line = _MD_WWW.sub(r"\1\\.", line)
+        line = _MD_LINE_START.sub(r"\1\\\2", line)
+        out.append(_MD_NUMBERED.sub(r"\1\\\2", line))
+    return "  \n".join(out)
 
 
 def storage_caption(url: str) -> str:

@@ -204,7 +204,9 @@ def signal_charts(analysis) -> list:
 
 
 def _show_header(result: dict, name: str) -> None:
-    st.subheader(f"Results: {name}")
+    from ui.clients_presenters import md_text
+
+    st.subheader(f"Results: {md_text(name)}")  # the user's file name: shown as typed
     st.markdown(f"**Camera view found:** {presenters.view_text(result)}")
     notes = presenters.quality_notes(result)
     if notes:

@@ -17,6 +17,7 @@ import streamlit as st  # noqa: E402
 from trainer import accounts  # noqa: E402
 from trainer.store import ROLES, StoreError  # noqa: E402
 from ui import auth  # noqa: E402
+from ui.clients_presenters import md_text  # noqa: E402
 from ui.session_store import shared_store  # noqa: E402
 
 
@@ -48,9 +49,9 @@ def render_users_page() -> None:
                     raise accounts.AccountError("The two passwords differ.")
                 user = accounts.add_user(store, name, role, pw1)
             except StoreError as err:
-                st.error(str(err))
+                st.error(md_text(err))
             else:
-                st.session_state["users_flash"] = f"Added {user.role} {user.name!r}."
+                st.session_state["users_flash"] = f"Added {user.role} {md_text(repr(user.name))}."
                 st.rerun()
 
     others = [u.name for u in users if u.id != me.id]
@@ -66,15 +67,15 @@ def render_users_page() -> None:
         try:
             if do_set:
                 accounts.reset_password(store, who, new_pw)
-                st.session_state["users_flash"] = f"New password set for {who!r}."
+                st.session_state["users_flash"] = f"New password set for {md_text(repr(who))}."
                 st.rerun()
             if do_remove:
                 n = store.delete_user(who)
-                st.session_state["users_flash"] = f"Removed {who!r}" + (
+                st.session_state["users_flash"] = f"Removed {md_text(repr(who))}" + (
                     f"; admins now see its {n} client(s)." if n else ".")
                 st.rerun()
         except StoreError as err:
-            st.error(str(err))
+            st.error(md_text(err))
 
 
 if __name__ == "__main__":
