@@ -101,6 +101,7 @@ MEASURES = {
     "knee_shift": "knee shift vs the ankle, with the FPPA change",
     "kasr": "knee/ankle separation ratio",
     "within_set": "worse than the person's own best reps of the set",
+    "fppa": "frontal-plane knee angle against single-leg norms",
 }
 
 _PHASES = {"ascent": "on the way up", "descent": "on the way down", "bottom": "at the bottom"}
