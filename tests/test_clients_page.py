@@ -452,3 +452,13 @@ def test_names_and_notes_are_shown_as_plain_text(db_url: str, store: Store):
                 assert raw not in text, (raw, text)
         assert any(md_text(MARKDOWN_NAME) in t for t in md)  # the name is there, escaped
         assert MARKDOWN_NOTE in [t.value for t in at.text]  # the client notes: plain st.text
+
+
+def test_history_table_csv_download_does_not_run_formulas(db_url: str, store: Store):
+    """The History table is what its "Download as CSV" writes: a note that is a formula is quoted."""
+    c = store.create_client("Anna Smith")
+    store.save_session(c.id, week1(), recorded_at=T0, notes='=HYPERLINK("http://HOST","click")')
+    store.save_session(c.id, week2(), recorded_at=T0 + timedelta(days=7), notes="-2+3")
+    at = page()
+    notes = list(table(at, "Notes")["Notes"])
+    assert notes == ["'-2+3", '\'=HYPERLINK("http://HOST","click")']

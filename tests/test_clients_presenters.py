@@ -327,3 +327,26 @@ def test_non_numbers_show_na(bad):
 ])
 def test_md_text_shows_markdown_and_html_as_typed(raw, shown):
     assert P.md_text(raw) == shown
+
+
+@pytest.mark.parametrize("cell, safe", [
+    ('=HYPERLINK("http://HOST","click")', '\'=HYPERLINK("http://HOST","click")'),
+    ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\t=1", "'\t=1"), ("\r=1", "'\r=1"),
+    ("-3.5", "-3.5"), ("+2", "+2"), ("1e-3", "1e-3"), (-3.5, -3.5), (7, 7), (None, None),
+    ("left knee = caves", "left knee = caves"), ("", ""),
+])
+def test_csv_safe_neutralises_formula_cells(cell, safe):
+    assert P.csv_safe(cell) == safe
+
+
+def test_csv_safe_text_quotes_every_formula_cell_and_keeps_the_rest():
+    import csv
+    import io
+
+    raw = 'rep,cue,fppa\n1,"=HYPERLINK(""http://HOST"",""x"")",-12.5\n2,"@cmd, with comma",3\n'
+    rows = list(csv.reader(io.StringIO(P.csv_safe_text(raw))))
+    assert rows == [["rep", "cue", "fppa"], ["1", '\'=HYPERLINK("http://HOST","x")', "-12.5"],
+                    ["2", "'@cmd, with comma", "3"]]
+    clean = "rep,cue\n1,knees out\n"
+    assert P.csv_safe_text(clean) == clean

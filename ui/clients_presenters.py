@@ -51,6 +51,8 @@ __all__ = [
     "session_label",
     "session_tiles",
     "slug",
+    "csv_safe",
+    "csv_safe_text",
     "md_text",
     "storage_caption",
     "trend_long",
@@ -140,6 +142,32 @@ def md_text(text: Any) -> str:
     return "  \n".join(out)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_safe(value: Any) -> Any:
+    """A cell for a CSV or spreadsheet export (the one helper every export uses): text that starts
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading single quote, so a
+    spreadsheet shows it instead of running it as a formula (``=HYPERLINK(...)``). Numbers, and text
+    that is only a number ("-3.5"), stay as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_safe_text(csv_text: str) -> str:
+    """A whole CSV document with every cell passed through :func:`csv_safe`."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in csv.reader(io.StringIO(csv_text)):
+        writer.writerow([csv_safe(cell) for cell in row])
+    return out.getvalue()
+
+
 def storage_caption(url: str) -> str:
     """Where the client history lives, in words (``url`` as ``Store.url``, no password)."""
     from sqlalchemy.engine import make_url
@@ -211,7 +239,7 @@ def history_rows(sessions: Sequence[Any], tz: tzinfo | None = None) -> list[dict
             "Shallow reps": rec.shallow_reps,
             "KASR mean": _ratio(rec.kasr_mean),
             "Asymmetry": _deg(rec.asymmetry_mean_deg),
-            "Notes": rec.notes or "",
+            "Notes": csv_safe(rec.notes or ""),  # the table's "Download as CSV" must not run it
         }
         for rec in ordered
     ]

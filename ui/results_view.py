@@ -324,7 +324,9 @@ def _show_downloads(entry: dict, video: Path | None, *, key: str = "") -> None:
     cols = st.columns(3)
     cols[0].download_button("Download JSON", to_json(result), file_name=f"{stem}.squatcheck.json",
                             mime="application/json", on_click="ignore", key=f"{key}dl_json")
-    cols[1].download_button("Download CSV (one row per rep)", to_csv(result), file_name=f"{stem}.reps.csv",
+    from ui.clients_presenters import csv_safe_text
+
+    cols[1].download_button("Download CSV (one row per rep)", csv_safe_text(to_csv(result)), file_name=f"{stem}.reps.csv",
                             mime="text/csv", on_click="ignore", key=f"{key}dl_csv", disabled=not result.get("reps"))
     if video is not None and Path(video).is_file():
         cols[2].download_button("Download annotated MP4", Path(video).read_bytes(),

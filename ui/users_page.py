@@ -17,7 +17,7 @@ import streamlit as st  # noqa: E402
 from trainer import accounts  # noqa: E402
 from trainer.store import ROLES, StoreError  # noqa: E402
 from ui import auth  # noqa: E402
-from ui.clients_presenters import md_text  # noqa: E402
+from ui.clients_presenters import csv_safe, md_text  # noqa: E402
 from ui.session_store import shared_store  # noqa: E402
 
 
@@ -34,7 +34,7 @@ def render_users_page() -> None:
     if msg := st.session_state.pop("users_flash", None):
         st.success(msg)
     users = store.list_users()
-    st.dataframe([{"name": u.name, "role": u.role, "since": f"{u.created_at:%Y-%m-%d}"} for u in users],
+    st.dataframe([{"name": csv_safe(u.name), "role": u.role, "since": f"{u.created_at:%Y-%m-%d}"} for u in users],
                  hide_index=True, use_container_width=True)
 
     with st.form("users_add", clear_on_submit=True):
