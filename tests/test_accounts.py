@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO
 from trainer import accounts
-from trainer.store import ClientNotFoundError, SessionNotFoundError, Store
+from trainer.store import ClientNotFoundError, SessionNotFoundError, Store, StoreError
 
 PASSWORD = "correct horse battery"
 
@@ -289,3 +289,33 @@ def test_find_client_finds_only_the_trainers_own_client(tmp_path: Path):
         with pytest.raises(Exception, match="Several trainers"):
             store.find_client("Anna Smith")
         assert store.find_client("Tina Tomsclient").id == t_only.id
+
+
+@pytest.mark.parametrize("name", ["ro\tot", "r\x1b[31moot", "ro\u200bot", "root\u202e", "bell\x07"])
+def test_account_names_with_control_or_invisible_characters_are_refused(tmp_path: Path, name: str):
+    with Store.open(tmp_path / "c.db") as s:
+        with pytest.raises(StoreError, match="only printable characters"):
+            accounts.add_user(s, name, "trainer", PASSWORD)
+        assert s.list_users() == []
+
+
+@pytest.mark.parametrize("look_alike", ["rооt", "R00T", "r o o t", "ｒｏｏｔ", "rôot"])
+def test_look_alikes_of_an_existing_account_name_are_refused(tmp_path: Path, look_alike: str):
+    with Store.open(tmp_path / "c.db") as s:
+        accounts.add_user(s, "root", "admin", PASSWORD)
+        with pytest.raises(StoreError, match="already exists|looks too much like"):
+            accounts.add_user(s, look_alike, "trainer", PASSWORD)
+        assert [u.name for u in s.list_users()] == ["root"]
+        accounts.add_user(s, "Rosa", "trainer", PASSWORD)  # a different name is fine
+        assert s.find_user("ｒｏｏｔ").name == "root"  # NFKC: full-width letters sign in as themselves
+
+
+def test_users_list_never_prints_escape_codes_raw(tmp_path: Path):
+    db = tmp_path / "c.db"
+    with Store.open(db) as s:
+        accounts.add_user(s, "Alice", "admin", PASSWORD)
+    with sqlite3.connect(db) as con:  # a name stored before names were checked
+        con.execute("UPDATE users SET name = ? WHERE name = 'Alice'", ("Al\x1b[2Jice\u200b",))
+    out = users_cli(db, "list").stdout
+    assert "\x1b" not in out and "\u200b" not in out
+    assert out.split("\t")[0] == "Al\\x1b[2Jice\\u200b"

@@ -497,6 +497,50 @@ def _clean_name(name: Any, what: str = "A client name") -> tuple[str, str]:
     return clean, clean.casefold()
 
 
+# Letters from other scripts that look like Latin ones (a small, common subset of Unicode's
+# confusables), and digits that pass for letters: an account name's look-alike skeleton.
+_CONFUSABLE = str.maketrans({
+    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t",
+    "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j", "ԁ": "d", "ӏ": "l", "ү": "y", "һ": "h", "ԛ": "q",
+    "ԝ": "w", "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+    "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ѵ": "v", "ɡ": "g", "ı": "i", "ȷ": "j",
+    "0": "o", "1": "l", "|": "l", "5": "s", "$": "s", "@": "a",
+})
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print to a terminal or a log: control and invisible characters (escape
+    codes, tabs, zero-width) written as ``\\x1b`` / ``\\u200b``."""
+    return "".join(c if c.isprintable() else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+                   for c in str(text))
+
+
+def name_skeleton(name: str) -> str:
+    """What an account name looks like: NFKC, casefolded, accents, invisible characters and spaces
+    dropped, look-alike letters mapped to Latin ones ("rооt" with Cyrillic o's, "R00T", "r o o t"
+    and "root" share one skeleton)."""
+    text = unicodedata.normalize("NFKC", str(name)).casefold()
+    text = "".join(c for c in unicodedata.normalize("NFD", text)
+                   if not unicodedata.category(c).startswith(("M", "C", "Z")) and not c.isspace())
+    text = text.translate(_CONFUSABLE).replace("rn", "m").replace("vv", "w")
+    return text.replace("l", "i")  # l, I and 1 look alike in many fonts
+
+
+def _clean_account_name(name: Any, *, strict: bool = True) -> tuple[str, str]:
+    """An account name: NFKC-normalised, spaces collapsed, printable characters only (no tabs,
+    escape codes or zero-width characters). ``strict=False`` (sign-in, look-ups) checks only what
+    the key needs; a name that cannot exist simply matches no account."""
+    if not isinstance(name, str):
+        raise StoreError("An account name must be text.")
+    normal = unicodedata.normalize("NFKC", name)
+    if strict:
+        bad = [c for c in normal if not (c.isprintable() or c == " ")]
+        if bad:
+            raise StoreError("An account name can hold only printable characters (no tabs, control or "
+                             f"invisible characters such as {printable(bad[0])!r}).")
+    return _clean_name(normal, what="An account name")
+
+
 def _client_key(owner_id: int | None, fold: str) -> str:
     """``clients.name_key``: the folded name within its owner (names are unique per trainer)."""
     return f"{owner_id if owner_id is not None else ''}:{fold}"
@@ -1123,7 +1167,7 @@ class Store:
             return [_user_record(r) for r in s.scalars(select(UserRow).order_by(UserRow.name_key))]
 
     def find_user(self, name: str) -> UserRecord | None:
-        _, key = _clean_name(name, what="An account name")
+        _, key = _clean_account_name(name, strict=False)
         with self._tx(write=False, action="read the account") as s:
             row = s.scalar(select(UserRow).where(UserRow.name_key == key))
             return _user_record(row) if row is not None else None
@@ -1134,12 +1178,17 @@ class Store:
             return _user_record(row) if row is not None else None
 
     def create_user(self, name: str, role: str, password_hash: str) -> UserRecord:
-        clean, key = _clean_name(name, what="An account name")
+        clean, key = _clean_account_name(name)
         if role not in ROLES:
             raise StoreError(f"Unknown role {role!r}: choose {' or '.join(ROLES)}.")
         with self._tx(write=True, action="add the account") as s:
             if s.scalar(select(UserRow.id).where(UserRow.name_key == key)) is not None:
                 raise DuplicateUserError(f"An account called {clean!r} already exists.")
+            skeleton = name_skeleton(clean)
+            for other in s.scalars(select(UserRow.name)):
+                if name_skeleton(other) == skeleton:
+                    raise DuplicateUserError(f"{clean!r} looks too much like the existing account "
+                                             f"{printable(other)!r}; choose a name that reads differently.")
             row = UserRow(name=clean, name_key=key, role=role, password_hash=password_hash, created_at=_now())
             s.add(row)
             s.flush()
@@ -1203,7 +1252,7 @@ class Store:
 
     @staticmethod
     def _get_user_row(s: Session, name: str) -> UserRow:
-        clean, key = _clean_name(name, what="An account name")
+        clean, key = _clean_account_name(name, strict=False)
         row = s.scalar(select(UserRow).where(UserRow.name_key == key))
         if row is None:
             raise UserNotFoundError(f"No account called {clean!r}.")

@@ -12,7 +12,7 @@ import sys
 from typing import TextIO
 
 from trainer.accounts import AccountError, add_user, reset_password
-from trainer.store import ROLES, Store, StoreError
+from trainer.store import ROLES, Store, StoreError, printable
 
 EXIT_OK, EXIT_FAILED = 0, 2
 
@@ -43,7 +43,8 @@ def run_users(args, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
                     print("No accounts yet: the app asks for no login on this computer. "
                           "Add the first admin with: python -m vision users add NAME --role admin", file=out)
                 for u in users:
-                    print(f"{u.name}\t{u.role}\tsince {u.created_at:%Y-%m-%d}", file=out)
+                    # names made before they were checked may hold escape codes: never print them raw
+                    print(f"{printable(u.name)}\t{u.role}\tsince {u.created_at:%Y-%m-%d}", file=out)
             elif args.action == "remove":
                 user, everyone = store.find_user(args.name), store.list_users()
                 if user is not None and user.is_admin and len(everyone) > 1 \
@@ -58,7 +59,7 @@ def run_users(args, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
                 user = reset_password(store, args.name, read_password(stdin, prompt="New password"))
                 print(f"New password set for {user.name!r}.", file=out)
     except StoreError as err:  # AccountError, duplicates, unknown names, an unusable database
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {printable(err)}", file=sys.stderr)
         return EXIT_FAILED
     except (KeyboardInterrupt, EOFError):
         print("error: cancelled; nothing was changed.", file=sys.stderr)
