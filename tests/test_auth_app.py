@@ -231,3 +231,21 @@ def test_the_sign_in_form_uses_the_shared_throttle_and_unknown_names_cost_the_sa
         assert waited == [2.0] and "Wrong name or password." in [e.value for e in at.error]
         assert len(verified) == accounts.FREE_TRIES + 1  # one Argon2 check per try, known name or not
         waited.clear()
+
+
+def test_a_trainer_sees_no_server_paths_on_the_clients_page(db, tmp_path):
+    ids = add_accounts(db)
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"not really a video")
+    with Store.open(db) as s:
+        s.save_session(ids["tom"], {"reps": [], "view": "front"}, video_path=clip, keep_video=True)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    sign_in(at, "Tom", PASSWORD)
+    at.switch_page("ui/clients_page.py").run(timeout=TIMEOUT)
+    export = next(b for b in at.button if b.label == "Export all data for this client")
+    export.click().run(timeout=TIMEOUT)
+    assert not at.exception
+    text = page_text(at) + "\n".join(str(e.value) for e in at.text)
+    assert "Tina Tomsclient" in text
+    for line in text.splitlines():
+        assert str(tmp_path) not in line and "/videos/" not in line, line

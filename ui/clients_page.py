@@ -109,6 +109,21 @@ def _plain(err: BaseException, action: str) -> str:
     return P.md_text(f"Could not {action}: {detail[0] if detail else type(err).__name__}.")
 
 
+def _shows_server_paths() -> bool:
+    """Server file paths (the database, kept videos) are for whoever runs the server: the single
+    user of a computer without accounts, and admins; a trainer signed in over the network sees none."""
+    from ui.auth import current_user
+
+    user = current_user()
+    return user is None or user.is_admin
+
+
+def _where(url: str) -> str:
+    if _shows_server_paths():
+        return P.storage_caption(url)
+    return "Stored on the gym's server, shown only to you and the admins"
+
+
 def _flash(kind: str, text: str) -> None:
     st.session_state.setdefault(_FLASH, []).append((kind, text))
 
@@ -131,6 +146,18 @@ def _act(action: str, fn: Callable[[], str | None]) -> None:
     else:
         if msg:
             _flash("success", msg)
+
+
+def _without_paths(doc: Any) -> Any:
+    """A download for a trainer: each kept video named by its file name, not its server path."""
+    if _shows_server_paths():
+        return doc
+    if isinstance(doc, dict):
+        return {k: (Path(v).name if k == "video_path" and isinstance(v, str) else _without_paths(v))
+                for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_without_paths(v) for v in doc]
+    return doc
 
 
 def _state_default(key: str, value: Any) -> None:
@@ -197,7 +224,7 @@ def _on_delete_client(client_id: int, name: str) -> None:
 
 def _on_prepare_export(client_id: int, name: str) -> None:
     def run() -> None:
-        data = P.json_bytes(get_store().export_client(client_id))
+        data = P.json_bytes(_without_paths(get_store().export_client(client_id)))
         st.session_state[_EXPORT] = (client_id, data, P.export_file_name(name, date.today()))
 
     _act("export the client's data", run)
@@ -237,9 +264,10 @@ def render_clients_page() -> None:
         store = get_store()
     except Exception as err:  # noqa: BLE001
         st.error(_plain(err, "open the client history"))
-        st.caption(f"Database: {database_url()}")
+        if _shows_server_paths():
+            st.caption(f"Database: {database_url()}")
         return
-    st.caption(P.storage_caption(store.url) + " · Nothing is uploaded or sent anywhere.")
+    st.caption(_where(store.url) + " · Nothing is uploaded or sent anywhere.")
     _show_flash()
 
     try:
@@ -428,7 +456,8 @@ def _session_tab(store: Store, client: ClientRecord, sessions: Sequence[SessionR
         if main_cue:
             st.caption(f"Main cue: {main_cue}")
         if rec.video_path is not None:
-            st.caption(f"Video kept on this computer: {rec.video_path}")
+            st.caption(f"Video kept on this computer: {rec.video_path}" if _shows_server_paths()
+                       else "The video of this session is kept on the server.")
     with right:
         try:
             thumb = rec.worst_frame_rgb()
@@ -459,7 +488,7 @@ def _session_tab(store: Store, client: ClientRecord, sessions: Sequence[SessionR
             )
     with col_json:
         st.download_button(
-            "Download data (JSON)", P.json_bytes(rec.to_dict()),
+            "Download data (JSON)", P.json_bytes(_without_paths(rec.to_dict())),
             file_name=P.session_json_file_name(client.name, rec), mime="application/json",
             key=f"{K}json_{rec.id}", on_click="ignore",
         )
@@ -487,7 +516,7 @@ def _privacy_tab(store: Store, client: ClientRecord, sessions: Sequence[SessionR
     st.markdown("**Privacy**")
     kept = [s for s in sessions if s.video_path is not None]
     st.markdown(
-        f"{P.storage_caption(store.url)}. Nothing on this page is uploaded or sent anywhere. "
+        f"{_where(store.url)}. Nothing on this page is uploaded or sent anywhere. "
         "Videos are kept only when “Keep the video on this computer” was ticked while saving; "
         "otherwise only the numbers and a small picture of the worst rep are stored. "
         + (f"{P.md_text(client.name)} has {len(kept)} kept video{'s' if len(kept) != 1 else ''}."
@@ -501,7 +530,8 @@ def _privacy_tab(store: Store, client: ClientRecord, sessions: Sequence[SessionR
                            mime="application/json", key=f"{K}export_dl_{client.id}",
                            on_click="ignore")
         if kept:
-            st.caption(f"Kept videos are not inside the JSON; they are in {store.media_dir}.")
+            st.caption(f"Kept videos are not inside the JSON; they are in {store.media_dir}." if _shows_server_paths()
+                       else "Kept videos are not inside the JSON; an admin can copy them from the server.")
 
     st.divider()
     st.markdown("**Delete this client and all their data**")
