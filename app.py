@@ -7,18 +7,23 @@ first: when a sign-in is needed, no page is even registered until someone has si
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
 
-from ui import auth, preload, settings
+from ui import auth, preload, results_view, settings
 
 ROOT = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="SquatCheck", page_icon=":material/fitness_center:", layout="wide",
                    menu_items={"About": "SquatCheck: an offline squat and knee-valgus screening aid."})
 
+# Clients' videos and records: whatever this process writes (uploads, recordings, annotated videos,
+# the database, kept videos) is its owner's only, also files written by libraries (0600 / 0700).
+os.umask(0o077)
 preload.start()     # the engine's imports, in the background while the user picks a file
+results_view.start_sweeper()  # temp videos older than an hour are deleted, even when nobody uploads
 user = auth.gate()  # stops the run at the sign-in form when a sign-in is needed
 
 pages = [

@@ -231,10 +231,15 @@ def _page_text(at) -> str:
 
 def test_unreadable_upload_is_named_as_the_user_named_it(tmp_path, monkeypatch):
     server_tmp = tmp_path / "server_tmp"
-    at = _upload("my squat.mp4", b"These are my squat notes, not a video.\n" * 20, server_tmp, monkeypatch)
+    data = b"These are my squat notes, not a video.\n" * 20
+    at = _upload("my squat.mp4", data, server_tmp, monkeypatch)
     assert not at.exception
-    saved = list((server_tmp / "squatcheck_ui").glob("*.mp4"))
-    assert len(saved) == 1   # the upload was saved under a random name...
+    # the upload was saved under its SHA-256 (in this session's folder), and deleted once it could not
+    # be analysed: there is nothing to show or keep
+    import hashlib
+
+    saved = [Path(hashlib.sha256(data).hexdigest()[:32] + ".mp4")]
+    assert not list((server_tmp / "squatcheck_ui").rglob("*.mp4"))
     assert len(at.error) == 1
     assert at.error[0].value == (   # ...which the user never sees
         "Could not read 'my squat.mp4': it is not a video file, or it is damaged or incomplete. Export the clip as "
@@ -255,7 +260,7 @@ def test_truncated_upload_shows_video_incomplete_without_server_paths(tmp_path, 
                                   "copy or upload may be incomplete. Only that part was analysed")
     assert "Results: my squat.mp4" in _texts(at.subheader)
     text = _page_text(at)
-    saved = list((server_tmp / "squatcheck_ui").glob("*.mp4"))
+    saved = list((server_tmp / "squatcheck_ui").glob("s-*/*.mp4"))
     assert saved and str(server_tmp) not in text and saved[0].stem not in text
 
 
@@ -431,3 +436,98 @@ def test_results_without_possible_reps_look_as_before():
     (table,) = [d.value for d in at.dataframe]
     assert list(table["Valgus R"]) == ["ok", "ok"]
     assert not any("possible" in c for c in _captions(at))
+
+
+# --- uploads: owner only, deleted when the results no longer need them (issue 23 #8) ----------
+
+
+def _session_files(server_tmp: Path) -> list[Path]:
+    return sorted(p for p in (server_tmp / "squatcheck_ui").rglob("*") if p.is_file())
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX file modes")
+def test_upload_is_owner_only_and_deleted_once_saved_without_the_video(tmp_path, monkeypatch):
+    clip = shared_clip("front_bodyweight_fullsquat_01.mp4")
+    monkeypatch.setattr(os, "umask", lambda mask: 0o022)  # the app must not rely on its own umask
+    server_tmp = tmp_path / "server_tmp"
+    at = _upload("my squat.mp4", clip.read_bytes(), server_tmp, monkeypatch)
+    assert not at.exception and not at.error, _texts(at.error)
+    assert at.metric, "the clip was not analysed"
+    files = _session_files(server_tmp)
+    upload = [p for p in files if not p.name.endswith(".annotated.mp4")]
+    assert len(upload) == 1 and upload[0].read_bytes() == clip.read_bytes()
+    folder = upload[0].parent
+    assert folder.parent == server_tmp / "squatcheck_ui" and folder.name.startswith("s-")  # this session's own
+    assert {p.name: _mode(p) for p in files} == {p.name: 0o600 for p in files}
+    assert _mode(folder) == 0o700 and _mode(folder.parent) == 0o700
+
+    run = lambda: at.run(timeout=TIMEOUT)  # noqa: E731
+    at.selectbox(key="save_to_client_client").select("__new_client__")
+    run()
+    at.text_input(key="save_to_client_new_name").input("Anna Smith")
+    run()
+    assert at.checkbox(key="save_to_client_keep").value is False
+    at.button(key="save_to_client_button").click()
+    run()
+    assert not at.exception
+    assert any("Saved as session" in s for s in _texts(at.success))
+    assert not upload[0].exists(), "the upload stayed after the analysis was saved without the video"
+    assert at.metric  # the results stay on the page
+    run()  # a later rerun does not write the upload again
+    assert not upload[0].exists()
+    assert not [p for p in (tmp_path / "videos").rglob("*") if p.is_file()]  # nothing kept
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX file modes")
+def test_kept_video_is_owner_only_and_a_new_upload_deletes_the_previous(tmp_path, monkeypatch):
+    clip = shared_clip("front_bodyweight_fullsquat_01.mp4")
+    server_tmp = tmp_path / "server_tmp"
+    at = _upload("my squat.mp4", clip.read_bytes(), server_tmp, monkeypatch)
+    assert not at.exception and at.metric
+    first = _session_files(server_tmp)
+    assert first
+
+    at.selectbox(key="save_to_client_client").select("__new_client__")
+    at.run(timeout=TIMEOUT)
+    at.text_input(key="save_to_client_new_name").input("Anna Smith")
+    at.run(timeout=TIMEOUT)
+    at.checkbox(key="save_to_client_keep").check()
+    at.button(key="save_to_client_button").click()
+    at.run(timeout=TIMEOUT)
+    assert any("The video was kept" in s for s in _texts(at.success))
+    kept = [p for p in (tmp_path / "videos").rglob("*") if p.is_file()]
+    assert len(kept) == 1 and kept[0].read_bytes() == clip.read_bytes()
+    assert _mode(kept[0]) == 0o600 and _mode(kept[0].parent) == 0o700
+    upload = [p for p in first if not p.name.endswith(".annotated.mp4")]
+    assert not upload[0].exists(), "the temp upload stayed next to the kept copy"
+
+    # another upload (unreadable: nothing to show) replaces this one: the earlier annotated video goes
+    # too, and the new file is deleted once its analysis has failed
+    at.file_uploader(key="upload").upload("notes.mp4", b"not a video\n" * 50, "video/mp4")
+    at.run(timeout=TIMEOUT)
+    assert len(at.error) == 1
+    assert _session_files(server_tmp) == []
+
+
+def test_the_sweep_deletes_temp_videos_older_than_an_hour(tmp_path, monkeypatch):
+    import tempfile
+    import time as _time
+
+    from ui import results_view
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert results_view.WORK_MAX_AGE_S <= 3600
+    old, fresh = tmp_path / "squatcheck_ui" / "s-abc" / "old.mp4", tmp_path / "squatcheck_ui" / "s-def" / "new.mp4"
+    legacy = tmp_path / "squatcheck_ui" / "0a1b.mp4"  # an older version's upload, not in a session folder
+    for f in (old, fresh, legacy):
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(b"video")
+    hour_ago = _time.time() - 3601
+    for f in (old, legacy, old.parent):
+        os.utime(f, (hour_ago, hour_ago))
+    results_view.prune_work_dir()
+    assert not old.exists() and not legacy.exists() and fresh.exists()

@@ -628,6 +628,49 @@ def test_delete_client_cascades_sessions_and_videos(sqlite_store: Store, db_path
         assert con.execute("SELECT COUNT(*) FROM clients WHERE id=?", (ann.id,)).fetchone()[0] == 0
 
 
+def test_deleting_a_client_deletes_every_file_of_theirs(store: Store, tmp_path: Path):
+    """Issue 23 #8: not only the kept videos the database points at, but anything in the client's folder
+    (a copy interrupted by a crash, a file an older version left there)."""
+    ann, bob = store.create_client("Ann"), store.create_client("Bob")
+    video = make_video(tmp_path / "v.mp4")
+    kept = store.save_session(ann.id, make_analysis(), video_path=video, keep_video=True).video_path
+    bob_kept = store.save_session(bob.id, make_analysis(), video_path=video, keep_video=True).video_path
+    folder = kept.parent
+    (folder / "0123abcd.mp4.part").write_bytes(b"half a copy")
+    (folder / "older.mov").write_bytes(b"a video no session points at")
+
+    store.delete_client(ann.id)
+
+    assert not folder.exists(), sorted(p.name for p in folder.iterdir())
+    assert bob_kept.is_file()
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX file modes")
+def test_database_media_and_kept_videos_are_owner_only(tmp_path: Path):
+    """Issue 23 #8: the SQLite file (and its WAL), its folder, the media folders and the kept videos are
+    0600 / 0700 whatever the umask; an existing database readable by others is narrowed."""
+    old = os.umask(0o022)
+    try:
+        db = tmp_path / "new" / "squatcheck.db"
+        with Store.open(db) as store:
+            c = store.create_client("Ann")
+            kept = store.save_session(c.id, make_analysis(), video_path=make_video(tmp_path / "v.mp4"),
+                                      keep_video=True).video_path
+            modes = {p.name: p.stat().st_mode & 0o777
+                     for p in (db, db.parent, store.media_dir, kept.parent, kept,
+                               Path(str(db) + "-wal"), Path(str(db) + "-shm")) if p.exists()}
+        assert modes == {"squatcheck.db": 0o600, "new": 0o700, "videos": 0o700, f"client_{c.id}": 0o700,
+                         kept.name: 0o600, "squatcheck.db-wal": 0o600, "squatcheck.db-shm": 0o600}
+
+        old_db = tmp_path / "old.db"  # written 0644 by an older version
+        Store.open(old_db).close()
+        os.chmod(old_db, 0o644)
+        Store.open(old_db).close()
+        assert old_db.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+
+
 def test_schema_cascade_deletes_sessions_for_other_tools(sqlite_store: Store, db_path: Path):
     store = sqlite_store
     """ON DELETE CASCADE is in the schema itself, not only in the Store's code."""

@@ -26,9 +26,13 @@ Design notes
   removed if the commit fails, so the DB never points at a missing file; a crash between
   the two can leave an unreferenced file, which :meth:`Store.cleanup_orphan_videos` removes.
 * Deleting a client (the privacy "erase my data" right) removes its sessions (explicitly
-  and via ``ON DELETE CASCADE``) and its kept video files. SQLite runs with
+  and via ``ON DELETE CASCADE``) and its whole ``client_<id>/`` folder (kept videos and any
+  file left there by an interrupted copy). SQLite runs with
   ``secure_delete=ON`` and the WAL is checkpointed afterwards, so the deleted rows are not
   left readable in free pages.
+* Owner only: the SQLite file (and its -wal/-shm), the media dir and its client folders are
+  created 0600 / 0700 whatever the umask (:func:`private_dir`, :func:`private_file`), and an
+  existing database file readable by others is narrowed to 0600 when it is opened.
 """
 
 from __future__ import annotations
@@ -676,6 +680,50 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(db).expanduser()
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) readable by its owner only (0700, whatever the umask);
+    narrow an existing folder of ours to 0700. Returns ``path``."""
+    path = Path(path)
+    missing = []
+    p = path
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        os.chmod(d, 0o700)  # mkdir's mode is filtered by the umask
+    _narrow(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty if missing, 0600 (owner only); narrow an existing file of ours to 0600."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    _narrow(path, 0o600)
+
+
+def _narrow(path: Path, mode: int) -> None:
+    """chmod ``path`` to ``mode`` if it is ours and others may read it (a shared folder that is not
+    ours, e.g. /tmp, is left alone)."""
+    try:
+        st_ = os.stat(path)
+        if st_.st_uid == os.getuid() and (st_.st_mode & 0o777) != mode:
+            os.chmod(path, mode)
+    except (OSError, AttributeError):  # AttributeError: no os.getuid (Windows)
+        pass
+
+
+def _open_private(path: Path):
+    """A new file for writing, 0600 from its first byte (whatever the umask)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+
+
 def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -705,12 +753,19 @@ def make_engine(
 ) -> Engine:
     """A SQLAlchemy engine configured the way the store needs it (SQLite: WAL,
     synchronous=FULL, foreign keys, busy timeout, transactional DDL, BEGIN IMMEDIATE for
-    writes; servers: pre-ping). Creates the folder of a SQLite file. Does not migrate."""
+    writes; servers: pre-ping). Creates the folder (0700) and the file (0600) of a SQLite
+    database, and narrows an existing one to 0600 (SQLite gives its -wal and -shm files the
+    database file's mode). Does not migrate."""
     url = _resolve_url(database_url)
     db_file = _sqlite_file(url)
     if db_file is not None:
         try:
-            db_file.parent.mkdir(parents=True, exist_ok=True)
+            fresh = not db_file.parent.exists()
+            private_dir(db_file.parent) if fresh else db_file.parent.mkdir(parents=True, exist_ok=True)
+            private_file(db_file)
+            for extra in ("-wal", "-shm"):
+                if Path(str(db_file) + extra).exists():
+                    _narrow(Path(str(db_file) + extra), 0o600)
         except OSError as err:
             raise StoreError(
                 f"Cannot create the folder for the client database {db_file}: {err}"
@@ -900,7 +955,8 @@ class Store:
             return out
 
     def delete_client(self, client_id: int) -> None:
-        """Erase a client, all their sessions and any kept video files."""
+        """Erase a client, all their sessions and every file of theirs: the kept videos and the
+        rest of their ``client_<id>/`` folder (e.g. a copy interrupted by a crash)."""
         with self._tx(write=True, action="delete the client") as s:
             self._get_client_row(s, client_id)
             videos = s.scalars(
@@ -914,7 +970,10 @@ class Store:
             s.execute(delete(ClientRow).where(ClientRow.id == client_id))
         for rel in videos:
             self._unlink_video(rel)
-        self._remove_empty_dir(self._media_dir / f"client_{client_id}")
+        folder = self._media_dir / f"client_{client_id}"
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, onerror=lambda _f, path, err: log.warning(
+                "could not delete %s of a deleted client: %s", path, err[1]))
         self._checkpoint()
 
     # ---- sessions ----------------------------------------------------------------------
@@ -1341,8 +1400,9 @@ class Store:
         dest = dest_dir / f"{uuid.uuid4().hex}{suffix}"
         tmp = dest.with_name(dest.name + ".part")
         try:
-            dest_dir.mkdir(parents=True, exist_ok=True)
-            with open(src, "rb") as fin, open(tmp, "wb") as fout:
+            private_dir(self._media_dir)
+            private_dir(dest_dir)
+            with open(src, "rb") as fin, _open_private(tmp) as fout:
                 shutil.copyfileobj(fin, fout, 1024 * 1024)
                 fout.flush()
                 os.fsync(fout.fileno())

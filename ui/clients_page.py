@@ -214,6 +214,7 @@ def _on_delete_client(client_id: int, name: str) -> None:
 
     def run() -> str:
         get_store().delete_client(client_id)
+        _cached_session_pdf.clear()  # their PDF reports are not kept in memory either
         st.session_state.pop(key, None)
         st.session_state.pop(K + "pick", None)
         st.session_state.pop(_EXPORT, None)
@@ -248,6 +249,7 @@ def _on_delete_session(session_id: int) -> None:
 
     def run() -> str:
         get_store().delete_session(session_id)
+        _cached_session_pdf.clear()
         st.session_state.pop(key, None)
         return f"Deleted session #{session_id}."
 

@@ -344,11 +344,13 @@ class LiveSession:
 
         try:
             if live.writer is None:
-                results_view.work_dir().mkdir(parents=True, exist_ok=True)
+                results_view.private_work_dir()  # 0700
                 results_view.prune_work_dir()
                 h, w = rgb.shape[:2]
-                live.writer = H264Writer(results_view.work_dir() / f"live-{live.id}.mp4", w, h, RECORD_FPS,
-                                         crf=RECORD_CRF)
+                out = results_view.work_dir() / f"live-{live.id}.mp4"
+                live.writer = H264Writer(out, w, h, RECORD_FPS, crf=RECORD_CRF)
+                if out.exists():
+                    os.chmod(out, 0o600)
             live.writer.write(np.ascontiguousarray(rgb), t_s)
         except Exception as err:  # the disk is full or the writer failed: the analysis goes on
             log.exception("live recording failed")

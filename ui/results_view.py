@@ -19,7 +19,10 @@ import hashlib
 import os
 import re
 import logging
+import secrets
+import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -32,9 +35,16 @@ log = logging.getLogger("squatcheck.ui")
 
 def work_dir() -> Path:
     """The app's folder for uploads, recordings and annotated videos (under the system temp folder,
-    looked up on each call so it follows ``tempfile.tempdir``)."""
+    looked up on each call so it follows ``tempfile.tempdir``). Owner only (0700): each browser
+    session keeps its upload and annotated videos in a folder of its own inside (:func:`session_dir`)."""
     return Path(tempfile.gettempdir()) / "squatcheck_ui"
-WORK_MAX_AGE_S = 24 * 3600     # temp uploads / recordings / annotated videos older than this are deleted
+
+
+# Temp videos (uploads, live recordings, annotated videos: clients' videos) older than this are
+# deleted by the sweep (:func:`prune_work_dir`, run by a background thread every SWEEP_EVERY_S and
+# on each upload): a tab left open longer has to upload the clip again to keep it.
+WORK_MAX_AGE_S = 3600
+SWEEP_EVERY_S = 300
 AUTO_RENDER_MAX_S = 90         # longer clips get a button instead of drawing the annotated video at once
 THUMB_MAX_SIDE = 480
 VIDEO_MAX_SIDE = 720
@@ -48,15 +58,114 @@ FILMING_TIPS = (
 )
 
 
+def private_work_dir() -> Path:
+    """:func:`work_dir`, created (or narrowed to) 0700."""
+    from trainer.store import private_dir
+
+    return private_dir(work_dir())
+
+
+_SESSION_DIR_KEY = "_work_dir_token"
+
+
+class _SessionFolder:
+    """Kept in a browser session's state: when Streamlit forgets the session (the tab closed, its
+    state dropped), the session's temp folder goes with it (best effort: the sweep is the bound)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        import weakref
+
+        weakref.finalize(self, shutil.rmtree, str(path), True)
+
+
+def session_dir() -> Path:
+    """This browser session's own temp folder (0700, a random name) inside :func:`work_dir`."""
+    holder = st.session_state.get(_SESSION_DIR_KEY)
+    if not isinstance(holder, _SessionFolder):
+        holder = _SessionFolder(work_dir() / f"s-{secrets.token_hex(16)}")
+        st.session_state[_SESSION_DIR_KEY] = holder
+    private_work_dir()
+    from trainer.store import private_dir
+
+    return private_dir(holder.path)
+
+
+def is_temp_video(path: Path | str | None) -> bool:
+    """True for a file this app wrote in its temp folder (an upload, a recording), never for a
+    file the app was pointed at (the tests' clips, a kept video)."""
+    if path is None:
+        return False
+    try:
+        return Path(work_dir()).resolve() in Path(path).resolve().parents
+    except (OSError, RuntimeError):
+        return False
+
+
+def delete_temp_video(path: Path | str | None) -> bool:
+    """Delete ``path`` if it is one of this app's temp videos; True when it is gone."""
+    if not is_temp_video(path):
+        return False
+    try:
+        Path(path).unlink(missing_ok=True)
+    except OSError as err:
+        log.warning("could not delete a temp video: %s", err)
+        return False
+    return True
+
+
+def write_private(path: Path, data) -> None:
+    """Write ``data`` to ``path`` (0600 from its first byte, whatever the umask), atomically."""
+    tmp = path.with_name(path.name + ".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
 def prune_work_dir(max_age_s: float = WORK_MAX_AGE_S) -> None:
-    """Delete this app's temp videos older than ``max_age_s`` (they are clients' videos)."""
+    """Delete this app's temp videos older than ``max_age_s`` (they are clients' videos), in the
+    work folder and every session folder, and session folders left empty that long."""
     cutoff = time.time() - max_age_s
-    for f in work_dir().glob("*"):
+    root = work_dir()
+    if not root.is_dir():
+        return
+    for f in list(root.glob("*")) + list(root.glob("s-*/*")):
         try:
-            if f.is_file() and f.stat().st_mtime < cutoff:
+            if f.is_file() and not f.is_symlink() and f.stat().st_mtime < cutoff:
                 f.unlink()
         except OSError:
             pass
+    for d in root.glob("s-*"):
+        try:
+            if d.is_dir() and not d.is_symlink() and d.stat().st_mtime < cutoff:
+                d.rmdir()  # only when empty
+        except OSError:
+            pass
+
+
+_sweeper_lock = threading.Lock()
+_sweeper: threading.Thread | None = None
+
+
+def start_sweeper(every_s: float = SWEEP_EVERY_S) -> None:
+    """Once per process: a daemon thread that runs :func:`prune_work_dir` every ``every_s``, so no
+    temp video outlives ``WORK_MAX_AGE_S`` by more than that, even when nobody uploads."""
+    global _sweeper
+    with _sweeper_lock:
+        if _sweeper is not None and _sweeper.is_alive():
+            return
+
+        def loop() -> None:
+            while True:
+                try:
+                    prune_work_dir()
+                except Exception:  # noqa: BLE001 - never let the sweep die
+                    log.exception("temp sweep failed")
+                time.sleep(every_s)
+
+        _sweeper = threading.Thread(target=loop, name="squatcheck-temp-sweep", daemon=True)
+        _sweeper.start()
 
 
 def throttled_progress(bar, label_fn, min_interval_s: float = 0.25):
@@ -140,8 +249,9 @@ def _annotated_video(entry: dict) -> Path | None:
         return entry.get("video")
     from vision.overlay import render_annotated_video
 
-    work_dir().mkdir(parents=True, exist_ok=True)
-    out = work_dir() / f"{hashlib.sha256(repr(entry['key']).encode()).hexdigest()[:32]}.annotated.mp4"
+    # next to its source: an upload's annotated video goes with it (a new upload, or the sweep)
+    folder = Path(entry["path"]).parent if is_temp_video(entry["path"]) else private_work_dir()
+    out = folder / f"{hashlib.sha256(repr(entry['key']).encode()).hexdigest()[:32]}.annotated.mp4"
     bar = st.progress(0.0, text="Drawing the annotated video…")
 
     def label(done, total, elapsed):
@@ -150,6 +260,7 @@ def _annotated_video(entry: dict) -> Path | None:
     try:
         entry["video"] = render_annotated_video(entry["path"], entry["analysis"], out, max_side=VIDEO_MAX_SIDE,
                                                 progress=throttled_progress(bar, label))
+        os.chmod(entry["video"], 0o600)
     except SquatCheckError as err:
         entry["video_error"] = public_text(str(err), entry["path"], entry.get("name") or "the video")
     except Exception as err:
@@ -298,6 +409,9 @@ def show_results(entry: dict, settings: ui_settings.Settings, *, key: str = "", 
     video = entry.get("video")
     if entry.get("path") is None:
         st.caption(no_video or "No video of this analysis was kept.")
+    elif video is None and not entry.get("video_error") and not Path(entry["path"]).is_file():
+        st.caption("The uploaded video was deleted from the server once the analysis was saved (or after an "
+                   "hour); upload it again to draw the annotated video.")
     elif video is None and not entry.get("video_error"):
         duration = float((result.get("video") or {}).get("duration_s") or 0)
         if duration <= AUTO_RENDER_MAX_S or entry.get("render_requested"):
@@ -349,7 +463,12 @@ def _show_save_to_client(entry: dict, *, key: str = "") -> None:
     st.markdown("#### Save to a client")
     path = entry.get("path")
     try:
-        render_save_to_client(result, str(path) if path is not None else None, worst_frame_rgb=frame,
-                              key=f"{key}save_to_client")
+        saved = render_save_to_client(result, str(path) if path is not None else None, worst_frame_rgb=frame,
+                                      key=f"{key}save_to_client")
     except Exception as err:
         show_unexpected_error(err, "showing the save-to-client form")
+        return
+    if saved is not None:
+        # saved (with a kept copy in the client's folder, or without the video): the results no longer
+        # need the temp upload or recording
+        delete_temp_video(path)
