@@ -265,7 +265,10 @@ def test_history_comparison_and_downloads(db_url: str, store: Store, two_session
     labels = {b.key: b.label for b in at.download_button}
     assert labels[f"clients_pdf_{s2.id}"] == "Download PDF report"
     assert labels[f"clients_json_{s2.id}"] == "Download data (JSON)"
-    assert len(at.image) == 1  # the stored worst-frame thumbnail is shown
+    # the stored worst-frame thumbnail is shown inline (a data: URI), not from a /media/ URL (issue 23 #4)
+    assert not at.image
+    pictures = [h.proto.body for h in at.get("html") if "data:image/jpeg;base64," in h.proto.body]
+    assert len(pictures) == 1 and "/media/" not in pictures[0]
     assert not texts(at, "error")
 
 

@@ -157,6 +157,33 @@ def require_session(store: Store) -> UserRecord | None:
     return user
 
 
+def session_check():
+    """A check of *this* browser session's sign-in that can run later on another thread (a deferred
+    download's data callable, which Streamlit runs outside the script). Returns ``check(store)``: it
+    raises :class:`SignedOutError` unless the session is still signed in, not idle too long, with its
+    account and password unchanged (as :func:`require_session`, without changing the session)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    state = ctx.session_state if ctx is not None else None
+
+    def check(store: Store) -> None:
+        if not login_required(store):
+            return
+        try:
+            user_id = state[USER_KEY] if state is not None and USER_KEY in state else None
+            seen = float(state[SEEN_KEY]) if user_id is not None and SEEN_KEY in state else None
+            cred = str(state[CRED_KEY]) if user_id is not None and CRED_KEY in state else ""
+        except Exception:  # noqa: BLE001 - the session is gone
+            user_id = None
+        user = store.get_user(user_id) if user_id is not None else None
+        if (user is None or seen is None or time.time() - seen > idle_timeout_s()
+                or not hmac.compare_digest(cred, _credential(user))):
+            raise SignedOutError("You are signed out; sign in again to download.")
+
+    return check
+
+
 def gate() -> UserRecord | None:
     """Call first on every run. Returns the signed-in account (None when no sign-in is needed);
     otherwise draws the sign-in form, or the first-admin instructions, and stops the run."""

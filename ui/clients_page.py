@@ -21,6 +21,7 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # run as a page file: make `ui` / `vision` importable
     sys.path.insert(0, str(_ROOT))
 
+import base64  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
@@ -45,6 +46,7 @@ from trainer.store import (  # noqa: E402
     Store,
     StoreError,
 )
+from ui.downloads import private_download_button  # noqa: E402
 from ui.session_store import database_url, get_store  # noqa: E402
 
 __all__ = [
@@ -462,12 +464,16 @@ def _session_tab(store: Store, client: ClientRecord, sessions: Sequence[SessionR
                        else "The video of this session is kept on the server.")
     with right:
         try:
-            thumb = rec.worst_frame_rgb()
+            thumb = rec.worst_frame_rgb()  # decodes: a broken picture is not shown
         except Exception as err:  # noqa: BLE001 - a broken picture must not hide the page
             log.warning("could not decode worst frame of session %s: %s", rec.id, err)
             thumb = None
-        if thumb is not None:
-            st.image(thumb, caption="Worst rep, bottom position", width=220)
+        if thumb is not None and rec.worst_frame_jpeg:
+            # inline (a data: URI over this session's websocket), not st.image: st.image serves the picture
+            # from a /media/ URL that opens without any cookie while the page shows it
+            b64 = base64.b64encode(rec.worst_frame_jpeg).decode("ascii")
+            st.html(f'<img src="data:image/jpeg;base64,{b64}" width="220" alt="Worst rep, bottom position">')
+            st.caption("Worst rep, bottom position")
 
     notes_key = f"{K}snotes_{rec.id}"
     _state_default(notes_key, rec.notes)
@@ -483,16 +489,17 @@ def _session_tab(store: Store, client: ClientRecord, sessions: Sequence[SessionR
         except Exception as err:  # noqa: BLE001
             st.error(_plain(err, "make the PDF report"))
         else:
-            st.download_button(
-                "Download PDF report", pdf, file_name=P.pdf_file_name(client.name, rec.recorded_at),
-                mime="application/pdf", key=f"{K}pdf_{rec.id}", on_click="ignore",
+            private_download_button(
+                "Download PDF report", lambda: pdf, file_name=P.pdf_file_name(client.name, rec.recorded_at),
+                mime="application/pdf", key=f"{K}pdf_{rec.id}",
                 help="Includes the change since the previous session." if previous else None,
             )
     with col_json:
-        st.download_button(
-            "Download data (JSON)", P.json_bytes(_without_paths(rec.to_dict())),
+        session_json = P.json_bytes(_without_paths(rec.to_dict()))
+        private_download_button(
+            "Download data (JSON)", lambda: session_json,
             file_name=P.session_json_file_name(client.name, rec), mime="application/json",
-            key=f"{K}json_{rec.id}", on_click="ignore",
+            key=f"{K}json_{rec.id}",
         )
 
     with st.expander("Delete this session"):
@@ -528,9 +535,9 @@ def _privacy_tab(store: Store, client: ClientRecord, sessions: Sequence[SessionR
               on_click=_on_prepare_export, args=(client.id, client.name))
     ready = st.session_state.get(_EXPORT)
     if ready and ready[0] == client.id:
-        st.download_button(f"Download {P.md_text(client.name)}'s data (JSON)", ready[1], file_name=ready[2],
-                           mime="application/json", key=f"{K}export_dl_{client.id}",
-                           on_click="ignore")
+        export = ready[1]
+        private_download_button(f"Download {P.md_text(client.name)}'s data (JSON)", lambda: export,
+                                file_name=ready[2], mime="application/json", key=f"{K}export_dl_{client.id}")
         if kept:
             st.caption(f"Kept videos are not inside the JSON; they are in {store.media_dir}." if _shows_server_paths()
                        else "Kept videos are not inside the JSON; an admin can copy them from the server.")

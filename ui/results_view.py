@@ -436,16 +436,18 @@ def _show_downloads(entry: dict, video: Path | None, *, key: str = "") -> None:
     result = entry["analysis"].result
     stem = entry.get("stem") or Path(entry["name"]).stem or "squat"
     cols = st.columns(3)
-    cols[0].download_button("Download JSON", to_json(result), file_name=f"{stem}.squatcheck.json",
-                            mime="application/json", on_click="ignore", key=f"{key}dl_json")
     from ui.clients_presenters import csv_safe_text
+    from ui.downloads import private_download_button
 
-    cols[1].download_button("Download CSV (one row per rep)", csv_safe_text(to_csv(result)), file_name=f"{stem}.reps.csv",
-                            mime="text/csv", on_click="ignore", key=f"{key}dl_csv", disabled=not result.get("reps"))
+    # deferred: no /media/ URL answers for them before a click of this (signed-in) session
+    private_download_button("Download JSON", lambda: to_json(result), container=cols[0],
+                            file_name=f"{stem}.squatcheck.json", mime="application/json", key=f"{key}dl_json")
+    private_download_button("Download CSV (one row per rep)", lambda: csv_safe_text(to_csv(result)),
+                            container=cols[1], file_name=f"{stem}.reps.csv", mime="text/csv", key=f"{key}dl_csv",
+                            disabled=not result.get("reps"))
     if video is not None and Path(video).is_file():
-        cols[2].download_button("Download annotated MP4", Path(video).read_bytes(),
-                                file_name=f"{stem}.annotated.mp4", mime="video/mp4", on_click="ignore",
-                                key=f"{key}dl_mp4")
+        private_download_button("Download annotated MP4", lambda: Path(video).read_bytes(), container=cols[2],
+                                file_name=f"{stem}.annotated.mp4", mime="video/mp4", key=f"{key}dl_mp4")
 
 
 def _show_save_to_client(entry: dict, *, key: str = "") -> None:
