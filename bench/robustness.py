@@ -111,10 +111,10 @@ def selected(rows: list[dict], pattern: str | None) -> list[dict]:
 
 
 def summary_rows(variant: str, tot: dict) -> str:
-    vs, sp = tot["valgus_sensitivity"], tot["valgus_specificity"]
+    vs = tot["valgus_sensitivity"]
     return (f"| {variant} | {_pct(tot['count_exact'], tot['clips'])} | {_pct(vs[0], vs[1])}"
-            + (f" ({vs[2]} no rep)" if vs[2] else "") + f" | {_pct(sp[0], sp[1])}"
-            + (f" ({sp[2]} no rep)" if sp[2] else "")
+            + (f" ({vs[2]} no rep)" if vs[2] else "") + f" | {_pct(*tot['valgus_at_least_possible'])}"
+            + f" | {_pct(*tot['good_not_clear'])} | {_pct(*tot['good_possible'])}"
             + f" | {tot['false_reps_on_none']} in {tot['none_clips_with_reps']}/{tot['none_clips']} clips"
             + f" | {_pct(*tot['view_correct'])} |")
 
@@ -178,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
           + (f" --clips '{args.clips}'" if args.clips else "") + f"` — "
           f"{dt.datetime.now().astimezone().isoformat(timespec='minutes')}, git {git_state()}, {machine()}; "
           f"wall time {wall:.0f} s", "",
-          "| variant | rep count in range | valgus reps flagged | good reps not flagged | false reps on no-squat clips "
-          "| view correct |", "|---|---|---|---|---|---|"]
+          "| variant | rep count in range | caving reps `clear` | caving reps `clear` or `possible` | good reps not "
+          "`clear` | good reps `possible` | false reps on no-squat clips | view correct |", "|---|---|---|---|---|---|---|---|"]
     md += [summary_rows(name, totals(scored)) for name, scored in results.items()]
     md.append("")
     for variant in variants:
