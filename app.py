@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import auth, preload, results_view, settings
+from ui import auth, preload, results_view, settings, upload_guard
 
 ROOT = Path(__file__).resolve().parent
 
@@ -24,6 +24,7 @@ st.set_page_config(page_title="SquatCheck", page_icon=":material/fitness_center:
 os.umask(0o077)
 preload.start()     # the engine's imports, in the background while the user picks a file
 results_view.start_sweeper()  # temp videos older than an hour are deleted, even when nobody uploads
+upload_guard.install()  # uploads only from sessions shown the uploader after sign-in, one file each (issue 23 #3)
 user = auth.gate()  # stops the run at the sign-in form when a sign-in is needed
 
 pages = [

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import presenters, results_view, settings as ui_settings
+from ui import auth, presenters, results_view, settings as ui_settings, upload_guard
 from ui.results_view import FILMING_TIPS, public_text, show_unexpected_error
 from vision.errors import SquatCheckError, VideoReadError
 from vision.video import DEFAULT_MAX_DURATION_S
@@ -100,6 +100,8 @@ def _pick_source() -> tuple[Path, str, str, object] | None:
         path = Path(test_path)
         sha = _sha256_file(path) if path.is_file() else f"missing:{path}"
         return path, sha, path.name, None
+    # only a session shown the uploader (past the sign-in gate) may upload, for as long as its sign-in lasts
+    upload_guard.allow(auth.idle_timeout_s() if auth.current_user() is not None else None)
     uploaded = st.file_uploader(
         "Squat video", type=UPLOAD_TYPES, key="upload",
         help=f"MP4, MOV, M4V, WebM, AVI or MKV, up to {MAX_UPLOAD_MB} MB and {MAX_MINUTES:g} minutes. "

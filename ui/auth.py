@@ -26,6 +26,7 @@ import streamlit as st
 
 from trainer import accounts
 from trainer.store import Store, StoreError, UserRecord
+from ui import upload_guard
 from ui.clients_presenters import md_text
 
 log = logging.getLogger("squatcheck.ui.auth")
@@ -204,6 +205,7 @@ def gate() -> UserRecord | None:
         st.title("SquatCheck")
         st.warning("This app is shared on the network, so it needs accounts, and none exists yet. "
                    "No client data is shown until an admin signs in.")
+        upload_guard.revoke()
         st.markdown("On the computer that runs the app, create the first admin (it asks for a password):")
         st.code(FIRST_ADMIN_COMMAND, language="bash")
         st.markdown("then reload this page. Or run the app for this computer only (the default): "
@@ -211,6 +213,7 @@ def gate() -> UserRecord | None:
         st.stop()
     user = _signed_in_user(store)
     if user is None:
+        upload_guard.revoke()  # no uploads from the sign-in page; a signed-out session's files go
         _login_form(store)
         st.stop()
     return user

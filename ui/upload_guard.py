@@ -1,0 +1,180 @@
+"""Who may upload files to this server, and how much one browser session may hold (issue 23 #3).
+
+Streamlit 1.67 (``web/server/starlette/starlette_routes.py``, ``_upload_put``) accepts a ``PUT
+/_stcore/upload_file/<session id>/<file id>`` from any open websocket session that sends the XSRF
+cookie and header, whether or not its page has a file uploader, and keeps every file in memory
+(``runtime/memory_uploaded_file_manager.py``) until the session ends: the sign-in page alone was
+enough to fill the server's memory. Streamlit has no setting for it, so :func:`install` (called once
+by ``app.py``) wraps two methods of the running server's own objects:
+
+* ``Runtime.is_active_session``, which the upload route calls *before it reads the request body*:
+  for that caller only, a session without an upload permit gets ``403`` at once, so the body is
+  never read into memory;
+* the upload store's ``add_file`` (after the body, before the file is kept): the permit is checked
+  again (it may have ended meanwhile), and a session keeps **one file**: a new upload replaces and
+  drops the session's earlier ones (the analyse page's uploader takes one video at a time).
+
+A permit is given by the page that draws the uploader (:func:`allow`, the analyse page, which runs
+only once the sign-in gate has let the session in) and lasts as long as the sign-in would (the idle
+timeout; no limit on a computer that needs no sign-in). The sign-in form takes it back and drops the
+session's files (:func:`revoke`). Anything unexpected refuses the upload (fail closed); nothing here
+raises into the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import threading
+import time
+
+log = logging.getLogger("squatcheck.ui.upload_guard")
+
+_UPLOAD_ROUTE = "_upload_put"  # the upload handler of streamlit/web/server/starlette/starlette_routes.py
+
+_lock = threading.Lock()
+_permits: dict[str, float] = {}  # session id -> time.time() at which the permit ends
+_installed = False
+
+
+class UploadRefused(Exception):
+    """Raised inside Streamlit's upload route; turned into an HTTP status by :func:`_http_error`."""
+
+
+def _http_error(status: int, detail: str) -> Exception:
+    try:
+        from starlette.exceptions import HTTPException
+
+        return HTTPException(status_code=status, detail=detail)
+    except Exception:  # noqa: BLE001 - no Starlette: any exception still refuses (500)
+        return UploadRefused(detail)
+
+
+def _session_id() -> str | None:
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        return ctx.session_id if ctx is not None else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def allowed(session_id: str) -> bool:
+    """True while ``session_id`` holds an upload permit."""
+    with _lock:
+        until = _permits.get(session_id)
+    return until is not None and time.time() < until
+
+
+def allow(idle_timeout_s: float | None) -> None:
+    """This browser session shows the uploader to someone let in by the sign-in gate: it may upload
+    until ``idle_timeout_s`` from now (``None``: no sign-in is needed, no limit). Call on every run
+    that draws the uploader, before it."""
+    sid = _session_id()
+    if sid is None:
+        return
+    until = math.inf if idle_timeout_s is None else time.time() + max(float(idle_timeout_s), 0.0)
+    with _lock:
+        _permits[sid] = until
+        _forget_ended_sessions()
+
+
+def revoke() -> None:
+    """This browser session is at the sign-in form (signed out, idle, never signed in): no more
+    uploads, and the files it holds are dropped."""
+    sid = _session_id()
+    if sid is None:
+        return
+    with _lock:
+        _permits.pop(sid, None)
+    try:
+        from streamlit import runtime
+
+        if runtime.exists():
+            runtime.get_instance().uploaded_file_mgr.remove_session_files(sid)
+    except Exception:
+        log.exception("could not drop the uploads of a signed-out session")
+
+
+def _forget_ended_sessions() -> None:
+    """Drop the permits of sessions Streamlit no longer knows (called with ``_lock`` held)."""
+    if len(_permits) < 64:
+        return
+    try:
+        from streamlit import runtime
+
+        mgr = runtime.get_instance()._session_mgr
+        for sid in [s for s in _permits if mgr.get_session_info(s) is None]:
+            del _permits[sid]
+    except Exception:
+        log.debug("could not prune upload permits", exc_info=True)
+
+
+def install() -> bool:
+    """Wrap the running server's upload checks (once per process). Returns True when the guard is in
+    place; on failure it logs why and returns False (the app still runs)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return True
+        try:
+            from streamlit import runtime
+
+            rt = runtime.get_instance()
+            mgr = rt.uploaded_file_mgr
+            _wrap_active_check(rt)
+            _wrap_add_file(mgr)
+            _installed = True
+            return True
+        except Exception:
+            log.exception("could not install the upload guard: uploads are not limited to signed-in sessions")
+            return False
+
+
+def _wrap_active_check(rt) -> None:
+    original = rt.is_active_session
+
+    def is_active_session(session_id: str) -> bool:
+        active = original(session_id)
+        try:
+            from_upload_route = sys._getframe(1).f_code.co_name == _UPLOAD_ROUTE
+        except Exception:  # noqa: BLE001
+            from_upload_route = False
+        if active and from_upload_route and not allowed(session_id):
+            log.warning("upload refused before its body was read: session without an upload permit")
+            raise _http_error(403, "Sign in to upload.")
+        return active
+
+    rt.is_active_session = is_active_session
+
+
+def _wrap_add_file(mgr) -> None:
+    original_add = mgr.add_file
+
+    def add_file(session_id: str, file) -> None:
+        try:
+            ok = allowed(session_id)
+        except Exception:  # noqa: BLE001 - fail closed
+            ok = False
+        if not ok:
+            log.warning("upload refused: session without an upload permit")
+            _drop_all(mgr, session_id)
+            raise _http_error(403, "Sign in to upload.")
+        _drop_all(mgr, session_id, keep=file.file_id)  # one file per session: earlier ones go
+        original_add(session_id, file)
+
+    mgr.add_file = add_file
+
+
+def _drop_all(mgr, session_id: str, keep: str | None = None) -> None:
+    try:
+        held = mgr.file_storage.get(session_id) or {}
+        for file_id in [f for f in list(held) if f != keep]:
+            mgr.remove_file(session_id, file_id)
+    except Exception:  # noqa: BLE001
+        try:
+            mgr.remove_session_files(session_id)
+        except Exception:
+            log.exception("could not drop a session's uploads")
