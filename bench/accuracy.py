@@ -72,9 +72,9 @@ def _extraction_code() -> str:
     """Fingerprint of the code that decides which frames get pose and how (a change re-extracts)."""
     import inspect
 
-    from vision import analysis, pose, sampling, video
+    from vision import extraction, pose, sampling, video
 
-    src = inspect.getsource(analysis.extract_track) + "".join(inspect.getsource(m) for m in (pose, sampling, video))
+    src = inspect.getsource(extraction.extract_track) + "".join(inspect.getsource(m) for m in (pose, sampling, video))
     return hashlib.sha256(src.encode()).hexdigest()[:16]
 
 
@@ -84,7 +84,7 @@ def install_cache(cache_dir: Path) -> dict:
     ``analyze_video`` itself still runs unchanged (probe, rescale, analysis); only MediaPipe is skipped
     on a hit. Returns a dict counting hits and misses.
     """
-    from vision import analysis, parallel
+    from vision import extraction, parallel
     from vision.pose import resolve_model
     from vision.track import PoseTrack
 
@@ -119,9 +119,9 @@ def install_cache(cache_dir: Path) -> dict:
             return track
         return wrapper
 
-    seq = analysis.extract_track
-    analysis.extract_track = cached(lambda p, **kw: seq(p, **kw),
-                                    lambda kw: f"seq:{kw.get('start_s', 0.0)}:{kw.get('end_s')}")
+    seq = extraction.extract_track
+    extraction.extract_track = cached(lambda p, **kw: seq(p, **kw),
+                                      lambda kw: f"seq:{kw.get('start_s', 0.0)}:{kw.get('end_s')}")
     par = parallel.extract_track_parallel
     parallel.extract_track_parallel = cached(lambda p, **kw: par(p, **kw), lambda kw: f"par{kw.get('workers')}")
     return stats

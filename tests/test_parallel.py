@@ -22,8 +22,9 @@ import pytest
 from conftest import shared_clip
 
 from vision import parallel
-from vision.analysis import analyze_video, extract_track
+from vision.analysis import analyze_video
 from vision.errors import ModelNotFoundError, VideoReadError
+from vision.extraction import extract_track
 from vision.landmarks import BODY
 from vision.parallel import (
     OVERLAP_S,
@@ -132,7 +133,7 @@ def test_restart_point_is_last_single_person_frame_before_the_seam():
 
 
 def test_reconcile_redoes_a_segment_that_followed_someone_else(monkeypatch):
-    import vision.analysis
+    import vision.extraction
 
     t = np.round(np.arange(0, 30, 0.1), 3)
     jobs = [parallel._Job(i, "x", "full", 640, s, e, max(0.0, s - OVERLAP_S), "", 0)
@@ -149,7 +150,7 @@ def test_reconcile_redoes_a_segment_that_followed_someone_else(monkeypatch):
             progress(int(m.sum()), 0)
         return _fake_track(t[m])
 
-    monkeypatch.setattr(vision.analysis, "extract_track", fake_extract)
+    monkeypatch.setattr(vision.extraction, "extract_track", fake_extract)
     timings: dict = {}
     frames: list[int] = []
     out = parallel._reconcile([first, wrong], jobs, "x", "full", 640, timings, frames.append)
@@ -308,16 +309,16 @@ def test_a_two_thread_extraction_leaves_stderr_working(synthetic_clip):
 def test_a_failing_segment_thread_stops_the_other(synthetic_clip, monkeypatch):
     """One segment raises: the other stops at its next frame, the error reaches the caller as
     a RuntimeError naming the worker, and no thread is left."""
-    from vision import analysis
+    from vision import extraction
 
-    real = analysis.extract_track
+    real = extraction.extract_track
 
     def flaky(path, **kw):
         if kw.get("start_s", 0.0) > 0:
             raise ValueError("boom")
         return real(path, **kw)
 
-    monkeypatch.setattr(analysis, "extract_track", flaky)
+    monkeypatch.setattr(extraction, "extract_track", flaky)
     with pytest.raises(RuntimeError, match="pose worker 1 failed: ValueError: boom"):
         extract_track_parallel(synthetic_clip, workers=2)
     assert _pose_threads() == []

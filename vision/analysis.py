@@ -11,12 +11,19 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from vision import __version__
 from vision.assess import SEVERITY_ORDER, WHY_SMALL, judge_dip, too_small_for_knees
+from vision.extraction import (  # noqa: F401 - re-exported: callers import them from here
+    EVERY_FRAME,
+    EXTRACTIONS,
+    FAST,
+    INFERENCE_MAX_SIDE,
+    Extraction,
+    ProgressFn,
+)
 from vision.shots import shot_ids
 from vision.signals import Signals, clean_track, compute_signals
 from vision.thresholds import get_profile
@@ -26,7 +33,6 @@ from vision.view import REFILM_TIP, ViewVerdict, assess_quality, classify_view, 
 
 SCHEMA_VERSION = "1.0"
 MAX_AUTO_WORKERS = 2       # MediaPipe uses one core per landmarker; this machine class has two
-INFERENCE_MAX_SIDE = 640   # MediaPipe resizes to 224/256 px crops anyway; see BENCHMARKS.md
 NO_PERSON_FRACTION = 0.05
 BODY_CUT_OFF_FRACTION = 0.7
 MULTI_PERSON_FRACTION = 0.25
@@ -46,31 +52,6 @@ DISCLAIMER = (
     "sessions are within measurement error. Depth from a front view is approximate. Low-back "
     "rounding cannot be measured. See a qualified professional for pain or injury."
 )
-
-ProgressFn = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Extraction:
-    """How landmarks are extracted from a video.
-
-    ``moving_hz`` / ``idle_hz``: pose rates while the body is lowered or moving / standing still
-    (``vision.sampling``); None: pose on every frame. ``FAST`` is the default; ``EVERY_FRAME`` is
-    the reference ``bench/accuracy.py --extraction every-frame`` compares against.
-    """
-
-    moving_hz: float | None = 15.0
-    idle_hz: float | None = 7.5
-
-    @property
-    def sample(self) -> bool:
-        return self.moving_hz is not None
-
-
-FAST = Extraction()
-EVERY_FRAME = Extraction(moving_hz=None, idle_hz=None)
-EXTRACTIONS = {"fast": FAST, "every-frame": EVERY_FRAME}
-
 
 @dataclass
 class Analysis:
@@ -246,63 +227,6 @@ def summarise(reps: list[dict], problems: list[dict]) -> dict:
     }
 
 
-def extract_track(path: str | Path, *, model: str = "full", max_side: int = INFERENCE_MAX_SIDE,
-                  progress: ProgressFn | None = None, start_s: float = 0.0, end_s: float | None = None,
-                  total_frames: int | None = None, timings: dict | None = None,
-                  extraction: Extraction = FAST) -> PoseTrack:
-    """Decode ``path`` (optionally the window [start_s, end_s)) and run pose on its frames.
-
-    Decoding runs in a background thread (``iter_frames``) while this thread runs MediaPipe,
-    so on two cores the two overlap. Frames are streamed: memory does not grow with length.
-    With ``extraction.sample`` pose runs at full rate only while the body is lowered or moving
-    (``vision.sampling``); skipped frames are never colour-converted and get interpolated
-    landmarks.
-    The returned track is in the downscaled frame's pixels (see ``rescale_track``).
-    """
-    from vision.pose import PoseEstimator
-    from vision.sampling import PoseSampler, fill_skipped
-    from vision.video import iter_frames
-
-    timings = timings if timings is not None else {}
-    for key in ("decode_wait_s", "pose_s"):
-        timings.setdefault(key, 0.0)
-    timings.setdefault("pose_frames", 0)
-    times, frames, cuts = [], [], []
-    size = (0, 0)
-    previous_thumb = None
-    sampler = PoseSampler(extraction.moving_hz, extraction.idle_hz) if extraction.sample else None
-    with PoseEstimator(model) as estimator:
-        frame_iter = iter_frames(path, max_side=max_side, start_s=start_s, end_s=end_s)
-        try:
-            while True:
-                w0 = time.perf_counter()
-                frame = next(frame_iter, None)
-                w1 = time.perf_counter()
-                if frame is None:
-                    break
-                interval = (frame.t_s - times[-1]) if times else 1 / 30
-                if sampler is None or sampler.wants(frame.t_s, interval):
-                    pose = estimator.process(frame.rgb, frame.t_s)
-                    size = (frame.rgb.shape[1], frame.rgb.shape[0])
-                    timings["pose_frames"] += 1
-                    if sampler is not None:
-                        sampler.update(frame.t_s, pose)
-                else:
-                    pose = None
-                frames.append(pose)
-                times.append(frame.t_s)
-                thumb = frame.thumbnail()
-                cuts.append(0.0 if previous_thumb is None else float(np.mean(np.abs(thumb - previous_thumb))))
-                previous_thumb = thumb
-                timings["decode_wait_s"] += w1 - w0
-                timings["pose_s"] += time.perf_counter() - w1
-                if progress:
-                    progress(len(frames), total_frames or 0)
-        finally:
-            frame_iter.close()
-    return PoseTrack.from_frames(times, fill_skipped(frames), *size, cut_scores=cuts)
-
-
 def pose_workers(workers: int | None, duration_s: float) -> int:
     """How many segments (threads) :func:`analyze_video` splits pose over for a clip of ``duration_s``.
 
@@ -353,6 +277,7 @@ def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyw
 
     info = probe(path)
     model_path = resolve_model(model)  # fail fast, before any decoding, with the how-to-get-it message
+    from vision.extraction import extract_track  # at call time: tests and bench/accuracy.py replace it there
     from vision.parallel import extract_track_parallel
 
     timings: dict = {}

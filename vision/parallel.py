@@ -3,7 +3,7 @@
 MediaPipe's pose landmarker runs on one CPU core (measured: process CPU time / wall time ~0.95
 during inference), so a second core is only used by the decoder thread. For clips of at least
 ``PARALLEL_MIN_S`` seconds, :func:`extract_track_parallel` cuts ``[0, duration)`` into one
-contiguous time segment per worker and runs :func:`vision.analysis.extract_track` on each. A worker
+contiguous time segment per worker and runs :func:`vision.extraction.extract_track` on each. A worker
 is a thread of this process by default (each landmarker runs its graph on a native thread of its
 own, outside the GIL, so two segments use two cores with one copy of the libraries in memory), or
 a spawned process (``backend="processes"``).
@@ -62,8 +62,8 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from vision.analysis import FAST, Extraction
 from vision.errors import SquatCheckError
+from vision.extraction import FAST, Extraction
 from vision.track import PoseTrack
 
 __all__ = ["OVERLAP_S", "PARALLEL_MIN_S", "extract_track_parallel", "plan_segments"]
@@ -180,7 +180,7 @@ def _load_track(path: str) -> PoseTrack:
 
 def _extract_segment(job: _Job, progress: ProgressFn) -> tuple[PoseTrack, dict]:
     """One segment's track (warm-up included) and its timings; the same in a thread or a process."""
-    from vision.analysis import extract_track
+    from vision.extraction import extract_track
 
     timings: dict = {}
     t0 = time.perf_counter()
@@ -315,7 +315,7 @@ def _reconcile(parts: list[PoseTrack], jobs: list[_Job], path: str, model: str, 
     seam; on disagreement the segment is re-extracted here from the last frame before the seam with
     exactly one person, and, if that still disagrees, from the start of the clip (always exact).
     """
-    from vision.analysis import extract_track
+    from vision.extraction import extract_track
 
     final = [parts[0]]
     repairs = timings.setdefault("seam_repairs", [])
@@ -382,7 +382,7 @@ def extract_track_parallel(path: str | os.PathLike, *, model: str = "full", max_
                            total_frames: int | None = None, timings: dict | None = None,
                            duration_s: float | None = None, extraction: Extraction | None = None,
                            backend: str = "threads") -> PoseTrack:
-    """Like :func:`vision.analysis.extract_track` for the whole clip, split into ``workers`` segments.
+    """Like :func:`vision.extraction.extract_track` for the whole clip, split into ``workers`` segments.
 
     Args:
         path: the video file (already probed by the caller, normally ``analyze_video``).
