@@ -28,6 +28,7 @@ from trainer import accounts
 from trainer.store import Store, StoreError, UserRecord
 from ui import upload_guard
 from ui.clients_presenters import md_text
+from ui.session_store import shared_store
 
 log = logging.getLogger("squatcheck.ui.auth")
 
@@ -158,6 +159,17 @@ def require_session(store: Store) -> UserRecord | None:
     return user
 
 
+def get_store() -> Store:
+    """The client history as the signed-in account may see it (all clients for an admin, or while no
+    account exists on a local-only server; a trainer's own clients otherwise). Every call checks the
+    session afresh (:func:`require_session`: signed in, not idle too long, account and password
+    unchanged), so a widget callback that gets its store here - they all do - changes nothing for a
+    session that has ended; raises :class:`SignedOutError` (a :class:`StoreError`) then. Pages get
+    the store for client data only from here."""
+    store = shared_store()
+    return store.for_user(require_session(store))
+
+
 def session_check():
     """A check of *this* browser session's sign-in that can run later on another thread (a deferred
     download's data callable, which Streamlit runs outside the script). Returns ``check(store)``: it
@@ -189,7 +201,7 @@ def gate() -> UserRecord | None:
     """Call first on every run. Returns the signed-in account (None when no sign-in is needed);
     otherwise draws the sign-in form, or the first-admin instructions, and stops the run."""
     try:
-        store = _shared_store()
+        store = shared_store()
         accounts_exist = store.count_users() > 0
     except Exception as err:  # noqa: BLE001 - a broken database must not open the app unguarded
         log.exception("could not open the client history for sign-in")
@@ -229,8 +241,3 @@ def account_box(user: UserRecord | None) -> None:
             _sign_out("You are signed out.")
             st.rerun()
 
-
-def _shared_store() -> Store:
-    from ui.session_store import shared_store
-
-    return shared_store()

@@ -47,7 +47,8 @@ from trainer.store import (  # noqa: E402
     StoreError,
 )
 from ui.downloads import private_download_button  # noqa: E402
-from ui.session_store import database_url, get_store  # noqa: E402
+from ui.auth import get_store  # noqa: E402
+from ui.session_store import database_url  # noqa: E402
 
 __all__ = [
     "database_url",
@@ -65,7 +66,7 @@ _EXPORT = K + "export"
 
 
 # --------------------------------------------------------------------------- the store
-# get_store / database_url: ui.session_store (the store as the signed-in account may see it)
+# get_store: ui.auth (the store as the signed-in account may see it); database_url: ui.session_store
 
 
 

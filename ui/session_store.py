@@ -1,9 +1,10 @@
-"""The client history as this browser session may see it.
+"""The app's one open client history: the bottom of ``ui/`` (it imports no other ``ui`` module).
 
 One :class:`trainer.store.Store` per database URL is shared by every session of the app (it is
-thread-safe); :func:`get_store` hands each session the view its signed-in account may see (all
-clients for an admin, or while no account exists on a local-only server; a trainer's own clients
-otherwise). Pages get the store only from here.
+thread-safe). Pages never use it directly for client data: :func:`ui.auth.get_store` hands each
+session the view its signed-in account may see, checked afresh on every call. :func:`shared_store` is for
+what works on the accounts themselves: the sign-in checks (``ui.auth``, ``ui.downloads``) and the
+accounts page.
 """
 
 from __future__ import annotations
@@ -27,13 +28,3 @@ def shared_store() -> Store:
     """The whole store, for the sign-in gate only. Raises :class:`StoreError` if it cannot be opened."""
     return _open_store(database_url())
 
-
-def get_store() -> Store:
-    """The store as the signed-in account may see it. Every call checks the session afresh
-    (:func:`ui.auth.require_session`: signed in, not idle too long, account and password unchanged),
-    so a widget callback that gets its store here - they all do - changes nothing for a session
-    that has ended; raises :class:`ui.auth.SignedOutError` (a :class:`StoreError`) then."""
-    from ui import auth
-
-    store = shared_store()
-    return store.for_user(auth.require_session(store))
