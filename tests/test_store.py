@@ -147,12 +147,12 @@ def make_video(path: Path, payload: bytes = b"\x00\x00\x00\x18ftypmp42 fake vide
 def test_open_creates_file_schema_and_pragmas(sqlite_store: Store, db_path: Path):
     store = sqlite_store
     assert db_path.is_file()
-    assert store.schema_version == LATEST_SCHEMA_VERSION == 6
+    assert store.schema_version == LATEST_SCHEMA_VERSION == 7
     with raw(db_path) as con:
-        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0006",)]
+        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0007",)]
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert tables == {"clients", "sessions", "users", "login_throttle", "alembic_version"}
+        assert tables == {"clients", "sessions", "users", "login_throttle", "screenings", "alembic_version"}
     # the store's own connections have FKs on and synchronous=FULL (2)
     with store._engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -220,7 +220,7 @@ def test_file_written_by_the_pre_alembic_store_upgrades_in_place(tmp_path: Path,
         assert len(s.list_sessions(ben.id)) == 2
     with raw(db) as con:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert tables == {"clients", "sessions", "users", "login_throttle", "alembic_version"}  # the old version table is retired
+        assert tables == {"clients", "sessions", "users", "login_throttle", "screenings", "alembic_version"}  # the old version table is retired
         idx = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert "ix_sessions_client_recorded" in idx and "ix_sessions_client_id" not in idx
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

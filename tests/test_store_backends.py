@@ -65,7 +65,7 @@ def test_schema_from_empty(database_url: str):
         assert s.schema_version == LATEST_SCHEMA_VERSION
         engine = s._engine
         insp = inspect(engine)
-        assert set(insp.get_table_names()) == {"clients", "sessions", "users", "login_throttle", "alembic_version"}
+        assert set(insp.get_table_names()) == {"clients", "sessions", "users", "login_throttle", "screenings", "alembic_version"}
         for table in Base.metadata.sorted_tables:
             assert {c["name"] for c in insp.get_columns(table.name)} == set(table.columns.keys())
         fk = insp.get_foreign_keys("sessions")[0]
@@ -96,7 +96,7 @@ def test_upgrade_from_a_database_the_old_store_wrote(database_url: str, version:
         new = s.save_session(ben.id, analysis(), recorded_at=T0)  # ids continue after the old rows
         assert new.id not in {x.id for x in old} and len(s.list_sessions(ben.id)) == 2
         assert s.trend(ana.id)[0]["kasr_mean"] == pytest.approx(0.62)
-    assert tables(database_url) == {"clients", "sessions", "users", "login_throttle", "alembic_version"}
+    assert tables(database_url) == {"clients", "sessions", "users", "login_throttle", "screenings", "alembic_version"}
 
 
 @pytest.mark.parametrize("start", [1, 2, 3])

@@ -21,6 +21,10 @@ Design notes
 * A small JPEG thumbnail of the worst rep's bottom frame (schema v3, ``worst_frame_jpeg``,
   at most ~100 KB) can be stored with a session, so a saved session's PDF report has its
   picture even when the video itself was not kept.
+* Guided screenings (schema v7, ``screenings``, issue 22) are stored beside the sessions: the whole
+  ``trainer.screening.build_screening`` result as JSON plus its date, re-test date, branch and referral.
+  They belong to their client, so the same ownership applies (a trainer's view finds only its own
+  clients' screenings; any other id is "not found") and they are deleted with the client.
 * Videos are copied into ``<media dir>/client_<id>/`` only when ``keep_video=True``; the DB
   stores the path relative to the media dir. The copy happens before the DB commit and is
   removed if the commit fails, so the DB never points at a missing file; a crash between
@@ -54,6 +58,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import platformdirs
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Engine,
     Float,
@@ -95,6 +100,8 @@ __all__ = [
     "DuplicateClientError",
     "DuplicateUserError",
     "ROLES",
+    "ScreeningNotFoundError",
+    "ScreeningRecord",
     "SessionNotFoundError",
     "SessionRecord",
     "Store",
@@ -142,6 +149,10 @@ class ClientNotFoundError(StoreError):
 
 class SessionNotFoundError(StoreError):
     """No session with that id (it may have been deleted)."""
+
+
+class ScreeningNotFoundError(StoreError):
+    """No screening with that id (it may have been deleted)."""
 
 
 class UserNotFoundError(StoreError):
@@ -258,6 +269,29 @@ class SessionRecord:
         return out
 
 
+@dataclass(frozen=True)
+class ScreeningRecord:
+    """A saved guided screening (schema v7): ``result`` is the dict ``trainer.screening.build_screening`` made."""
+
+    id: int
+    client_id: int
+    screened_at: datetime  # timezone-aware, UTC
+    created_at: datetime  # timezone-aware, UTC (when it was saved)
+    retest_on: str | None  # ISO date
+    branch: str | None  # the heels-raised branch: ankle, hip_control, no_clear_conclusion, ...
+    referral: bool  # pain: see a clinician, no plan
+    notes: str
+    result: dict[str, Any] = field(repr=False)
+
+    def to_dict(self, *, include_result: bool = True) -> dict[str, Any]:
+        out = {"id": self.id, "client_id": self.client_id, "screened_at": _iso(self.screened_at),
+               "created_at": _iso(self.created_at), "retest_on": self.retest_on, "branch": self.branch,
+               "referral": self.referral, "notes": self.notes}
+        if include_result:
+            out["result"] = json.loads(json.dumps(self.result))
+        return out
+
+
 ROLES = ("admin", "trainer")
 
 
@@ -363,6 +397,23 @@ class SessionRow(Base):
     analysis_json: Mapped[str] = mapped_column(Text)
     video_path: Mapped[str | None] = mapped_column(Text)  # relative to the media dir
     worst_frame_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary)  # added in v3
+
+
+class ScreeningRow(Base):
+    """v7: a guided screening of a client (issue 22); deleted with its client like a session."""
+
+    __tablename__ = "screenings"
+    __table_args__ = (Index("ix_screenings_client_screened", "client_id", "screened_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    screened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retest_on: Mapped[str | None] = mapped_column(String(10))
+    branch: Mapped[str | None] = mapped_column(String(32))
+    referral: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    result_json: Mapped[str] = mapped_column(Text)
 
 
 # --------------------------------------------------------------------------- migrations
@@ -967,6 +1018,7 @@ class Store:
             # explicit, so erasure does not depend on the FK pragma of whoever opened the DB;
             # the schema's ON DELETE CASCADE covers other tools deleting clients.
             s.execute(delete(SessionRow).where(SessionRow.client_id == client_id))
+            s.execute(delete(ScreeningRow).where(ScreeningRow.client_id == client_id))
             s.execute(delete(ClientRow).where(ClientRow.id == client_id))
         for rel in videos:
             self._unlink_video(rel)
@@ -1100,6 +1152,70 @@ class Store:
             self._remove_empty_dir(self._media_dir / f"client_{client_id}")
         self._checkpoint()
 
+    # ---- screenings (issue 22) -----------------------------------------------------------
+
+    def save_screening(self, client_id: int, result: Mapping[str, Any], *, screened_at: datetime | None = None,
+                       notes: str = "") -> ScreeningRecord:
+        """Save a guided screening (the dict ``trainer.screening.build_screening`` returned) for a client, in
+        one transaction. ``screened_at``: when it was filmed (default now; naive = local time). The client must
+        be visible to this store's view (a trainer's own client), as for :meth:`save_session`."""
+        if not isinstance(result, Mapping):
+            raise StoreError("The screening to save must be a dict.")
+        try:
+            result_json = json.dumps(_jsonable(result), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as err:
+            raise StoreError(f"The screening cannot be saved: {err}.") from err
+        branch = (result.get("branch") or {}).get("branch") if isinstance(result.get("branch"), Mapping) else None
+        refer = bool((result.get("referral") or {}).get("refer")) if isinstance(result.get("referral"), Mapping) else False
+        retest = result.get("retest_on")
+        with self._tx(write=True, action="save the screening") as s:
+            self._get_client_row(s, client_id)
+            row = ScreeningRow(client_id=client_id, screened_at=_to_utc(screened_at), created_at=_now(),
+                               retest_on=str(retest)[:10] if retest else None,
+                               branch=str(branch)[:32] if branch else None, referral=refer,
+                               notes=str(notes or ""), result_json=result_json)
+            s.add(row)
+            s.flush()
+            return self._screening_record(row)
+
+    def list_screenings(self, client_id: int) -> list[ScreeningRecord]:
+        """A client's screenings, oldest to newest (by screened_at)."""
+        with self._tx(write=False, action="list the screenings") as s:
+            self._get_client_row(s, client_id)
+            rows = s.scalars(select(ScreeningRow).where(ScreeningRow.client_id == client_id)
+                             .order_by(ScreeningRow.screened_at, ScreeningRow.id)).all()
+            return [self._screening_record(r) for r in rows]
+
+    def get_screening(self, screening_id: int) -> ScreeningRecord:
+        with self._tx(write=False, action="read the screening") as s:
+            return self._screening_record(self._get_screening_row(s, screening_id))
+
+    def previous_screening(self, screening_id: int) -> ScreeningRecord | None:
+        """The same client's screening just before this one (what a re-screen is compared with), or None."""
+        with self._tx(write=False, action="read the previous screening") as s:
+            cur = self._get_screening_row(s, screening_id)
+            row = s.scalars(
+                select(ScreeningRow)
+                .where(ScreeningRow.client_id == cur.client_id,
+                       (ScreeningRow.screened_at < cur.screened_at)
+                       | ((ScreeningRow.screened_at == cur.screened_at) & (ScreeningRow.id < cur.id)))
+                .order_by(ScreeningRow.screened_at.desc(), ScreeningRow.id.desc())
+                .limit(1)
+            ).first()
+            return self._screening_record(row) if row is not None else None
+
+    def update_screening_notes(self, screening_id: int, notes: str) -> ScreeningRecord:
+        with self._tx(write=True, action="update the screening notes") as s:
+            row = self._get_screening_row(s, screening_id)
+            row.notes = str(notes or "")
+            s.flush()
+            return self._screening_record(row)
+
+    def delete_screening(self, screening_id: int) -> None:
+        with self._tx(write=True, action="delete the screening") as s:
+            s.delete(self._get_screening_row(s, screening_id))
+        self._checkpoint()
+
     # ---- reporting ---------------------------------------------------------------------
 
     def trend(self, client_id: int) -> list[dict[str, Any]]:
@@ -1166,6 +1282,9 @@ class Store:
                 .order_by(SessionRow.recorded_at, SessionRow.id)
             ).all()
             sessions = [self._session_record(r) for r in rows]
+            screenings = [self._screening_record(r) for r in s.scalars(
+                select(ScreeningRow).where(ScreeningRow.client_id == client_id)
+                .order_by(ScreeningRow.screened_at, ScreeningRow.id)).all()]
             version = current_schema_version(s.connection())
         return {
             "format": EXPORT_FORMAT,
@@ -1184,6 +1303,7 @@ class Store:
                 for rec in sessions
             ],
             "trend": self.trend(client_id),
+            "screenings": [rec.to_dict() for rec in screenings],
         }
 
     # ---- maintenance -------------------------------------------------------------------
@@ -1344,6 +1464,24 @@ class Store:
         if row is None or not self._visible(s.get(ClientRow, row.client_id)):
             raise SessionNotFoundError(f"No session with id {session_id!r} (it may have been deleted).")
         return row
+
+    def _get_screening_row(self, s: Session, screening_id: int) -> ScreeningRow:
+        key = _as_id(screening_id)
+        row = s.get(ScreeningRow, key) if key is not None else None
+        if row is None or not self._visible(s.get(ClientRow, row.client_id)):
+            raise ScreeningNotFoundError(f"No screening with id {screening_id!r} (it may have been deleted).")
+        return row
+
+    @staticmethod
+    def _screening_record(row: ScreeningRow) -> ScreeningRecord:
+        try:
+            result = json.loads(row.result_json)
+        except ValueError:
+            result = {}
+            log.warning("screening %s has unreadable JSON", row.id)
+        return ScreeningRecord(id=row.id, client_id=row.client_id, screened_at=row.screened_at,
+                               created_at=row.created_at, retest_on=row.retest_on, branch=row.branch,
+                               referral=bool(row.referral), notes=row.notes, result=result)
 
     @staticmethod
     def _client_record(row: ClientRow, s: Session | None = None) -> ClientRecord:
