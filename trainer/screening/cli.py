@@ -65,7 +65,7 @@ def check_inputs(args) -> tuple[dict[str, Path], dict[str, Path]]:
     from vision.video import display_name
 
     clips = {step_id: Path(getattr(args, dest)) for dest, _o, step_id in CLIP_OPTIONS if getattr(args, dest)}
-    for dest, option, step_id in CLIP_OPTIONS:
+    for _dest, option, step_id in CLIP_OPTIONS:
         path = clips.get(step_id)
         if path is not None and not path.is_file():
             raise ScreenInputError(f"{option} {display_name(path)}: no such video file.")
