@@ -452,10 +452,8 @@ def _show_downloads(entry: dict, video: Path | None, *, key: str = "") -> None:
 
 def _show_save_to_client(entry: dict, *, key: str = "") -> None:
     """The Clients page's own save form (``ui.clients_page.render_save_to_client``), for this entry."""
-    try:
-        from ui.clients_page import render_save_to_client
-    except ImportError:
-        return
+    from ui.clients_page import render_save_to_client
+
     result = entry["analysis"].result
     thumbs = entry.get("thumbs") or {}
     worst = (result.get("summary") or {}).get("worst_rep")
