@@ -407,7 +407,7 @@ def _live_session(playwright, server: str, y4m: Path, min_reps: int, timeout_s: 
             reps = _rep_count(page) or 0
         if reps >= min_reps:
             if attempt:
-                warnings.warn(f"live test needed a retry; first attempt: {notes[0]}")
+                warnings.warn(f"live test needed a retry; first attempt: {notes[0]}", stacklevel=2)
             return browser, page, reps
         notes.append(f"rep counter at {reps} after {timeout_s:.0f} s")
         browser.close()
@@ -457,7 +457,7 @@ def _live_set(playwright, server: str, y4m: Path, *, min_reps: int, end, hooks: 
         if rows == counted or fps >= LOW_FPS or attempt:
             return browser, page, seen, ended, counted, rows, result
         warnings.warn(f"live set analysed at {fps:.1f} frames a second (machine busy): {counted} counted live, "
-                      f"{rows} in the table; trying once more")
+                      f"{rows} in the table; trying once more", stacklevel=2)
         browser.close()
 
 

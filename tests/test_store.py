@@ -6,6 +6,7 @@ child process in the middle of a transaction and check what survives.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -508,7 +509,7 @@ def test_records_are_detached_copies(sqlite_store: Store, db_path: Path):
     assert store.get_session(s.id).analysis["reps"]  # ...does not touch the store
     store.close()
     assert s.client_id == c.id and s.recorded_at == T0  # usable after close: plain data
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         s.notes = "x"  # type: ignore[misc]  # frozen
 
 
@@ -1054,8 +1055,8 @@ def test_angle_changes_beyond_sdd_are_meaningful(base, delta, sign):
 
 
 rep_strategy = st.builds(
-    lambda valgus, l, r, k, d, a: make_rep(1, ["knee_valgus"] if valgus else [], fppa_l=l,
-                                           fppa_r=r, kasr=k, depth=d, asym=a),
+    lambda valgus, left, right, k, d, a: make_rep(1, ["knee_valgus"] if valgus else [], fppa_l=left,
+                                                     fppa_r=right, kasr=k, depth=d, asym=a),
     st.booleans(), st.one_of(st.none(), finite), st.one_of(st.none(), finite),
     st.one_of(st.none(), st.floats(0.2, 1.6)), st.one_of(st.none(), st.floats(-0.5, 0.5)),
     st.one_of(st.none(), st.floats(0, 40)),

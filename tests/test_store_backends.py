@@ -152,7 +152,7 @@ def test_two_processes_save_sessions_at_the_same_time(database_url: str, tmp_pat
     time.sleep(1.0)  # both have opened the store and wait at the same line
     go.write_text("go")
     outs = [p.communicate(timeout=120) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs):
         assert p.returncode == 0, err
     ids = [i for out, _ in outs for i in json.loads(out)]
     assert len(set(ids)) == 30

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -128,7 +129,7 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
         text = incomplete_text(*short)
         problems.append(_problem("video_incomplete", text[0].upper() + text[1:] + " Only that part was analysed: "
                                  "copy or upload the whole clip again for a full check."))
-    result = {
+    result: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "engine": {"name": "squatcheck", "version": __version__},
         "source": {"file": source},
@@ -175,7 +176,7 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
     clip_view = classify_view(sig.shoulder_ratio, sig.nose_offset, standing_mask(sig), sig.ankle_ratio) if not forced else \
         ViewVerdict(forced, 1.0, float("nan"), float("nan"))
     windows, rejected = segment_reps(sig.t, np.where(sig.valid, sig.depth, np.nan), prof.thresholds, shots)
-    reps = []
+    reps: list[dict] = []
     for win in windows:
         rep, reason = judge_dip(sig, win, forced, prof, len(reps) + 1, sex=sex, earlier=reps)
         if rep is None:

@@ -8,7 +8,7 @@ rise, side shift, asymmetry, and tempo.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -66,7 +66,8 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
     """
     sig, win, t = rf.sig, rf.win, rf.sig.t
     found = judge_depth(rf, view, th)
-    valgus = {"left": False, "right": False, "phase": None, "verdict": NOT_JUDGED, "possible_legs": [], "decided_by": []}
+    valgus: dict[str, Any] = {"left": False, "right": False, "phase": None, "verdict": NOT_JUDGED, "possible_legs": [],
+                              "decided_by": []}
     frontal = ("valgus", "asymmetry", "lateral_shift")
     leg_px = rf.leg_px
     if too_small_for_knees(view.view, leg_px):
@@ -115,7 +116,7 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
         "cues": cues_for(flags),
         "view": view.view,
         "stance": "single_leg" if single_leg else "double_leg",
-        "severity": max((f["severity"] for f in flags), key=SEVERITY_ORDER.get, default="ok"),
+        "severity": max((f["severity"] for f in flags), key=SEVERITY_ORDER.__getitem__, default="ok"),
         "flag_details": flags,
         "valgus": valgus,
         "not_judged": found.not_judged,

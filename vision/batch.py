@@ -94,7 +94,10 @@ class BatchOptions:
 
     @property
     def summary_path(self) -> Path:
-        return self.summary if self.summary else self.json_dir / "summary.csv"
+        if self.summary:
+            return self.summary
+        assert self.json_dir is not None, "run_batch requires --json DIR or --summary FILE"
+        return self.json_dir / "summary.csv"
 
     @property
     def clip_workers(self) -> int:
@@ -118,7 +121,7 @@ class Clip:
         return self.path.name
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
@@ -493,8 +496,8 @@ def _write_outputs(clip: Clip, out: dict, opts: BatchOptions) -> None:
             raise SquatCheckError("--pdf needs a report renderer (BatchOptions.render_pdf)")
         out["pdf"] = opts.render_pdf(json.loads(out["json"]), out.get("worst_frame"))
     for key in ("csv", "video", "pdf"):
-        if clip.outputs[key] is not None:
-            write_atomic(clip.outputs[key], out[key])
+        if (target := clip.outputs[key]) is not None:
+            write_atomic(target, out[key])
     if opts.on_result is not None:
         opts.on_result(clip.path, json.loads(out["json"]), out.get("worst_frame"))
     if clip.outputs["json"] is not None:
@@ -526,9 +529,9 @@ def run_batch(opts: BatchOptions) -> int:
     report = True   # write the summary and print the totals (not when the cluster was never reached)
     try:
         for clip in clips:
-            if clip.rebuild_csv is not None:
+            if clip.rebuild_csv is not None and (csv_path := clip.outputs["csv"]) is not None:
                 try:
-                    write_atomic(clip.outputs["csv"], to_csv(clip.rebuild_csv))
+                    write_atomic(csv_path, to_csv(clip.rebuild_csv))
                 except OSError as exc:
                     clip.row = row_for(clip, ERROR, error=f"Could not write the CSV of {display_name(clip.path)}: "
                                                           f"{_one_line(exc.strerror or exc)}.")

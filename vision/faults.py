@@ -155,7 +155,7 @@ def cues_for(flags: list[dict]) -> list[str]:
         if entry.code == "knee_valgus":
             legs = f.get("legs", [])
             which = "Both knees" if len(legs) == 2 else f"Your {legs[0]} knee" if legs else "Your knees"
-            cues.append(entry.cue.format(which=which, where=_PHASES.get(f.get("phase"), ""),
+            cues.append(entry.cue.format(which=which, where=_PHASES.get(f.get("phase") or "", ""),
                                          tail=" as you stand up." if f.get("phase") == "ascent" else "."))
         elif entry.code == "lateral_shift":
             cues.append(entry.cue.format(direction=f.get("direction", "side")))

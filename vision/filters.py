@@ -133,9 +133,9 @@ class OneEuroFilter:
 
     def __init__(self, min_cutoff: float = 1.0, beta: float = 0.05, d_cutoff: float = 1.0):
         self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, d_cutoff
-        self._x = None
-        self._dx = None
-        self._t = None
+        self._x: np.ndarray | None = None
+        self._dx: np.ndarray | None = None
+        self._t: float | None = None
 
     @staticmethod
     def _alpha(cutoff, dt):
@@ -144,7 +144,7 @@ class OneEuroFilter:
 
     def __call__(self, t: float, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, float)
-        if self._x is None or self._t is None or t <= self._t:
+        if self._x is None or self._dx is None or self._t is None or t <= self._t:
             self._x, self._dx, self._t = x.copy(), np.zeros_like(x), t
             return x.copy()
         dt = t - self._t

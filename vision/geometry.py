@@ -58,7 +58,7 @@ def medial_sign(this_hip: np.ndarray, other_hip: np.ndarray) -> np.ndarray:
     return np.where(np.asarray(other_hip, float)[..., 0] >= np.asarray(this_hip, float)[..., 0], 1.0, -1.0)
 
 
-def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial: np.ndarray) -> np.ndarray:
+def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial: np.ndarray | float) -> np.ndarray:
     """Frontal-plane projection angle per leg, signed: (..., 2) x3, (...) -> (...) degrees.
 
     The angle between the thigh (hip→knee) and the shank (knee→ankle) directions; positive when
@@ -268,7 +268,7 @@ def shank_forward(lateral: np.ndarray, vertical: np.ndarray, tan_tau: np.ndarray
         return np.maximum((-v * t + np.sqrt(np.maximum(disc, 0.0))) / a, 0.0)
 
 
-def in_frame(points: np.ndarray, width: float, height: float, margin: float = 0.0) -> np.ndarray:
+def in_frame(points: np.ndarray, width: float, height: float, margin: float = 0.0) -> np.ndarray | np.bool:
     """(..., k, 2) pixel points → (...) True where all k lie inside a ``width`` × ``height`` frame,
     or at most ``margin`` (a fraction of the width / height) outside it; False for NaN points."""
     pts = np.asarray(points, float)

@@ -193,7 +193,7 @@ def bent_over_at_ends(rf: RepFrames) -> bool:
     return any(np.isfinite(e) and lean_deg(e) >= END_TRUNK_MAX_LEAN_DEG for e in ends)
 
 
-def lean_deg(vertical_extent: np.ndarray) -> np.ndarray:
+def lean_deg(vertical_extent: np.ndarray | float) -> np.ndarray:
     """A segment's tilt from vertical (deg) from its vertical extent / standing length: (...) -> (...)."""
     return np.degrees(np.arccos(np.clip(vertical_extent, 0.0, 1.0)))
 

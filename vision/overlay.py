@@ -18,7 +18,7 @@ import functools
 import math
 import unicodedata
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -278,7 +278,7 @@ def _draw_label(img: np.ndarray, lines: list[tuple[str, tuple]], anchor: tuple[i
     y0 = min(max(0, y0), max(0, h - box_h))
     _darken_box(img, x0, y0, x0 + box_w, y0 + box_h, LABEL_ALPHA)
     y = y0 + pad
-    for (text, color), (_, cap, base) in zip(lines, sizes):
+    for (text, color), (_, _cap, base) in zip(lines, sizes):
         y += line_h - pad
         _put_text(img, text, (x0 + pad, y - base), scale, color, thick)
         y += pad
@@ -476,8 +476,9 @@ def _side_labels(out: np.ndarray, pts: np.ndarray, visibility, scale: float, gap
         hip, knee, ankle = _leg_points(pts, leg)
         forward = 1.0 if knee[0] >= hip[0] else -1.0  # knees travel forward of the hips in a squat
         k = _point(knee)
-        _draw_label(out, [("knee " + _fmt_deg(float(g.knee_flexion(hip, knee, ankle))), WHITE)],
-                    (k[0] + int(forward * gap), k[1]), align="left" if forward > 0 else "right", scale=scale)
+        if k is not None:
+            _draw_label(out, [("knee " + _fmt_deg(float(g.knee_flexion(hip, knee, ankle))), WHITE)],
+                        (k[0] + int(forward * gap), k[1]), align="left" if forward > 0 else "right", scale=scale)
     mid_hip = g.midpoint(pts[L_HIP], pts[R_HIP])
     mid_sh = g.midpoint(pts[L_SHOULDER], pts[R_SHOULDER])
     if not (np.all(np.isfinite(mid_hip)) and np.all(np.isfinite(mid_sh))) and leg is not None:
@@ -546,7 +547,8 @@ def draw_hud(rgb: np.ndarray, *, rep_count: int, rep_label: str | None, verdict:
 
     # lay out rows until the banner would grow past its height budget
     budget = max(1, int(h * HUD_MAX_FRACTION))
-    placed, y = [], pad
+    placed: list = []
+    y = pad
     for i, (line, sc, th) in enumerate(rows):
         _, cap, base = _text_size("Hg", sc, th)
         row_h = cap + base + pad // 2
@@ -574,7 +576,8 @@ def draw_hud(rgb: np.ndarray, *, rep_count: int, rep_label: str | None, verdict:
 
 
 def _rep_times(rep: Mapping) -> tuple[float, float] | None:
-    s, e = rep.get("start_s"), rep.get("end_s")
+    s: Any = rep.get("start_s")  # JSON values: _finite() says whether float() takes them
+    e: Any = rep.get("end_s")
     return (float(s), float(e)) if _finite(s) and _finite(e) else None
 
 
@@ -774,7 +777,7 @@ def render_annotated_video(video_path, analysis, out_path, *, max_side: int | No
     # ExitStack: the writer is opened lazily (its size is known only from the first decoded frame);
     # on an exception it is aborted, so no half-written file appears under the final name.
     with contextlib.ExitStack() as stack:
-        stack.callback(frames.close)
+        stack.callback(frames.close)  # type: ignore[attr-defined]  # a generator: iter_frames' annotation says Iterator
         writer: H264Writer | None = None
         for frame in frames:
             fh, fw = frame.rgb.shape[:2]
@@ -802,7 +805,7 @@ def _thumbnail(rgb: np.ndarray, t_s: float, rep: Mapping, view: str, sampler: _T
 
 def _rep_key(rep: Mapping, position: int) -> int:
     """The rep's 1-based ``index``, or its position + 1 when the result lacks one."""
-    idx = rep.get("index")
+    idx: Any = rep.get("index")
     return int(idx) if _finite(idx) else position + 1
 
 
@@ -838,7 +841,7 @@ def bottom_frames(video_path, analysis, *, max_side: int = 480) -> dict[int, np.
                 break  # every bottom found: no need to decode the rest
             prev = frame
     finally:
-        frames.close()
+        frames.close()  # type: ignore[attr-defined]  # a generator: iter_frames' annotation says Iterator
     for j in range(k, len(targets)):  # bottoms after the last decoded frame: use the last frame
         if prev is not None:
             rep = targets[j][1]

@@ -58,6 +58,7 @@ import time
 import traceback
 import types
 from collections.abc import Callable
+from typing import Any, Final
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -76,7 +77,7 @@ _POLL_S = 0.1           # how often the parent checks results, worker deaths and
 _TRIM_S = 1.0           # how often free heap memory is handed back to the system while pose threads run
 _DEATH_GRACE_S = 2.0    # a worker that exited may still have its last message in the pipe
 _JOIN_TIMEOUT_S = 5.0
-_START_METHOD = "spawn"
+_START_METHOD: Final = "spawn"
 # Seam check: in the last SEAM_CHECK_S of a segment's warm-up, the followed person must be the one the
 # previous segment followed (the median body landmark within SEAM_TOLERANCE of the image height, on frames
 # where both found a person) in at least SEAM_AGREE_FRACTION of the frames; otherwise the segment is redone.
@@ -184,7 +185,7 @@ def _extract_segment(job: _Job, progress: ProgressFn) -> tuple[PoseTrack, dict]:
 
     timings: dict = {}
     t0 = time.perf_counter()
-    track = extract_track(job.path, model=job.model, max_side=job.max_side, progress=progress,
+    track = extract_track(job.path, model=job.model, max_side=job.max_side, progress=progress,  # type: ignore[arg-type]
                           start_s=job.decode_start, end_s=job.keep_end, timings=timings, extraction=job.extraction)
     timings["wall_s"] = time.perf_counter() - t0
     timings["frames"] = len(track)
@@ -256,8 +257,8 @@ def _stitch(parts: list[PoseTrack], jobs: list[_Job]) -> PoseTrack:
     names = set.intersection(*(set(_per_frame_fields(tr)) for tr, _ in kept))
     if any(set(_per_frame_fields(tr)) != names for tr, _ in kept):
         raise RuntimeError("segments carry different per-frame fields")
-    return replace(first, **{name: np.concatenate([getattr(tr, name)[idx] for tr, idx in kept])
-                             for name in names})
+    stitched: dict[str, Any] = {name: np.concatenate([getattr(tr, name)[idx] for tr, idx in kept]) for name in names}
+    return replace(first, **stitched)
 
 
 def _seam_agreement(before: PoseTrack, seg: PoseTrack, seam_s: float, since_s: float) -> float | None:
@@ -329,7 +330,7 @@ def _reconcile(parts: list[PoseTrack], jobs: list[_Job], path: str, model: str, 
         seg = None
         for start in dict.fromkeys((_restart_point(before, job.keep_start), 0.0)):
             t: dict = {}
-            seg = extract_track(path, model=model, max_side=max_side, start_s=start, end_s=job.keep_end,
+            seg = extract_track(path, model=model, max_side=max_side, start_s=start, end_s=job.keep_end,  # type: ignore[arg-type]
                                 progress=_increments(add_frames), timings=t, extraction=job.extraction)
             for key in ("decode_wait_s", "pose_s"):
                 timings[key] = timings.get(key, 0.0) + t.get(key, 0.0)
@@ -341,6 +342,7 @@ def _reconcile(parts: list[PoseTrack], jobs: list[_Job], path: str, model: str, 
                      job.keep_start, 100 * agree, start)
             if start == 0.0 or again is None or again >= SEAM_AGREE_FRACTION:
                 break
+        assert seg is not None  # the loop above runs at least once
         final.append(seg)
     return final
 

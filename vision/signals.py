@@ -224,4 +224,4 @@ def _inside(track: PoseTrack, idx, margin: float = 0.0) -> np.ndarray:
     """(T,) True where all landmarks ``idx`` lie inside the frame (presence high, coords in bounds),
     or at most ``margin`` (a fraction of the frame's width / height) outside it."""
     inside = g.in_frame(track.xy[:, list(idx)], track.width, track.height, margin)
-    return inside & (track.presence[:, list(idx)] >= 0.5).all(axis=1)
+    return np.asarray(inside & (track.presence[:, list(idx)] >= 0.5).all(axis=1))

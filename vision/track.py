@@ -8,6 +8,7 @@ would bend every angle. Frames with no person hold NaN.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -107,7 +108,7 @@ class PoseTrack:
                        presence=self.presence[:, MIRROR_PERMUTATION])
 
     def save(self, path) -> None:
-        extra = {} if self.cut_score is None else {"cut_score": self.cut_score}
+        extra: dict[str, Any] = {} if self.cut_score is None else {"cut_score": self.cut_score}
         np.savez_compressed(path, t=self.t, xy=self.xy, visibility=self.visibility, presence=self.presence,
                             world=self.world, people=self.people, size=np.array([self.width, self.height]),
                             pose_scale=np.array(self.pose_scale), **extra)

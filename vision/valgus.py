@@ -251,7 +251,7 @@ def combine(evidence: dict[str, str]) -> tuple[str, list[str]]:
 def rep_verdict(legs: dict[str, tuple[str, list[str]]]) -> tuple[str, list[str], list[str]]:
     """The rep's verdict from each knee's: the worse knee decides. -> (verdict, legs at that
     verdict, the measures that decided it)."""
-    verdict = max((v for v, _ in legs.values()), key=_RANK.get, default=NONE)
+    verdict = max((v for v, _ in legs.values()), key=_RANK.__getitem__, default=NONE)
     if verdict == NONE:
         return NONE, [], []
     at = [name for name, (v, _) in legs.items() if v == verdict]
@@ -331,7 +331,7 @@ def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = ()) ->
         if set_cue != NONE:
             evidence[name]["within_set"] = set_cue
         by_foot = evidence[name]["foot_line"] != NONE
-        series[name] = line.inside if by_foot else shift   # where this knee was furthest in
+        series[name] = line.inside if by_foot and line is not None else shift   # where this knee was furthest in
         score[name] = t_max if by_foot else s_max
     # the separation ratio is both knees': it speaks for the knee(s) that moved in, both when neither did
     moved_in = [name for name in LEGS if (m[f"knee_shift_{name}"] or 0) > 0] or list(LEGS)
@@ -460,7 +460,7 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, sex: str | None) -> t
     if verdict == NONE:
         return out, valgus
     by_fppa = evidence["fppa"] != NONE
-    series = fppa if by_fppa else line.inside
+    series = fppa if by_fppa or line is None else line.inside
     i = rf.bent[int(np.nanargmax(series))]
     if verdict == POSSIBLE:
         valgus["possible_phase"] = rf.phase(i)
