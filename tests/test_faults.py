@@ -182,7 +182,7 @@ def test_possible_legs_text_and_measures():
     assert F.decided_by(rep) == ["foot_line", "kasr"]
     assert F.decided_by_text(rep) == "knee vs the line over the foot; knee/ankle separation ratio"
     assert F.decided_by_text(_rep(["knee_valgus"], left=True)) == ""
-    assert set(F.MEASURES) == {"foot_line", "knee_shift", "kasr", "within_set", "fppa"}
+    assert set(F.MEASURES) == {"foot_line", "both_feet", "knee_shift", "kasr", "within_set", "fppa"}
 
 
 def test_possible_wording():

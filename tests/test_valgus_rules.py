@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from skeleton3d import ANKLE_H, FOOT, LEFT, SHANK, project, squat_pose, squat_set, track_of
 from vision import geometry as g
 from vision.analysis import analyze_track
-from vision.valgus import (CLEAR, NONE, POSSIBLE, combine, foot_line_evidence, kasr_evidence, knee_shift_evidence,
+from vision.valgus import (CLEAR, NONE, POSSIBLE, both_feet_evidence, combine, foot_line_evidence, kasr_evidence, knee_shift_evidence,
                            rep_verdict, single_leg_fppa_evidence)
 from vision.thresholds import Thresholds
 
@@ -95,6 +95,31 @@ def test_a_camera_looking_down_does_not_make_good_deep_knees_cave(pitch, turn_ou
         assert abs(m["camera_elevation_deg"] - pitch) < 1.0
         assert rep["valgus"]["verdict"] != CLEAR
 
+
+
+@pytest.mark.parametrize("lows, expected", [((0.35, 0.35), CLEAR), ((0.9, 0.34), NONE), ((0.34, 0.9), NONE),
+                                            ((float("nan"), 0.9), NONE), ((0.9,), NONE)])
+def test_both_feet_are_clear_only_when_each_low_end_passes(lows, expected):
+    assert both_feet_evidence(lows, 0.35) == expected
+
+
+def test_both_knees_inside_their_lines_beyond_each_feet_error_are_clear_one_knee_is_possible():
+    """Feet out 35°: knees 0.7 foot lengths inside their lines are within one foot line's two-SD
+    band (possible alone), past each one's one-SD band. Each foot's turn-out is read from its own
+    toe point, so both knees read that far in is clear; one knee that far in stays possible."""
+    both = analyze_track(track_of(squat_set(2, turn_out_deg=35, depth_deg=35, cave=0.7), noise_px=0.5)).result
+    one = analyze_track(track_of(squat_set(2, turn_out_deg=35, depth_deg=35, cave=0.7, cave_legs=(LEFT,)),
+                                 noise_px=0.5)).result
+    good = analyze_track(track_of(squat_set(2, turn_out_deg=35, depth_deg=35, cave=0.0), noise_px=0.5)).result
+    for res in (both, one, good):
+        assert res["summary"]["rep_count"] == 2
+    for rep in both["reps"]:
+        assert rep["valgus"]["verdict"] == CLEAR and rep["valgus"]["decided_by"] == ["both_feet", "foot_line"]
+        assert rep["valgus"]["evidence"]["left"]["foot_line"] == POSSIBLE
+    for rep in one["reps"]:
+        assert rep["valgus"]["verdict"] == POSSIBLE and rep["valgus"]["possible_legs"] == ["left"]
+        assert "both_feet" not in rep["valgus"]["evidence"]["left"]
+    assert [r["valgus"]["verdict"] for r in good["reps"]] == [NONE, NONE]
 
 # --- each measure decides where only it can: removing it from the judge fails one of these -------
 

@@ -98,6 +98,7 @@ POSSIBLE_EXPLANATION = ("The measures disagree or the margin is within the measu
 # the measures that decide a valgus verdict (``rep["valgus"]["decided_by"]``)
 MEASURES = {
     "foot_line": "knee vs the line over the foot",
+    "both_feet": "both knees inside their foot lines, beyond each foot's error",
     "knee_shift": "knee shift vs the ankle, with the FPPA change",
     "kasr": "knee/ankle separation ratio",
     "within_set": "worse than the person's own best reps of the set",

@@ -96,11 +96,13 @@ class FootLine:
     ``inside_low`` the low end of its error band: the same with the turn-out ``turn_out_error_deg``
     smaller and the foot 10 % longer than average, under both a level camera and the look-down angle
     read from the feet (the forward travel, and so the knee's expected outward travel, is over-read
-    when the camera looks down).
+    when the camera looks down). ``inside_low_1sd`` is the same low end with the turn-out smaller
+    by one standard deviation only, for the rule that reads both knees together.
     """
 
     inside: np.ndarray
     inside_low: np.ndarray
+    inside_low_1sd: np.ndarray
     turn_out_deg: float
     turn_out_error_deg: float
     elevation_deg: float
@@ -119,10 +121,10 @@ def camera_elevation_tan(rf: RepFrames, th: Thresholds) -> float:
     return float(np.mean(tan)) if len(tan) else 0.0
 
 
-def foot_line(rf: RepFrames, k: int, th: Thresholds, toe_lateral: float, phi_error_deg: float,
-              tan_tau: float) -> FootLine | None:
+def foot_line(rf: RepFrames, k: int, th: Thresholds, toe_lateral: float, tan_tau: float) -> FootLine | None:
     """Leg ``k``'s knee against its foot line (see :class:`FootLine`) for the foot's toe offset
-    ``toe_lateral`` (see :func:`toe_offset`); None when it is NaN (the foot not seen well enough)."""
+    ``toe_lateral`` (see :func:`toe_offset`) and the camera's look-down ``tan_tau``; None when the
+    offset is NaN (the foot not seen well enough)."""
     if not np.isfinite(toe_lateral):
         return None
     sig = rf.sig
@@ -135,14 +137,19 @@ def foot_line(rf: RepFrames, k: int, th: Thresholds, toe_lateral: float, phi_err
     # offset), turned out ``phi_error_deg`` less, under a level camera and the look-down angle read
     # from the toes
     long_foot = foot * (1.0 + th.foot_to_shank_spread.value)
-    phi_low = np.arctan(g.foot_turn_out_tan(toe_lateral, long_foot)) - np.radians(phi_error_deg)
-    tan_low = np.tan(max(phi_low, np.radians(g.MIN_FOOT_TURN_OUT_DEG)))
     cos_tau = 1.0 / np.sqrt(1.0 + tan_tau ** 2)
     forward_pitched = g.shank_forward(lateral, sig.shank_vertical[rf.bent, k], tan_tau)
-    low = np.fmin(g.knee_inside_foot_line(travel, sig.knee_forward[rf.bent, k], tan_low, long_foot),
-                  g.knee_inside_foot_line(travel * cos_tau, forward_pitched, tan_low, long_foot))
-    return FootLine(inside, low, float(np.degrees(np.arctan(tan_phi))), phi_error_deg,
-                    float(np.degrees(np.arctan(tan_tau))))
+
+    def low_end(phi_error_deg: float) -> np.ndarray:
+        phi_low = np.arctan(g.foot_turn_out_tan(toe_lateral, long_foot)) - np.radians(phi_error_deg)
+        tan_low = np.tan(max(phi_low, np.radians(g.MIN_FOOT_TURN_OUT_DEG)))
+        return np.fmin(g.knee_inside_foot_line(travel, sig.knee_forward[rf.bent, k], tan_low, long_foot),
+                       g.knee_inside_foot_line(travel * cos_tau, forward_pitched, tan_low, long_foot))
+
+    sd = th.turn_out_error_one_foot.value
+    phi_error = th.error_band_sigmas.value * sd
+    return FootLine(inside, low_end(phi_error), low_end(th.bilateral_band_sigmas.value * sd),
+                    float(np.degrees(np.arctan(tan_phi))), phi_error, float(np.degrees(np.arctan(tan_tau))))
 
 
 def fppa_valid(rf: RepFrames, k: int, th: Thresholds) -> np.ndarray:
@@ -177,6 +184,18 @@ def foot_line_evidence(inside: float, inside_low: float, threshold: float) -> st
     if not np.isfinite(inside) or inside < threshold:
         return NONE
     return CLEAR if np.isfinite(inside_low) and inside_low >= threshold else POSSIBLE
+
+
+def both_feet_evidence(inside_low_1sd: Sequence[float], threshold: float) -> str:
+    """Both knees inside their own foot lines, each past ``threshold`` by one standard deviation of
+    its own foot's turn-out error (``FootLine.inside_low_1sd``, one value per leg): clear together.
+    Each foot's turn-out is read from its own toe point, so their errors are independent and both
+    wrong at once is as rare as one past two SD; a knee alone that far in is only possible. Needs
+    both feet seen."""
+    lows = np.asarray(inside_low_1sd, float)
+    if lows.shape != (2,) or not np.all(np.isfinite(lows)):
+        return NONE
+    return CLEAR if np.all(lows >= threshold) else NONE
 
 
 KNEE_SHIFT_FOOT_AGREEMENT = 0.5  # [heuristic] as for single-leg FPPA: where the feet are seen, the foot line must at least half agree
@@ -306,16 +325,16 @@ def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = ()) ->
     # the picture (one looks turned out more, the other less), and the knee travels the way its own
     # foot points there; averaging the two feet put both knees off their lines by the camera's yaw
     toes = tuple(toe_offset(rf, k) for k in range(2))
-    phi_error = th.error_band_sigmas.value * th.turn_out_error_one_foot.value
     tan_tau = camera_elevation_tan(rf, th)
     m["camera_elevation_deg"] = rounded(np.degrees(np.arctan(tan_tau)), 1)
-    series, evidence, score = {}, {}, {}
+    series, evidence, score, t_low_1sd = {}, {}, {}, {}
     for k, name in enumerate(LEGS):
         shift, disp = knee_shift(rf, k), fppa_change(rf, k, th)
-        line = foot_line(rf, k, th, toes[k], phi_error, tan_tau)
+        line = foot_line(rf, k, th, toes[k], tan_tau)
         s_max, d_max = sustained_max(shift, n), sustained_max(disp, n)
         t_max = sustained_max(line.inside, n) if line else float("nan")
         t_low = sustained_max(line.inside_low, n) if line else float("nan")
+        t_low_1sd[name] = sustained_max(line.inside_low_1sd, n) if line else float("nan")
         _report_fppa(rf, k, fppa_valid(rf, k, th), out, disp)
         m[f"knee_shift_{name}"] = rounded(s_max)
         m[f"knee_toe_{name}"] = rounded(t_max)
@@ -333,6 +352,10 @@ def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = ()) ->
         by_foot = evidence[name]["foot_line"] != NONE
         series[name] = line.inside if by_foot and line is not None else shift   # where this knee was furthest in
         score[name] = t_max if by_foot else s_max
+    both_feet = both_feet_evidence([t_low_1sd[name] for name in LEGS], th.knee_toe_inside.value)
+    if both_feet != NONE:
+        for name in LEGS:
+            evidence[name]["both_feet"] = both_feet
     # the separation ratio is both knees': it speaks for the knee(s) that moved in, both when neither did
     moved_in = [name for name in LEGS if (m[f"knee_shift_{name}"] or 0) > 0] or list(LEGS)
     for name in moved_in:
@@ -440,7 +463,7 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, sex: str | None) -> t
     fppa = np.where(valid, sig.fppa[rf.bent, k], np.nan)
     f_max = sustained_max(fppa, n)
     toe = toe_offset(rf, k)
-    line = foot_line(rf, k, th, toe, th.error_band_sigmas.value * th.turn_out_error_one_foot.value, camera_elevation_tan(rf, th))
+    line = foot_line(rf, k, th, toe, camera_elevation_tan(rf, th))
     t_max = sustained_max(line.inside, n) if line else float("nan")
     t_low = sustained_max(line.inside_low, n) if line else float("nan")
     limit = {"male": th.fppa_single_leg_male.value}.get(sex or "", th.fppa_single_leg_female.value)
