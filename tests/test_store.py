@@ -148,9 +148,9 @@ def make_video(path: Path, payload: bytes = b"\x00\x00\x00\x18ftypmp42 fake vide
 def test_open_creates_file_schema_and_pragmas(sqlite_store: Store, db_path: Path):
     store = sqlite_store
     assert db_path.is_file()
-    assert store.schema_version == LATEST_SCHEMA_VERSION == 7
+    assert store.schema_version == LATEST_SCHEMA_VERSION == 8
     with raw(db_path) as con:
-        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0007",)]
+        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0008",)]
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert tables == {"clients", "sessions", "users", "login_throttle", "screenings", "alembic_version"}

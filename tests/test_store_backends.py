@@ -18,9 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
 
-from store_helpers import LEGACY_DIR
+from store_helpers import load_legacy
 from trainer.store import LATEST_SCHEMA_VERSION, Base, ClientNotFoundError, Store, make_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,21 +39,6 @@ def tables(url: str) -> set[str]:
         return set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
-
-
-def load_legacy(url: str, version: int, tmp_path: Path, postgres_server=None) -> None:
-    """Put the database the pre-Alembic store wrote (schema ``version``) at ``url``."""
-    if url.startswith("sqlite"):
-        target = Path(make_url(url).database)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes((LEGACY_DIR / f"store_v{version}.sqlite").read_bytes())
-        return
-    database = make_url(url).database
-    psql = postgres_server.bindir / "psql"
-    subprocess.run([str(psql), "-q", "-v", "ON_ERROR_STOP=1", "-h", str(postgres_server.socket_dir),
-                    "-p", str(make_url(url).query["port"]), "-U", "postgres", "-d", database,
-                    "-f", str(LEGACY_DIR / f"store_v{version}.postgres.sql")],
-                   check=True, capture_output=True, text=True, timeout=60)
 
 
 # --------------------------------------------------------------------------- schema

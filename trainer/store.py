@@ -17,7 +17,8 @@ Design notes
   :func:`migrate` applies the pending ones in ONE transaction (SQLite and PostgreSQL both have
   transactional DDL), so a failed or killed upgrade leaves the old schema intact. Files written
   by the pre-Alembic store (v1-v3) are stamped and upgraded in place. Revisions are written
-  against explicit table snapshots, never the ORM models, so v1 stays v1 forever.
+  against explicit table snapshots, never the ORM models, so v1 stays v1 forever; the schema the
+  latest revision builds is the models' (``tests/test_store_schema.py`` compares them with Alembic).
 * A small JPEG thumbnail of the worst rep's bottom frame (schema v3, ``worst_frame_jpeg``,
   at most ~100 KB) can be stored with a session, so a saved session's PDF report has its
   picture even when the video itself was not kept.
@@ -71,6 +72,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    false,
     func,
     inspect,
     select,
@@ -350,7 +352,8 @@ class ClientRow(Base):
     name_fold: Mapped[str | None] = mapped_column(String(_KEY_MAX), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     notes: Mapped[str] = mapped_column(Text, default="")
-    owner_id: Mapped[int | None] = mapped_column(Integer, index=True)  # v5: the trainer (users.id)
+    # v5: the trainer (users.id); its index ix_clients_owner_id (v8: was ix_clients_owner)
+    owner_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class UserRow(Base):
@@ -411,8 +414,9 @@ class ScreeningRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     retest_on: Mapped[str | None] = mapped_column(String(10))
     branch: Mapped[str | None] = mapped_column(String(32))
-    referral: Mapped[bool] = mapped_column(Boolean, default=False)
-    notes: Mapped[str] = mapped_column(Text, default="")
+    # the server defaults are migration 0007's, so rows written by other tools get them too
+    referral: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    notes: Mapped[str] = mapped_column(Text, default="", server_default="")
     result_json: Mapped[str] = mapped_column(Text)
 
 
