@@ -38,6 +38,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -443,13 +444,14 @@ def rtc_configuration() -> tuple[dict, str | None]:
     return {"iceServers": servers}, error
 
 
-def _make_callback(sess: LiveSession):
+def _make_callback(sess: LiveSession, clock: Callable[[], float] = time.monotonic):
     """streamlit-webrtc's ``queued_video_frames_callback``: it gets every camera frame that arrived
     while the previous ones were analysed. They are analysed in order, each at its own capture time
     (from the frames' timestamps; the newest one arrived now), except a frame that would be more than
     ``STALE_S`` old by the time its picture is ready: a brief stall (a rep being judged) costs a few
     milliseconds of latency instead of frames, while a machine too slow for the camera drops old
     frames rather than fall further and further behind. The picture sent back is the newest one's.
+    ``clock``: the monotonic clock (tests pass one that an analysis advances by a known cost).
     """
     import av
 
@@ -457,19 +459,19 @@ def _make_callback(sess: LiveSession):
 
     async def queued_frames_callback(frames: list["av.VideoFrame"]) -> list["av.VideoFrame"]:
         nonlocal cost
-        arrived = time.monotonic()
+        arrived = clock()
         newest = frames[-1]
         out = None
         for frame in frames:
             lag = newest.time - frame.time if newest.time is not None and frame.time is not None else 0.0
             captured = arrived - max(0.0, lag)
-            if frame is not newest and time.monotonic() + cost - captured > STALE_S:
+            if frame is not newest and clock() + cost - captured > STALE_S:
                 sess.dropped += 1
                 continue
-            began = time.monotonic()
+            began = clock()
             out = sess.process_rgb(frame.to_ndarray(format="rgb24"), now=captured)
             # capped: one slow frame (the model starting, a rep being judged) is not the usual cost
-            cost = 0.8 * cost + 0.2 * min(time.monotonic() - began, 2 / 30)
+            cost = 0.8 * cost + 0.2 * min(clock() - began, 2 / 30)
         new = av.VideoFrame.from_ndarray(out, format="rgb24")
         if newest.time_base is not None:  # keep the timing of the camera frame
             new.pts, new.time_base = newest.pts, newest.time_base
