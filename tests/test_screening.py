@@ -275,3 +275,23 @@ def test_trend_over_screenings():
     assert [r["knee_to_wall_left_cm"] for r in rows] == [8.0, 10.5]
     assert [r["front_clear_share"] for r in rows] == [1.0, 0.0]
     assert [r["branch"] for r in rows] == ["ankle", "not_needed"]
+
+
+def test_the_client_handout_fits_one_page_with_a_full_plan_and_the_report_names_every_plan_grade():
+    from pypdf import PdfReader
+    import io
+
+    from trainer.screening.pdf import pages, render_handout_pdf, render_screening_pdf
+
+    side = result([rep(i, "not_judged", view="side", lean=25.0, heel=0.14, flags=("forward_lean", "heel_rise"))
+                   for i in range(1, 4)], view="side")
+    s = screening(analyses={"front": CAVING, "heels_raised": GOOD, "side": side,
+                            "single_leg_left": sl("left", ["clear"] * 5)}, knee_to_wall_cm=(7.0, 12.0), pain=False)
+    assert len(s["plan"]["items"]) == 4
+    handout = render_handout_pdf(s, client_name="Ксения Łukasz")
+    assert pages(handout) == 1
+    report = render_screening_pdf(s, client_name="Ксения Łukasz")
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(report)).pages).split())
+    for item in s["plan"]["items"]:
+        assert f"[evidence: {item['grade']}]" in text
+    assert "Re-test on 2027-01-04" in text and "Your squat check: Ксения Łukasz" in text
