@@ -1,7 +1,7 @@
 """End to end in a real browser: ``streamlit run app.py`` + headless Debian Chromium via Playwright.
 
 * Upload a labelled clip through the real ``<input type=file>``, wait for the rep table, check its
-  row count against labels.csv and save ``docs/screenshots/results.png``.
+  row count against labels.csv and take the README's screenshot of the results.
 * Live page: Chromium's fake camera plays a short y4m cut from a squat clip (looped); press START
   in the streamlit-webrtc iframe, let reps pass, press STOP: the set's rep table has as many rows
   as the live counter counted, the JSON/CSV downloads hold them, "Save to client" adds a session
@@ -12,11 +12,17 @@
 
 Skips (with the reason) when /usr/bin/chromium or the shared clips are missing, unless the
 environment variable CI is set, in which case it fails.
+
+Two tests also measure (upload → rep table, the live frame rate and latency) and one takes the
+README's screenshot. They write into the repository (``bench/results/*.json`` for BENCHMARKS.md,
+``docs/screenshots/results.png``) only when asked, ``SQUATCHECK_WRITE_RESULTS=1``; otherwise into the
+test's temporary folder, with the same checks.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import re
 import time
 import warnings
@@ -32,6 +38,8 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+BENCH_RESULTS = ROOT / "bench" / "results"
+WRITE_RESULTS_ENV = "SQUATCHECK_WRITE_RESULTS"  # "1": measurements and screenshots go into the repository
 RESULTS_CLIP = "front_bodyweight_valgus_office_01.mp4"   # 3-4 reps, all with knee valgus (labels.csv)
 LIVE_CLIP = "front_bodyweight_valgus_office_01.mp4"
 TIMING_CLIP = "side_landmine_pickup_setdown_01.mp4"       # 640x360, 23 s: upload → rep table, reported in BENCHMARKS.md
@@ -53,6 +61,12 @@ def server(tmp_path_factory):
     with running_app(tmp, "--server.address", "127.0.0.1",
                      env={"SQUATCHECK_DB_URL": f"sqlite:///{tmp / 'clients.db'}"}) as (url, _proc, _log):
         yield url
+
+
+def _written_to(repo_folder: Path, tmp_path: Path) -> Path:
+    """Where a measurement or screenshot goes: ``repo_folder`` when SQUATCHECK_WRITE_RESULTS=1, else
+    the test's temporary folder (a plain test run leaves the repository as it was)."""
+    return repo_folder if os.environ.get(WRITE_RESULTS_ENV) == "1" else tmp_path
 
 
 def _save_screenshot(png: bytes, path: Path) -> None:
@@ -96,9 +110,9 @@ def _upload(browser, server: str, clip: Path):
     return page, table, time.monotonic() - t0
 
 
-def test_upload_to_rep_table_time_is_measured(server, playwright):
+def test_upload_to_rep_table_time_is_measured(server, playwright, tmp_path):
     """Measures (does not assert) the time from choosing the file to the rep table, as a user sees
-    it; written to bench/results/app_upload_timing.json for BENCHMARKS.md."""
+    it; written to bench/results/app_upload_timing.json for BENCHMARKS.md (SQUATCHECK_WRITE_RESULTS=1)."""
     import json
 
     clip = shared_clip(TIMING_CLIP)
@@ -108,7 +122,7 @@ def test_upload_to_rep_table_time_is_measured(server, playwright):
         page, table, seconds = _upload(browser, server, clip)
         rows = int(table.locator("[aria-rowcount]").first.get_attribute("aria-rowcount")) - 1
         assert reps_min <= rows <= reps_max, f"{rows} rep rows, labels.csv says {reps_min}-{reps_max}"
-        out = ROOT / "bench" / "results"
+        out = _written_to(BENCH_RESULTS, tmp_path)
         out.mkdir(parents=True, exist_ok=True)
         (out / "app_upload_timing.json").write_text(json.dumps(
             {"clip": TIMING_CLIP, "upload_to_rep_table_s": round(seconds, 2), "reps": rows,
@@ -118,7 +132,7 @@ def test_upload_to_rep_table_time_is_measured(server, playwright):
         browser.close()
 
 
-def test_upload_clip_shows_rep_table(server, playwright):
+def test_upload_clip_shows_rep_table(server, playwright, tmp_path):
     clip = shared_clip(RESULTS_CLIP)
     reps_min, reps_max = label_range(RESULTS_CLIP)
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -147,7 +161,7 @@ def test_upload_clip_shows_rep_table(server, playwright):
         page.wait_for_timeout(2500)  # charts re-layout after the resize
         video_top = page.get_by_role("heading", name="Annotated video").bounding_box()["y"]
         shot = page.screenshot(clip={"x": 0, "y": 0, "width": 1280, "height": max(900, video_top - 10)})
-        _save_screenshot(shot, SCREENSHOTS / "results.png")
+        _save_screenshot(shot, _written_to(SCREENSHOTS, tmp_path) / "results.png")  # README's screenshot
     finally:
         browser.close()
 
@@ -551,7 +565,8 @@ def test_live_frame_rate_at_640x480_in_the_browser_is_measured(server, playwrigh
     """Measures (does not assert) how many frames a second the live page analyses from a 640x480,
     30 fps fake camera in headless Chromium over WebRTC (the browser's encoder, the server's decoder
     and encoder share the machine's cores with the pose model), and the capture → overlay latency the
-    page shows (LATENCY_HOOK); written to bench/results/live_browser.json for BENCHMARKS.md. The set
+    page shows (LATENCY_HOOK); written to bench/results/live_browser.json for BENCHMARKS.md
+    (SQUATCHECK_WRITE_RESULTS=1). The set
     must still count reps, and the latency must have been measured."""
     import json
 
@@ -574,7 +589,7 @@ def test_live_frame_rate_at_640x480_in_the_browser_is_measured(server, playwrigh
         assert counted >= seen >= 1 and rows >= 1
         assert len(latencies) >= 100, f"only {len(latencies)} overlays matched to their camera frames"
         lat = np.array(latencies)
-        out = ROOT / "bench" / "results"
+        out = _written_to(BENCH_RESULTS, tmp_path)
         out.mkdir(parents=True, exist_ok=True)
         (out / "live_browser.json").write_text(json.dumps(
             {"camera": "640x480 at 30 fps (Chromium fake camera, y4m)", "analysed_fps": video["fps"],
