@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -222,17 +221,30 @@ def test_output_under_a_file_instead_of_a_folder(tmp_path, clip_file, option, na
                         "folder you can write to.")
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write in any folder")
-def test_output_in_a_read_only_folder(tmp_path, clip_file):
+# The CLI in a child process whose operating system refuses to create files in one folder (argv[1]),
+# as it does for a folder without write permission: the refusal is made at the boundary, os.open
+# (tempfile's and every file creation's), because permission bits do not stop root.
+_CLI_WITH_A_REFUSING_FOLDER = """
+import errno, os, runpy, sys
+refusing, real_open = os.path.abspath(sys.argv.pop(1)), os.open
+def refusing_open(path, flags, *args, **kwargs):
+    if flags & os.O_CREAT and os.path.dirname(os.path.abspath(path)) == refusing:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+    return real_open(path, flags, *args, **kwargs)
+os.open = refusing_open
+runpy.run_module("vision", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.parametrize("option,name", [("--json", "r.json"), ("--csv", "r.csv")])
+def test_output_in_a_read_only_folder(tmp_path, clip_file, option, name):
     ro = tmp_path / "ro"
     ro.mkdir()
-    ro.chmod(0o500)
-    try:
-        assert_output_error(run_cli("analyze", clip_file, "--json", ro / "r.json"),
-                            f"--json '{ro / 'r.json'}' cannot be written: folder '{ro}' is not writable (permission "
-                            "denied). Choose a path in a folder you can write to.")
-    finally:
-        ro.chmod(0o700)
+    proc = subprocess.run([sys.executable, "-c", _CLI_WITH_A_REFUSING_FOLDER, str(ro), "analyze", str(clip_file),
+                           option, str(ro / name)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert_output_error(proc, f"{option} '{ro / name}' cannot be written: folder '{ro}' is not writable "
+                              "(permission denied). Choose a path in a folder you can write to.")
+    assert list(ro.iterdir()) == []
 
 
 def test_output_in_a_folder_that_refuses_files(tmp_path, clip_file, monkeypatch, capsys):
