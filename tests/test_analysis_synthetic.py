@@ -151,21 +151,14 @@ def test_single_leg_profile_uses_sex_specific_fppa_norms():
     assert run(_single_leg_track(0.0), profile="single-leg", sex="male")["summary"]["valgus_reps"] == 0
 
 
-def test_front_split_stance_is_judged_over_the_rep_bottom_not_at_one_frame():
-    """A front view: one ankle point off for half a second around the deepest point (as
-    MediaPipe's did on a re-encoded real rep) is no split stance, and the rep counts; a foot held
-    in front of the other through the rep (its ankle lower in the picture) is a split stance."""
+def test_one_ankle_point_off_around_the_bottom_loses_no_rep():
+    """A front view: one ankle point off for half a second around the deepest point (as MediaPipe's
+    did on a re-encoded real rep) changes nothing about the rep: it counts."""
     t = np.arange(0, 5, 1 / 30)
     theta = flexion_profile(t, [(1.0, 2.5, 120)])
     squat = front_squat_track(t, theta, noise_px=0.5)
     bottom = int(np.argmax(theta))
-    leg = 2 * L
     glitch = squat.xy.copy()
-    glitch[bottom - 7:bottom + 8, L_ANKLE, 1] += 0.2 * leg
+    glitch[bottom - 7:bottom + 8, L_ANKLE, 1] += 0.2 * (2 * L)
     res = run(replace(squat, xy=glitch))
     assert res["summary"]["rep_count"] == 1, res["rejected_dips"]
-    split = squat.xy.copy()
-    split[:, L_ANKLE, 1] += 0.18 * leg   # the left foot a step in front the whole set (not as high as a lifted foot)
-    res = run(replace(squat, xy=split))
-    assert res["summary"]["rep_count"] == 0
-    assert any("in front of the other" in d["reason"] for d in res["rejected_dips"])

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from skeleton3d import FS, dip, lateral_lunge_pose, shrimp_pose, single_leg_pose, squat_pose, squat_set, track_of
+from skeleton3d import FS, dip, lateral_lunge_pose, lunge_pose, shrimp_pose, single_leg_pose, squat_pose, squat_set, track_of
 from vision.analysis import analyze_track
 
 
@@ -97,3 +97,22 @@ def _dip(hip_knee: list[float], shins: list[float], frames: int = 10):
 def test_each_lunge_signature_decides_alone(hip_knee, shins, lunge):
     from vision.movement import lunge_like
     assert lunge_like(_dip(hip_knee, shins)) is lunge
+
+
+@pytest.mark.parametrize("yaw", [-15, 15])
+def test_a_camera_looking_down_from_the_side_keeps_a_squats_feet_side_by_side(yaw):
+    """A phone on a shelf 15° to the side, looking down 30°: one foot of a shoulder-width stance
+    sits lower in the picture than the other, as a split stance's front foot would from a camera
+    looking down. Feet side by side are read from what the legs do, not the picture: all reps count
+    (a front-view 'foot lower in the picture' rule threw every one away)."""
+    res = run(track_of(squat_set(3, turn_out_deg=30, depth_deg=35, stance_half=0.18), yaw_deg=yaw, pitch_deg=30,
+                       noise_px=0.5))
+    assert res["view"] == "front"
+    assert res["summary"]["rep_count"] == 3, res["rejected_dips"]
+
+
+@pytest.mark.parametrize("yaw, pitch", [(0, 0), (0, 30), (20, 30)])
+def test_split_squats_from_the_front_are_rejected_by_what_the_legs_do(yaw, pitch):
+    res = run(track_of(squat_set(3, pose=lunge_pose), yaw_deg=yaw, pitch_deg=pitch, noise_px=0.5))
+    assert res["reps"] == [] and len(res["rejected_dips"]) == 3
+    assert all("folded back" in d["reason"] for d in res["rejected_dips"])

@@ -49,4 +49,4 @@ What the layers are:
 * ``app.py`` is on top.
 """
 
-__version__ = "0.3.1"
+__version__ = "0.3.2"
