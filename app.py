@@ -24,7 +24,7 @@ st.set_page_config(page_title="SquatCheck", page_icon=":material/fitness_center:
 os.umask(0o077)
 preload.start()     # the engine's imports, in the background while the user picks a file
 results_view.start_sweeper()  # temp videos older than an hour are deleted, even when nobody uploads
-upload_guard.install()  # uploads only from sessions shown the uploader after sign-in, one file each (issue 23 #3)
+upload_guard.install()  # uploads only from sessions shown an uploader after sign-in, one file each (a screening: one per step)
 user = auth.gate()  # stops the run at the sign-in form when a sign-in is needed
 
 pages = [
@@ -33,6 +33,8 @@ pages = [
 ]
 if (ROOT / "ui" / "clients_page.py").is_file():
     pages.append(st.Page(ROOT / "ui" / "clients_page.py", title="Clients", icon=":material/groups:", url_path="clients"))
+    pages.append(st.Page(ROOT / "ui" / "screening_page.py", title="Screening", icon=":material/checklist:",
+                         url_path="screening"))
 
 if user is not None and user.is_admin:
     pages.append(st.Page(ROOT / "ui" / "users_page.py", title="Accounts", icon=":material/key:", url_path="accounts"))

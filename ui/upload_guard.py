@@ -12,11 +12,13 @@ by ``app.py``) wraps two methods of the running server's own objects:
   never read into memory;
 * the upload store's ``add_file`` (after the body, before the file is kept): the permit is checked
   again (it may have ended meanwhile), and a session keeps **one file**: a new upload replaces and
-  drops the session's earlier ones (the analyse page's uploader takes one video at a time).
+  drops the session's earlier ones (the analyse page's uploader takes one video at a time). The
+  screening page, one uploader per protocol step, asks for at most ``MAX_FILES_CAP`` (5): a new
+  upload beyond the permit's count drops the session's oldest files.
 
-A permit is given by the page that draws the uploader (:func:`allow`, the analyse page, which runs
-only once the sign-in gate has let the session in) and lasts as long as the sign-in would (the idle
-timeout; no limit on a computer that needs no sign-in). The sign-in form takes it back and drops the
+A permit is given by the page that draws the uploader (:func:`allow`, the analyse page and the
+screening page, which run only once the sign-in gate has let the session in) and lasts as long as
+the sign-in would (the idle timeout; no limit on a computer that needs no sign-in). The sign-in form takes it back and drops the
 session's files (:func:`revoke`). Anything unexpected refuses the upload (fail closed); nothing here
 raises into the app.
 """
@@ -34,7 +36,8 @@ log = logging.getLogger("squatcheck.ui.upload_guard")
 _UPLOAD_ROUTE = "_upload_put"  # the upload handler of streamlit/web/server/starlette/starlette_routes.py
 
 _lock = threading.Lock()
-_permits: dict[str, float] = {}  # session id -> time.time() at which the permit ends
+MAX_FILES_CAP = 5  # the most files any page may let one session hold (the screening's five steps)
+_permits: dict[str, tuple[float, int]] = {}  # session id -> (time.time() at which the permit ends, files held)
 _installed = False
 
 
@@ -63,21 +66,31 @@ def _session_id() -> str | None:
 
 def allowed(session_id: str) -> bool:
     """True while ``session_id`` holds an upload permit."""
+    return files_allowed(session_id) > 0
+
+
+def files_allowed(session_id: str) -> int:
+    """How many files ``session_id`` may hold now: 0 without a live permit."""
     with _lock:
-        until = _permits.get(session_id)
-    return until is not None and time.time() < until
+        permit = _permits.get(session_id)
+    if permit is None or not time.time() < permit[0]:
+        return 0
+    return permit[1]
 
 
-def allow(idle_timeout_s: float | None) -> None:
+def allow(idle_timeout_s: float | None, max_files: int = 1) -> None:
     """This browser session shows the uploader to someone let in by the sign-in gate: it may upload
-    until ``idle_timeout_s`` from now (``None``: no sign-in is needed, no limit). Call on every run
-    that draws the uploader, before it."""
+    until ``idle_timeout_s`` from now (``None``: no sign-in is needed, no limit) and hold
+    ``max_files`` files at once (1, the analyse page; the screening page's steps: up to
+    ``MAX_FILES_CAP``). Call on every run that draws the uploader, before it; the latest call's count
+    holds (a page with one uploader brings the session back to one file at its next upload)."""
     sid = _session_id()
     if sid is None:
         return
     until = math.inf if idle_timeout_s is None else time.time() + max(float(idle_timeout_s), 0.0)
+    count = min(max(int(max_files), 1), MAX_FILES_CAP)
     with _lock:
-        _permits[sid] = until
+        _permits[sid] = (until, count)
         _forget_ended_sessions()
 
 
@@ -155,23 +168,26 @@ def _wrap_add_file(mgr) -> None:
 
     def add_file(session_id: str, file) -> None:
         try:
-            ok = allowed(session_id)
+            count = files_allowed(session_id)
         except Exception:  # noqa: BLE001 - fail closed
-            ok = False
-        if not ok:
+            count = 0
+        if count < 1:
             log.warning("upload refused: session without an upload permit")
             _drop_all(mgr, session_id)
             raise _http_error(403, "Sign in to upload.")
-        _drop_all(mgr, session_id, keep=file.file_id)  # one file per session: earlier ones go
+        _drop_all(mgr, session_id, keep=file.file_id, keep_newest=count - 1)  # the oldest beyond the count go
         original_add(session_id, file)
 
     mgr.add_file = add_file
 
 
-def _drop_all(mgr, session_id: str, keep: str | None = None) -> None:
+def _drop_all(mgr, session_id: str, keep: str | None = None, keep_newest: int = 0) -> None:
+    """Drop the session's files other than ``keep`` and its ``keep_newest`` latest ones (the store keeps
+    them in the order they came)."""
     try:
         held = mgr.file_storage.get(session_id) or {}
-        for file_id in [f for f in list(held) if f != keep]:
+        others = [f for f in list(held) if f != keep]
+        for file_id in others[:max(len(others) - keep_newest, 0)]:
             mgr.remove_file(session_id, file_id)
     except Exception:  # noqa: BLE001
         try:

@@ -21,12 +21,12 @@ and every module below it.
     trainer store: trainer.store
     trainer services: trainer.accounts trainer.batch_sessions trainer.pdf_report trainer.screening.pdf
     trainer commands: trainer.users_cli trainer.screening.cli trainer.migrations.*
-    ui base: ui ui.presenters ui.clients_presenters ui.upload_guard ui.session_store ui.preload
+    ui base: ui ui.presenters ui.clients_presenters ui.screening_presenters ui.upload_guard ui.session_store ui.preload
     ui session: ui.auth ui.settings
     ui downloads: ui.downloads
     ui trainer pages: ui.clients_page ui.users_page
     ui results: ui.results_view
-    ui analysis pages: ui.analyze_page ui.live_page
+    ui analysis pages: ui.analyze_page ui.live_page ui.screening_page
     app: app
 
 What the layers are:
