@@ -86,7 +86,8 @@ VARIANTS = {
 
 def refilm(src: Path, dst: Path, variant: str) -> None:
     """Write ``src`` as ``dst`` (H.264) seen through ``variant``, each frame at its own time."""
-    from vision.video import H264Writer, iter_frames, probe
+    from vision.video import iter_frames, probe
+    from vision.video_writer import H264Writer
 
     transform, keep = VARIANTS[variant]
     info = probe(src)

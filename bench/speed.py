@@ -4,7 +4,7 @@
 
 Clips: three shared clips (720p landscape, 1080x1920 portrait, the 83 s one) and one long clip (>= 2 min)
 made at run time by decoding shared clips, letterboxing them to 720x1280 and re-encoding them with
-``vision.video.H264Writer`` into a temp folder (deleted afterwards; never committed).
+``vision.video_writer.H264Writer`` into a temp folder (deleted afterwards; never committed).
 
 Per clip, ``--pairs`` (default 3) alternating pairs of whole processes, each timed from start to exit:
 
@@ -223,7 +223,8 @@ def make_long_clip(videos: Path, tmp: Path) -> Path:
     import cv2
     import numpy as np
 
-    from vision.video import H264Writer, iter_frames
+    from vision.video import iter_frames
+    from vision.video_writer import H264Writer
 
     out = tmp / "long_concat_720x1280.mp4"
     W, H = LONG_SIZE

@@ -24,7 +24,8 @@ from vision.landmarks import (L_ANKLE, L_ELBOW, L_FOOT, L_HEEL, L_HIP, L_KNEE, L
 from vision.overlay import (annotate_frame, bottom_frames, bottom_frames_from_images, draw_angles, draw_hud, draw_pose, rep_at_time,
                             render_annotated_video, verdict_text)
 from vision.track import PoseTrack
-from vision.video import H264Writer, iter_frames, probe
+from vision.video import iter_frames, probe
+from vision.video_writer import H264Writer
 from conftest import shared_clip
 
 SHARED_VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "videos"

@@ -35,7 +35,8 @@ from vision.parallel import (
     plan_segments,
 )
 from vision.track import PoseTrack
-from vision.video import H264Writer, probe
+from vision.video import probe
+from vision.video_writer import H264Writer
 
 SHORT_CLIP = "front_bodyweight_valgus_office_01.mp4"   # 10 s, front view, 4 reps flagged knee_valgus
 TWO_PEOPLE_CLIP = "side_two_people_correct_vs_wrong_h264_01.mp4"  # 15 s, both people in view throughout

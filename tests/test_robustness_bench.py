@@ -9,7 +9,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import robustness  # noqa: E402
 
-from vision.video import H264Writer, iter_frames  # noqa: E402
+from vision.video import iter_frames  # noqa: E402
+from vision.video_writer import H264Writer  # noqa: E402
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Tests for vision.video: probing, streaming decode, rotation, AV1, bad inputs and the H.264 writer.
+"""Tests for vision.video (probing, streaming decode, rotation, AV1, bad inputs) and vision.video_writer (H.264).
 
 Synthetic clips are made with PyAV in ``tmp_path`` at test time (no media is committed). A few tests
 use the real clips in ``../shared/videos``; they skip when that folder is missing (fail under CI).
@@ -18,13 +18,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vision import video
+from vision import video, video_writer
 from vision.errors import VideoReadError, VideoTooLongError
 from conftest import shared_clip
+from vision.video_writer import H264Writer
 from vision.video import (
     SUPPORTED_EXTENSIONS,
     Frame,
-    H264Writer,
     VideoInfo,
     is_supported_extension,
     iter_frames,
@@ -846,7 +846,7 @@ def test_writer_rejects_wrong_frames_and_bad_folder(tmp_path):
         with pytest.raises(ValueError):
             writer.write(np.zeros((121, 160, 3), np.uint8))
         writer.write(square_frame(0))
-    with pytest.raises(video.VideoWriteError) as err:
+    with pytest.raises(video_writer.VideoWriteError) as err:
         H264Writer(tmp_path / "no" / "such" / "dir" / "x.mp4", 160, 120, fps=30)
     assert "\n" not in str(err.value) and "try again" in str(err.value)
 

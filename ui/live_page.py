@@ -99,7 +99,7 @@ class LiveSet:
     shape: tuple
     thumbs: dict = field(default_factory=dict)   # {t_s: JPEG bytes}
     last_thumb_s: float = float("-inf")         # when the newest thumbnail was taken (set clock)
-    writer: object = None                 # vision.video.H264Writer while recording
+    writer: object = None                 # vision.video_writer.H264Writer while recording
     recording: Path | None = None         # the finished recording
     recording_error: str | None = None
     ended: str | None = None              # why it ended (a key of ENDED_TEXT); None while running
@@ -341,7 +341,7 @@ class LiveSession:
             _prune_thumbs(live, t_s)
 
     def _record(self, live: LiveSet, rgb: np.ndarray, t_s: float) -> None:
-        from vision.video import H264Writer
+        from vision.video_writer import H264Writer
 
         try:
             if live.writer is None:

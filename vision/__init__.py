@@ -9,7 +9,7 @@ and every module below it.
 
     engine base: vision vision.errors vision.landmarks vision.thresholds vision.faults vision.images
     engine pure arrays: vision.geometry vision.filters vision.track
-    engine input and output: vision.video vision.pose vision.sampling vision.export
+    engine input and output: vision.video vision.video_writer vision.pose vision.sampling vision.export
     engine signals: vision.signals vision.shots vision.reps
     engine per rep: vision.rep_frames vision.view
     engine judges: vision.movement vision.valgus

@@ -28,7 +28,8 @@ from vision import geometry as g
 from vision.landmarks import (L_ANKLE, L_HIP, L_KNEE, L_SHOULDER, NUM_LANDMARKS, R_ANKLE, R_HIP, R_KNEE,
                               R_SHOULDER, SKELETON_EDGES)
 from vision.thresholds import Thresholds
-from vision.video import H264Writer, iter_frames, probe
+from vision.video import iter_frames, probe
+from vision.video_writer import H264Writer
 
 __all__ = [
     "SEVERITY_COLORS",
@@ -767,7 +768,7 @@ def render_annotated_video(video_path, analysis, out_path, *, max_side: int | No
         ``Path(out_path)``.
 
     Raises:
-        VideoReadError / VideoWriteError from :mod:`vision.video`.
+        VideoReadError from :mod:`vision.video`, VideoWriteError from :mod:`vision.video_writer`.
     """
     result, track = _parts(analysis)
     info = probe(video_path, max_duration_s=None)
