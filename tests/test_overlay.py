@@ -1,4 +1,4 @@
-"""Tests for vision.overlay: skeleton, angle labels, banner, per-frame annotation and the video passes.
+"""Tests for vision.overlay (skeleton, angle labels, banner, per-frame annotation) and vision.render (the video passes).
 
 Frames and landmarks are synthetic with known positions; the small videos are made with H264Writer in
 ``tmp_path``. One integration test runs the whole pipeline on a real clip from ``../shared/videos``
@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from vision import geometry as g
-from vision import overlay
+from vision import overlay, render
 from vision.landmarks import (L_ANKLE, L_ELBOW, L_FOOT, L_HEEL, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, NOSE,
                               NUM_LANDMARKS, R_ANKLE, R_ELBOW, R_FOOT, R_HEEL, R_HIP, R_KNEE, R_SHOULDER, R_WRIST)
-from vision.overlay import (annotate_frame, bottom_frames, bottom_frames_from_images, draw_angles, draw_hud, draw_pose, rep_at_time,
-                            render_annotated_video, verdict_text)
+from vision.overlay import annotate_frame, draw_angles, draw_hud, draw_pose, rep_at_time, verdict_text
+from vision.render import bottom_frames, bottom_frames_from_images, render_annotated_video
 from vision.track import PoseTrack
 from vision.video import iter_frames, probe
 from vision.video_writer import H264Writer
@@ -443,6 +443,7 @@ def hud_calls(monkeypatch):
         return real(rgb, **kw)
 
     monkeypatch.setattr(overlay, "draw_hud", spy)
+    monkeypatch.setattr(render, "draw_hud", spy)  # the thumbnails' banner is drawn by vision.render
     return calls
 
 
@@ -618,7 +619,7 @@ def test_render_mirrored_analysis_draws_on_the_stored_frames(clip, tmp_path):
 def test_render_streams_frames(clip, tmp_path, monkeypatch):
     """Frames are pulled one at a time and written before the next one is decoded."""
     events = []
-    real_iter, real_write = overlay.iter_frames, overlay.H264Writer.write
+    real_iter, real_write = render.iter_frames, render.H264Writer.write
 
     def frames(*a, **kw):
         for f in real_iter(*a, **kw):
@@ -629,8 +630,8 @@ def test_render_streams_frames(clip, tmp_path, monkeypatch):
         events.append("write")
         return real_write(self, rgb, t_s)
 
-    monkeypatch.setattr(overlay, "iter_frames", frames)
-    monkeypatch.setattr(overlay.H264Writer, "write", write)
+    monkeypatch.setattr(render, "iter_frames", frames)
+    monkeypatch.setattr(render.H264Writer, "write", write)
     render_annotated_video(clip, FakeAnalysis(result_with(), make_track()), tmp_path / "s.mp4", max_side=None)
     assert events == ["decode", "write"] * 20
 
@@ -642,13 +643,13 @@ def test_render_streams_frames(clip, tmp_path, monkeypatch):
 
 def test_bottom_frames_one_thumbnail_per_rep_in_one_pass(clip, monkeypatch):
     calls = []
-    real_iter = overlay.iter_frames
+    real_iter = render.iter_frames
 
     def counting(*a, **kw):
         calls.append(kw)
         return real_iter(*a, **kw)
 
-    monkeypatch.setattr(overlay, "iter_frames", counting)
+    monkeypatch.setattr(render, "iter_frames", counting)
     res = result_with(rep(1, 0.2, 0.5, 0.8), rep(2, 0.9, 1.22, 1.4, ["knee_valgus"], left=True),
                       rep(3, 1.5, 5.0, 6.0))  # bottom after the clip's end: the last frame
     thumbs = bottom_frames(clip, FakeAnalysis(res, make_track()), max_side=160)
@@ -668,7 +669,7 @@ def test_bottom_frames_one_thumbnail_per_rep_in_one_pass(clip, monkeypatch):
 
 
 def test_bottom_frames_without_reps_decodes_nothing(clip, monkeypatch):
-    monkeypatch.setattr(overlay, "iter_frames", lambda *a, **kw: pytest.fail("decoded without reps"))
+    monkeypatch.setattr(render, "iter_frames", lambda *a, **kw: pytest.fail("decoded without reps"))
     assert bottom_frames(clip, FakeAnalysis(result_with(), make_track())) == {}
 
 

@@ -42,7 +42,7 @@ def test_trainer_modules_are_not_inside_vision():
 
 
 def test_running_the_engine_loads_no_trainer_module():
-    code = ("import sys, vision.analysis, vision.live, vision.overlay, vision.export, vision.parallel\n"
+    code = ("import sys, vision.analysis, vision.live, vision.overlay, vision.render, vision.export, vision.parallel\n"
             "print(sorted(m for m in sys.modules if m == 'trainer' or m.startswith('trainer.')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -607,7 +607,7 @@ def pdf_for_analysis(video_path: str | Path, analysis, *, client_name: str | Non
                      recorded_at: datetime | None = None, previous: dict | None = None, notes: str = "") -> bytes:
     """The screening report of one analysed video (a :class:`vision.analysis.Analysis`), with the worst
     rep's bottom frame drawn from the video."""
-    from vision.overlay import worst_rep_frame
+    from vision.render import worst_rep_frame
 
     return render_session_pdf(analysis.result, client_name=client_name, recorded_at=recorded_at or datetime.now(),
                               previous=previous, worst_frame_rgb=worst_rep_frame(video_path, analysis), notes=notes)

@@ -602,7 +602,7 @@ def _entry(live: LiveSet) -> dict | None:
     """The set as an analyse-page entry (made once): the file pipeline's result and the thumbnails."""
     if live.entry is not None:
         return live.entry
-    from vision.overlay import bottom_frames_from_images
+    from vision.render import bottom_frames_from_images
 
     with st.spinner("Analysing the set…"):
         analysis = live.analyzer.analysis(source=live.name)

@@ -233,7 +233,7 @@ def _thumbnails(entry: dict) -> dict:
         entry["thumbs"] = {}
         if entry.get("path") is None:
             return entry["thumbs"]
-        from vision.overlay import bottom_frames
+        from vision.render import bottom_frames
 
         try:
             with st.spinner("Picking the bottom frame of each rep…"):
@@ -247,7 +247,7 @@ def _annotated_video(entry: dict) -> Path | None:
     """Render (once) the annotated H.264 MP4 for this entry."""
     if entry.get("video") is not None or entry.get("video_error"):
         return entry.get("video")
-    from vision.overlay import render_annotated_video
+    from vision.render import render_annotated_video
 
     # next to its source: an upload's annotated video goes with it (a new upload, or the sweep)
     folder = Path(entry["path"]).parent if is_temp_video(entry["path"]) else private_work_dir()

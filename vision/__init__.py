@@ -15,7 +15,7 @@ and every module below it.
     engine judges: vision.movement vision.valgus
     engine assessment: vision.assess
     engine extraction: vision.extraction vision.parallel
-    engine pipelines: vision.analysis vision.live vision.overlay
+    engine pipelines: vision.analysis vision.live vision.overlay vision.render
     engine runners: vision.batch vision.__main__
     trainer rules: trainer trainer.session_compare trainer.screening.*
     trainer store: trainer.store
@@ -35,7 +35,8 @@ What the layers are:
   ``filters``, ``track``), then the signals, the per-rep frames, the judges (``valgus``,
   ``movement``) and ``assess``; ``extraction`` (decode + pose, one pass) and ``parallel`` (the
   same on segments at once) feed ``analysis``, the pipeline for files (``live`` for webcam
-  frames); ``batch`` (Ray) and the command line (``__main__``) run it.
+  frames); ``overlay`` draws the analysis on one frame and ``render`` streams a clip through it
+  (annotated H.264, one still per rep); ``batch`` (Ray) and the command line (``__main__``) run it.
 * ``trainer/`` (client history, accounts, PDF report, screening) uses the engine; the engine never
   imports it. The one exception: the command line ``vision/__main__.py`` may import ``trainer``
   modules inside the function of the subcommand that needs them (``--pdf``, ``users``, ``screen``),

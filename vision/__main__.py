@@ -203,7 +203,7 @@ def analyze_one(clip: Path, args, many: bool) -> None:
         write_atomic(out["csv"], to_csv(result))
     if out["video"]:
         from vision.errors import OutputPathError
-        from vision.overlay import render_annotated_video
+        from vision.render import render_annotated_video
 
         try:  # like write_atomic for the other outputs: missing folders are made
             out["video"].parent.mkdir(parents=True, exist_ok=True)

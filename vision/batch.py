@@ -266,12 +266,12 @@ def analyze_clip(name: str, display: str, data: bytes, options: dict, model_data
             if options.get("csv"):
                 out["csv"] = to_csv(result)
             if options.get("video"):
-                from vision.overlay import render_annotated_video
+                from vision.render import render_annotated_video
 
                 render_annotated_video(clip, analysis, Path(tmp) / "annotated.mp4")
                 out["video"] = (Path(tmp) / "annotated.mp4").read_bytes()
             if options.get("worst_frame"):  # for the driver's report (render_pdf) and saved session (on_result)
-                from vision.overlay import worst_rep_frame
+                from vision.render import worst_rep_frame
 
                 out["worst_frame"] = worst_rep_frame(clip, analysis)
         except SquatCheckError as exc:
