@@ -438,6 +438,45 @@ def test_results_without_possible_reps_look_as_before():
     assert not any("possible" in c for c in _captions(at))
 
 
+def _table_first_app(result: dict) -> None:
+    import streamlit as st
+
+    from ui import results_view, settings as ui_settings
+
+    calls = st.session_state.setdefault("chart_calls", [])
+    real = results_view.signal_charts
+    results_view.signal_charts = lambda analysis: calls.append(1) or real(analysis)
+    try:
+        from types import SimpleNamespace
+
+        import numpy as np
+
+        entry = st.session_state.setdefault("entry", {
+            "name": "clip.mp4", "path": None, "analysis": SimpleNamespace(result=result, signals=None, track=None),
+            "thumbs": {r["index"]: np.full((48, 32, 3), 90, np.uint8) for r in result["reps"]},
+            "video": None, "key": "table-first"})
+        results_view.show_results(entry, ui_settings.current(), key="t_")
+    finally:
+        results_view.signal_charts = real
+
+
+def test_results_draw_the_table_first_and_the_rest_in_their_own_places():
+    """Tiles and table first; the later parts replace their own "being made" notes (none is left once
+    they are there), keep the page order, and the charts are made once per analysis, not on every rerun."""
+    at = AppTest.from_function(_table_first_app, default_timeout=TIMEOUT, args=(_possible_result(),)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    headings = [m for m in _texts(at.markdown) if m.startswith("####")]
+    assert headings[0] == "#### Rep by rep"
+    assert headings.index("#### Bottom of each rep") < headings.index("#### Annotated video")
+    assert not any(c.endswith("…") for c in _texts(at.caption)), _texts(at.caption)
+    (table,) = [d.value for d in at.dataframe]
+    at.run()  # a widget click reruns the page: same table, charts not made again
+    assert not at.exception, [e.value for e in at.exception]
+    (again,) = [d.value for d in at.dataframe]
+    assert again.equals(table)
+    assert at.session_state["chart_calls"] == [1]
+
+
 # --- uploads: owner only, deleted when the results no longer need them (issue 23 #8) ----------
 
 

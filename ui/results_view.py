@@ -1,7 +1,9 @@
 """One analysis on the page, as the analyse page and the live page both show it.
 
 Summary tiles, the rep table with cues, the signal charts with rep bands, the bottom frame of
-each rep, the annotated video, JSON/CSV downloads and the "Save to client" form. The pages only
+each rep, the annotated video, JSON/CSV downloads and the "Save to client" form. The tiles and the
+table are drawn first; the charts, thumbnails and annotated video then fill places of their own
+below, each saying what is being made until it is there. The pages only
 make the *entry* (what was analysed) and call :func:`show_results`.
 
 An entry is a dict:
@@ -9,7 +11,8 @@ An entry is a dict:
 ``name``: shown in the header; ``stem``: download file names (default: ``name`` without its
 suffix); ``path``: the clip on disk, or None (a live set recorded without its video);
 ``analysis``: a ``vision.analysis.Analysis``; ``thumbs``: ``{rep index: RGB}`` or None to read
-them from ``path``; ``video`` / ``video_error``: the annotated MP4 once drawn (start with None);
+them from ``path``; ``charts``: the signal charts once made (start with None or leave out);
+``video`` / ``video_error``: the annotated MP4 once drawn (start with None);
 ``key``: anything hashable that identifies the analysis (names the annotated video file).
 """
 
@@ -378,33 +381,67 @@ def show_results(entry: dict, settings: ui_settings.Settings, *, key: str = "", 
     _show_disclaimer(result)
     _show_norms(result, settings)
 
+    _show_rep_table(result)
+
+    # The tiles and the table are on the page now: they are what the user came for. Charts, thumbnails
+    # and the annotated video follow, each in its own place (page order kept), saying what is being
+    # made until it is there. They only read the analysis: nothing above changes when they arrive.
+    charts_slot, thumbs_slot, video_slot = st.empty(), st.empty(), st.empty()
+    if entry.get("charts") is None:
+        charts_slot.caption("Drawing the charts…")
+    if entry.get("thumbs") is None and entry.get("path") is not None:
+        thumbs_slot.caption("Picking the bottom frame of each rep…")
+    with charts_slot.container():
+        _show_charts(entry)
+    with thumbs_slot.container():
+        _show_thumbnails(entry)
+    with video_slot.container():
+        video = _show_annotated_video(entry, no_video, key=key)
+    _show_downloads(entry, video, key=key)
+    _show_save_to_client(entry, key=key)
+
+
+def _show_rep_table(result: dict) -> None:
     st.markdown("#### Rep by rep")
     small = st.column_config.TextColumn(width="small")
     st.dataframe(presenters.styled_rep_table(result), hide_index=True, width="stretch",
                  column_config={"Rep": st.column_config.NumberColumn(width="small"), "Verdict": small,
                                 "Confidence": small, "Cue": st.column_config.TextColumn(width="large")})
 
-    charts = signal_charts(analysis)
-    if charts:
-        st.markdown("#### Signals over time")
-        st.caption("Shaded bands are the reps (green ok, amber minor, red major); dashed lines are thresholds."
-                   + (" KASR is knee width ÷ ankle width: below 0.8 the knees are well inside the feet (valgus)."
-                      if any(p.startswith("KASR") for p in presenters.chart_panels(result)) else ""))
-        for chart in charts:
-            st.altair_chart(chart, width="stretch", height=CHART_HEIGHT)
 
+def _show_charts(entry: dict) -> None:
+    """The signal charts (made once per entry: a widget click reruns the page without making them again)."""
+    if entry.get("charts") is None:
+        entry["charts"] = signal_charts(entry["analysis"])
+    if not entry["charts"]:
+        return
+    result = entry["analysis"].result
+    st.markdown("#### Signals over time")
+    st.caption("Shaded bands are the reps (green ok, amber minor, red major); dashed lines are thresholds."
+               + (" KASR is knee width ÷ ankle width: below 0.8 the knees are well inside the feet (valgus)."
+                  if any(p.startswith("KASR") for p in presenters.chart_panels(result)) else ""))
+    for chart in entry["charts"]:
+        st.altair_chart(chart, width="stretch", height=CHART_HEIGHT)
+
+
+def _show_thumbnails(entry: dict) -> None:
     thumbs = _thumbnails(entry)
-    if thumbs:
-        st.markdown("#### Bottom of each rep")
-        reps = {int(r["index"]): r for r in result["reps"]}
-        per_row = 4
-        items = sorted(thumbs.items())
-        for start in range(0, len(items), per_row):
-            cols = st.columns(per_row)
-            for col, (idx, img) in zip(cols, items[start:start + per_row]):
-                rep = reps.get(idx, {})
-                col.image(img, caption=presenters.thumbnail_caption(idx, rep), width="stretch")
+    if not thumbs:
+        return
+    st.markdown("#### Bottom of each rep")
+    reps = {int(r["index"]): r for r in entry["analysis"].result["reps"]}
+    per_row = 4
+    items = sorted(thumbs.items())
+    for start in range(0, len(items), per_row):
+        cols = st.columns(per_row)
+        for col, (idx, img) in zip(cols, items[start:start + per_row]):
+            rep = reps.get(idx, {})
+            col.image(img, caption=presenters.thumbnail_caption(idx, rep), width="stretch")
 
+
+def _show_annotated_video(entry: dict, no_video: str | None, *, key: str = "") -> Path | None:
+    """The annotated video (drawn here, with its progress bar, the first time), or why there is none."""
+    result = entry["analysis"].result
     st.markdown("#### Annotated video")
     video = entry.get("video")
     if entry.get("path") is None:
@@ -426,8 +463,7 @@ def show_results(entry: dict, settings: ui_settings.Settings, *, key: str = "", 
         st.video(str(video), width=VIDEO_PORTRAIT_WIDTH if portrait else VIDEO_LANDSCAPE_WIDTH)
     elif entry.get("video_error"):
         st.warning(entry["video_error"])
-    _show_downloads(entry, video, key=key)
-    _show_save_to_client(entry, key=key)
+    return video
 
 
 def _show_downloads(entry: dict, video: Path | None, *, key: str = "") -> None:
