@@ -18,7 +18,7 @@ and every module below it.
     engine pipelines: vision.analysis vision.live vision.overlay vision.render
     engine runners: vision.batch vision.__main__
     trainer rules: trainer trainer.session_compare trainer.screening.*
-    trainer store: trainer.store
+    trainer store: trainer.store.errors trainer.store.media trainer.store.records trainer.store.database trainer.store.api trainer.store
     trainer services: trainer.accounts trainer.batch_sessions trainer.pdf_report trainer.screening.pdf
     trainer commands: trainer.users_cli trainer.screening.cli trainer.migrations.*
     ui base: ui ui.presenters ui.clients_presenters ui.screening_presenters ui.upload_guard ui.session_store ui.preload

@@ -1,43 +1,10 @@
-"""Client history: who was screened, when, and what the analysis found.
+"""The ``Store``: the client history's API (clients, sessions, screenings, accounts, sign-in throttle).
 
-Storage is SQLAlchemy 2.x (typed ``Mapped[...]`` ORM). By default an embedded SQLite file
-``<user data dir>/squatcheck.db`` (platformdirs); a gym with several trainers can point
-``database_url`` / ``SQUATCHECK_DB_URL`` at any SQLAlchemy URL (e.g. PostgreSQL).
-
-Design notes
-------------
-* Callers only ever get plain frozen dataclasses (:class:`ClientRecord`,
-  :class:`SessionRecord`) or JSON-able dicts - no live ORM objects escape a DB session.
-* Every public write is exactly one transaction. On SQLite we take the write lock up front
-  (``BEGIN IMMEDIATE``) so concurrent writers queue on ``busy_timeout`` instead of failing
-  on a lock upgrade; the DB runs in WAL mode with ``synchronous=FULL`` and
-  ``foreign_keys=ON`` so a committed save survives a crash / power cut and a killed
-  half-written save leaves nothing behind.
-* Schema: Alembic migrations in ``trainer/migrations/versions`` (revision "0003" = schema v3).
-  :func:`migrate` applies the pending ones in ONE transaction (SQLite and PostgreSQL both have
-  transactional DDL), so a failed or killed upgrade leaves the old schema intact. Files written
-  by the pre-Alembic store (v1-v3) are stamped and upgraded in place. Revisions are written
-  against explicit table snapshots, never the ORM models, so v1 stays v1 forever; the schema the
-  latest revision builds is the models' (``tests/test_store_schema.py`` compares them with Alembic).
-* A small JPEG thumbnail of the worst rep's bottom frame (schema v3, ``worst_frame_jpeg``,
-  at most ~100 KB) can be stored with a session, so a saved session's PDF report has its
-  picture even when the video itself was not kept.
-* Guided screenings (schema v7, ``screenings``, issue 22) are stored beside the sessions: the whole
-  ``trainer.screening.build_screening`` result as JSON plus its date, re-test date, branch and referral.
-  They belong to their client, so the same ownership applies (a trainer's view finds only its own
-  clients' screenings; any other id is "not found") and they are deleted with the client.
-* Videos are copied into ``<media dir>/client_<id>/`` only when ``keep_video=True``; the DB
-  stores the path relative to the media dir. The copy happens before the DB commit and is
-  removed if the commit fails, so the DB never points at a missing file; a crash between
-  the two can leave an unreferenced file, which :meth:`Store.cleanup_orphan_videos` removes.
-* Deleting a client (the privacy "erase my data" right) removes its sessions (explicitly
-  and via ``ON DELETE CASCADE``) and its whole ``client_<id>/`` folder (kept videos and any
-  file left there by an interrupted copy). SQLite runs with
-  ``secure_delete=ON`` and the WAL is checkpointed afterwards, so the deleted rows are not
-  left readable in free pages.
-* Owner only: the SQLite file (and its -wal/-shm), the media dir and its client folders are
-  created 0600 / 0700 whatever the umask (:func:`private_dir`, :func:`private_file`), and an
-  existing database file readable by others is narrowed to 0600 when it is opened.
+Every public write is exactly one transaction (:class:`trainer.store.database._Tx`). Videos are copied
+into ``<media dir>/client_<id>/`` only when ``keep_video=True``; the DB stores the path relative to the
+media dir. The copy happens before the DB commit and is removed if the commit fails, so the DB never
+points at a missing file; a crash between the two can leave an unreferenced file, which
+:meth:`Store.cleanup_orphan_videos` removes. The design notes are in :mod:`trainer.store`.
 """
 
 from __future__ import annotations
@@ -46,490 +13,66 @@ import base64
 import json
 import logging
 import math
+import operator
 import os
 import shutil
 import time
 import unicodedata
 import uuid
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-import operator
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import platformdirs
-from sqlalchemy import (
-    Boolean,
-    DateTime,
-    Engine,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-    create_engine,
-    delete,
-    event,
-    false,
-    func,
-    inspect,
-    select,
-    text,
-)
-from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
-from vision.errors import SquatCheckError
-from vision.images import as_rgb
-from trainer.session_compare import compare_sessions, summarise_analysis
+from trainer.session_compare import summarise_analysis
+from trainer.store.database import (
+    _NAME_MAX,
+    _WRITE_OPT,
+    APP_NAME,
+    ClientRow,
+    LoginThrottleRow,
+    ScreeningRow,
+    SessionRow,
+    UserRow,
+    UTCDateTime,
+    _db_label,
+    _resolve_url,
+    _sqlite_file,
+    _Tx,
+    current_schema_version,
+    make_engine,
+    migrate,
+)
+from trainer.store.errors import (
+    ClientNotFoundError,
+    DuplicateClientError,
+    DuplicateUserError,
+    ScreeningNotFoundError,
+    SessionNotFoundError,
+    StoreError,
+    UserNotFoundError,
+)
+from trainer.store.media import _open_private, encode_thumbnail, private_dir
+from trainer.store.records import ROLES, ClientRecord, ScreeningRecord, SessionRecord, UserRecord, _valgus_rate
 
 if TYPE_CHECKING:
     import numpy as np
-    from alembic.config import Config as AlembicConfig
-    from alembic.script import ScriptDirectory
 
-__all__ = [
-    "APP_NAME",
-    "ENV_DB_URL",
-    "LATEST_SCHEMA_VERSION",
-    "MIGRATIONS_DIR",
-    "ClientNotFoundError",
-    "ClientRecord",
-    "DuplicateClientError",
-    "DuplicateUserError",
-    "ROLES",
-    "ScreeningNotFoundError",
-    "ScreeningRecord",
-    "SessionNotFoundError",
-    "SessionRecord",
-    "Store",
-    "StoreError",
-    "UserNotFoundError",
-    "UserRecord",
-    "THUMBNAIL_MAX_BYTES",
-    "compare_sessions",
-    "decode_thumbnail",
-    "default_database_url",
-    "encode_thumbnail",
-    "latest_schema_version",
-    "make_engine",
-    "migrate",
-    "summarise_analysis",
-]
+__all__ = ["EXPORT_FORMAT", "EXPORT_VERSION", "THROTTLE_FORGET_S", "Store", "name_skeleton", "printable"]
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "squatcheck"
-ENV_DB_URL = "SQUATCHECK_DB_URL"
-DB_FILENAME = "squatcheck.db"
 EXPORT_FORMAT = "squatcheck-client-export"
 EXPORT_VERSION = 1
-_NAME_MAX = 200
-_KEY_MAX = 240  # name keys: the folded name (casefolding may lengthen it) and its owner's id
 THROTTLE_FORGET_S = 24 * 3600  # a name's failed sign-ins are forgotten after a day without tries
-THUMBNAIL_MAX_SIDE = 640  # px, long side of the stored worst-frame thumbnail
-THUMBNAIL_MAX_BYTES = 100_000  # the JPEG is shrunk until it fits
-_THUMBNAIL_QUALITY = 85
-_PG_MIGRATION_LOCK = 0x5C0A7  # arbitrary constant key for pg_advisory_xact_lock
-_WRITE_OPT = "squatcheck_write"  # execution option: take the SQLite write lock at BEGIN
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class StoreError(SquatCheckError):
-    """The client history could not be read or written; the message says why."""
-
-
-class ClientNotFoundError(StoreError):
-    """No client with that id (it may have been deleted)."""
-
-
-class SessionNotFoundError(StoreError):
-    """No session with that id (it may have been deleted)."""
-
-
-class ScreeningNotFoundError(StoreError):
-    """No screening with that id (it may have been deleted)."""
-
-
-class UserNotFoundError(StoreError):
-    """No account with that name."""
-
-
-class DuplicateUserError(StoreError):
-    """An account with that name already exists."""
-
-
-class DuplicateClientError(StoreError):
-    """A client with that name already exists (names are compared ignoring case/spacing)."""
-
-
-# --------------------------------------------------------------------------- records
-
-
-def _valgus_rate(view: str | None, rep_count: int, valgus_reps: int,
-                 fppa_mean: float | None, kasr_mean: float | None) -> float | None:
-    # Same rule as trainer.session_compare.valgus_measurable, on the stored summary columns.
-    if not rep_count or (view or "").lower() == "side":
-        return None
-    if valgus_reps == 0 and fppa_mean is None and kasr_mean is None:
-        return None
-    return valgus_reps / rep_count
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt is not None else None
-
-
-@dataclass(frozen=True)
-class ClientRecord:
-    id: int
-    name: str
-    created_at: datetime  # timezone-aware, UTC
-    notes: str
-    session_count: int = 0
-    last_recorded_at: datetime | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "created_at": _iso(self.created_at),
-            "notes": self.notes,
-            "session_count": self.session_count,
-            "last_recorded_at": _iso(self.last_recorded_at),
-        }
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    id: int
-    client_id: int
-    recorded_at: datetime  # timezone-aware, UTC
-    created_at: datetime  # timezone-aware, UTC (when it was saved)
-    notes: str
-    view: str | None
-    profile: str | None
-    rep_count: int
-    valgus_reps: int
-    shallow_reps: int
-    fppa_mean_deg: float | None  # mean over reps of the worse side's FPPA
-    fppa_worst_deg: float | None
-    depth_mean: float | None
-    kasr_mean: float | None
-    asymmetry_mean_deg: float | None
-    video_path: Path | None  # absolute path of the kept copy, or None
-    analysis: dict[str, Any] = field(repr=False)
-    # JPEG thumbnail of the worst rep's bottom frame (schema v3), or None
-    worst_frame_jpeg: bytes | None = field(default=None, repr=False)
-
-    @property
-    def has_worst_frame(self) -> bool:
-        return bool(self.worst_frame_jpeg)
-
-    def worst_frame_rgb(self) -> "np.ndarray | None":
-        """The stored worst-frame thumbnail decoded to an HxWx3 RGB uint8 array (ready for
-        ``render_session_pdf(worst_frame_rgb=...)`` / ``st.image``); None if there is none
-        or it cannot be decoded."""
-        return decode_thumbnail(self.worst_frame_jpeg)
-
-    @property
-    def valgus_rate(self) -> float | None:
-        """Share of reps with knee valgus; None with no reps or when the camera view
-        could not judge valgus (side view / no frontal metrics)."""
-        return _valgus_rate(self.view, self.rep_count, self.valgus_reps, self.fppa_mean_deg,
-                            self.kasr_mean)
-
-    def to_dict(self, *, include_analysis: bool = True) -> dict[str, Any]:
-        out = {
-            "id": self.id,
-            "client_id": self.client_id,
-            "recorded_at": _iso(self.recorded_at),
-            "created_at": _iso(self.created_at),
-            "notes": self.notes,
-            "view": self.view,
-            "profile": self.profile,
-            "rep_count": self.rep_count,
-            "valgus_reps": self.valgus_reps,
-            "shallow_reps": self.shallow_reps,
-            "valgus_rate": self.valgus_rate,
-            "fppa_mean_deg": self.fppa_mean_deg,
-            "fppa_worst_deg": self.fppa_worst_deg,
-            "depth_mean": self.depth_mean,
-            "kasr_mean": self.kasr_mean,
-            "asymmetry_mean_deg": self.asymmetry_mean_deg,
-            "video_path": str(self.video_path) if self.video_path else None,
-            "has_worst_frame": self.has_worst_frame,
-        }
-        if include_analysis:
-            out["analysis"] = json.loads(json.dumps(self.analysis))
-        return out
-
-
-@dataclass(frozen=True)
-class ScreeningRecord:
-    """A saved guided screening (schema v7): ``result`` is the dict ``trainer.screening.build_screening`` made."""
-
-    id: int
-    client_id: int
-    screened_at: datetime  # timezone-aware, UTC
-    created_at: datetime  # timezone-aware, UTC (when it was saved)
-    retest_on: str | None  # ISO date
-    branch: str | None  # the heels-raised branch: ankle, hip_control, no_clear_conclusion, ...
-    referral: bool  # pain: see a clinician, no plan
-    notes: str
-    result: dict[str, Any] = field(repr=False)
-
-    def to_dict(self, *, include_result: bool = True) -> dict[str, Any]:
-        out = {"id": self.id, "client_id": self.client_id, "screened_at": _iso(self.screened_at),
-               "created_at": _iso(self.created_at), "retest_on": self.retest_on, "branch": self.branch,
-               "referral": self.referral, "notes": self.notes}
-        if include_result:
-            out["result"] = json.loads(json.dumps(self.result))
-        return out
-
-
-ROLES = ("admin", "trainer")
-
-
-@dataclass(frozen=True)
-class UserRecord:
-    """An account. ``password_hash`` is an Argon2 hash (``trainer.accounts``), never a password."""
-
-    id: int
-    name: str
-    role: str
-    created_at: datetime
-    password_hash: str = field(repr=False)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-
-# --------------------------------------------------------------------------- ORM models
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stored as naive UTC (portable across SQLite/PostgreSQL), returned timezone-aware UTC."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class ClientRow(Base):
-    __tablename__ = "clients"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(_NAME_MAX))
-    # v6: "<owner id>:<folded name>" (":<folded name>" without an owner): names are unique per
-    # trainer ("Anna  Smith" == "anna smith"), never across trainers
-    name_key: Mapped[str] = mapped_column(String(_KEY_MAX), unique=True)
-    # v6: the casefolded, whitespace-collapsed name alone, for the views that see every client
-    name_fold: Mapped[str | None] = mapped_column(String(_KEY_MAX), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    notes: Mapped[str] = mapped_column(Text, default="")
-    # v5: the trainer (users.id); its index ix_clients_owner_id (v8: was ix_clients_owner)
-    owner_id: Mapped[int | None] = mapped_column(Integer, index=True)
-
-
-class UserRow(Base):
-    __tablename__ = "users"  # v5
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(_NAME_MAX))
-    name_key: Mapped[str] = mapped_column(String(_NAME_MAX), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
-    password_hash: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class LoginThrottleRow(Base):
-    """v6: failed sign-ins in a row per account name (``trainer.accounts.LoginThrottle``)."""
-
-    __tablename__ = "login_throttle"
-
-    name_digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the name's key
-    failures: Mapped[int] = mapped_column(Integer)
-    next_try_at: Mapped[float] = mapped_column(Float)  # epoch seconds: the next try waits until then
-    last_try_at: Mapped[float] = mapped_column(Float)
-
-
-class SessionRow(Base):
-    __tablename__ = "sessions"
-    __table_args__ = (Index("ix_sessions_client_recorded", "client_id", "recorded_at"),)  # v2
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    notes: Mapped[str] = mapped_column(Text, default="")
-    view: Mapped[str | None] = mapped_column(String(32))
-    profile: Mapped[str | None] = mapped_column(String(64))
-    rep_count: Mapped[int] = mapped_column(Integer)
-    valgus_reps: Mapped[int] = mapped_column(Integer)
-    shallow_reps: Mapped[int] = mapped_column(Integer)
-    fppa_mean_deg: Mapped[float | None] = mapped_column(Float)
-    fppa_worst_deg: Mapped[float | None] = mapped_column(Float)
-    depth_mean: Mapped[float | None] = mapped_column(Float)
-    asymmetry_mean_deg: Mapped[float | None] = mapped_column(Float)
-    kasr_mean: Mapped[float | None] = mapped_column(Float)  # added in v2
-    analysis_json: Mapped[str] = mapped_column(Text)
-    video_path: Mapped[str | None] = mapped_column(Text)  # relative to the media dir
-    worst_frame_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary)  # added in v3
-
-
-class ScreeningRow(Base):
-    """v7: a guided screening of a client (issue 22); deleted with its client like a session."""
-
-    __tablename__ = "screenings"
-    __table_args__ = (Index("ix_screenings_client_screened", "client_id", "screened_at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
-    screened_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    retest_on: Mapped[str | None] = mapped_column(String(10))
-    branch: Mapped[str | None] = mapped_column(String(32))
-    # the server defaults are migration 0007's, so rows written by other tools get them too
-    referral: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    notes: Mapped[str] = mapped_column(Text, default="", server_default="")
-    result_json: Mapped[str] = mapped_column(Text)
-
-
-# --------------------------------------------------------------------------- migrations
-# The schema is Alembic's (trainer/migrations/versions): revision ids are zero-padded schema
-# numbers, "0003" = schema v3, so the store can still speak of "schema version N".
-
-MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
-_LEGACY_VERSION_TABLE = "schema_version"  # the pre-Alembic store's own record (schema v1-v3)
-
-
-def _alembic_config(script_location: Path, connection: Connection | None = None) -> "AlembicConfig":
-    from alembic.config import Config as AlembicConfig
-
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(script_location))
-    cfg.attributes["connection"] = connection
-    return cfg
-
-
-def _script(script_location: Path) -> "ScriptDirectory":
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(_alembic_config(script_location))
-
-
-def latest_schema_version(script_location: Path = MIGRATIONS_DIR) -> int:
-    return int(_script(script_location).get_current_head())
-
-
-def _legacy_version(conn: Connection) -> int:
-    """The version the pre-Alembic store recorded, 0 if it never did."""
-    if not inspect(conn).has_table(_LEGACY_VERSION_TABLE):
-        return 0
-    return int(conn.execute(text(f"SELECT MAX(version) FROM {_LEGACY_VERSION_TABLE}")).scalar() or 0)
-
-
-def current_schema_version(conn: Connection) -> int:
-    """The database's schema number: 0 for an empty database."""
-    from alembic.runtime.migration import MigrationContext
-
-    revision = MigrationContext.configure(conn).get_current_revision()
-    if revision is None:
-        return _legacy_version(conn)
-    try:
-        return int(revision)
-    except ValueError:
-        raise StoreError(f"This client database has an unknown schema revision {revision!r}.") from None
-
-
-LATEST_SCHEMA_VERSION = latest_schema_version()
-
-
-def migrate(engine: Engine, target: int | None = None, *, script_location: Path = MIGRATIONS_DIR) -> int:
-    """Bring the database up to schema ``target`` (default: the latest) with Alembic, in ONE transaction.
-
-    Safe on every open (no-op when up to date) and from several processes at once (SQLite:
-    ``BEGIN IMMEDIATE`` write lock; PostgreSQL: a transaction-scoped advisory lock). A file written
-    by the pre-Alembic store (its own ``schema_version`` table, v1-v3) is stamped with that version
-    first and upgraded in place. Returns the schema version afterwards. Raises :class:`StoreError`
-    if the database was written by a newer SquatCheck, or if a migration fails (nothing changes).
-    """
-    from alembic import command
-    from alembic.util.exc import CommandError
-
-    latest = latest_schema_version(script_location)
-    target = latest if target is None else target
-    if not 0 <= target <= latest:
-        raise ValueError(f"target schema version must be 0..{latest}, got {target}")
-    try:
-        # Up to date (every open but the first): a plain read, so opening never waits for another
-        # trainer's save to finish.
-        with engine.connect() as conn:
-            if inspect(conn).has_table("alembic_version") and current_schema_version(conn) == target:
-                return target
-        with engine.execution_options(**{_WRITE_OPT: True}).begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-            current = current_schema_version(conn)
-            if current > latest:
-                raise StoreError(
-                    f"This client database uses schema version {current}, but this version of "
-                    f"SquatCheck only knows up to {latest}. Update SquatCheck to open it."
-                )
-            cfg = _alembic_config(script_location, conn)
-            if current and not inspect(conn).has_table("alembic_version"):
-                log.info("client database from the pre-Alembic store (schema v%d): stamping it", current)
-                command.stamp(cfg, f"{current:04d}")
-            if target > current:
-                log.info("upgrading the client database from schema v%d to v%d", current, target)
-                command.upgrade(cfg, f"{target:04d}")
-            return current_schema_version(conn)
-    except StoreError:
-        raise
-    except (SQLAlchemyError, CommandError) as err:
-        raise StoreError(
-            f"Could not prepare the client database ({_db_label(engine.url)}): "
-            f"{_short(err)}. If this is not a SquatCheck database, choose another file."
-        ) from err
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _short(err: BaseException) -> str:
-    orig = getattr(err, "orig", None)
-    msg = str(orig if orig is not None else err).strip().splitlines()
-    return msg[0] if msg else type(err).__name__
-
-
-def _db_label(url: URL) -> str:
-    """The URL without a password, for messages."""
-    return url.render_as_string(hide_password=True)
 
 
 def _now() -> datetime:
@@ -641,200 +184,6 @@ def _as_id(value: Any) -> int | None:
         return operator.index(value)
     except TypeError:
         return None
-
-
-def encode_thumbnail(frame_rgb: Any) -> bytes:
-    """An RGB image (HxWx3 uint8; grey, RGBA and float 0..1 are accepted too) as JPEG bytes
-    for ``sessions.worst_frame_jpeg``: long side at most :data:`THUMBNAIL_MAX_SIDE` px,
-    quality ~85, shrunk further until it is at most :data:`THUMBNAIL_MAX_BYTES`.
-    Raises :class:`StoreError` if ``frame_rgb`` is not an image."""
-    import cv2
-    import numpy as np
-
-    try:
-        arr = np.asarray(frame_rgb)
-    except Exception as err:  # ragged lists and other oddities
-        raise StoreError(f"The worst-frame picture is not an image: {err}") from err
-    try:
-        arr = as_rgb(arr)
-    except ValueError:
-        raise StoreError(f"The worst-frame picture must be an HxWx3 RGB image, got shape {arr.shape}.") from None
-    if arr.dtype != np.uint8:
-        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-            raise StoreError(f"The worst-frame picture has unusable pixel type {arr.dtype}.")
-        arr = np.nan_to_num(arr.astype(np.float64))
-        if arr.max(initial=0) <= 1.0:
-            arr = arr * 255.0
-        arr = np.clip(np.rint(arr), 0, 255).astype(np.uint8)
-    bgr = cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2BGR)  # OpenCV wants BGR
-    h, w = bgr.shape[:2]
-    scale = min(1.0, THUMBNAIL_MAX_SIDE / max(h, w))
-    quality = _THUMBNAIL_QUALITY
-    for _ in range(40):
-        img = bgr
-        if scale < 1.0:
-            size = (max(2, round(w * scale)), max(2, round(h * scale)))
-            img = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        if not ok:
-            raise StoreError("Could not encode the worst-frame picture as JPEG.")
-        data = buf.tobytes()
-        if len(data) <= THUMBNAIL_MAX_BYTES:
-            return data
-        if quality > 60:
-            quality -= 10
-        else:
-            scale *= 0.75
-    raise StoreError("Could not make the worst-frame picture small enough to store.")
-
-
-def decode_thumbnail(data: bytes | None) -> "np.ndarray | None":
-    """JPEG bytes from :func:`encode_thumbnail` back to an HxWx3 RGB uint8 array; None for
-    no data or undecodable data."""
-    if not data:
-        return None
-    import cv2
-    import numpy as np
-
-    bgr = cv2.imdecode(np.frombuffer(bytes(data), dtype=np.uint8), cv2.IMREAD_COLOR)
-    if bgr is None:
-        log.warning("stored worst-frame thumbnail could not be decoded")
-        return None
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
-def default_database_url() -> str:
-    """``SQUATCHECK_DB_URL`` if set, else the SQLite file in the user's data directory."""
-    env = os.environ.get(ENV_DB_URL, "").strip()
-    if env:
-        return env
-    path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / DB_FILENAME
-    return URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
-
-
-def _resolve_url(database_url: str | os.PathLike[str] | URL | None) -> URL:
-    if database_url is None:
-        database_url = default_database_url()
-    if isinstance(database_url, URL):
-        return database_url
-    raw = os.fspath(database_url)
-    if "://" not in raw:  # convenience: a plain file path means a SQLite file
-        return URL.create("sqlite", database=str(Path(raw).expanduser()))
-    try:
-        return make_url(raw)
-    except Exception as err:  # ArgumentError, ValueError
-        raise StoreError(f"Not a valid database URL: {raw!r} ({err}).") from err
-
-
-def _sqlite_file(url: URL) -> Path | None:
-    if url.get_backend_name() != "sqlite":
-        return None
-    db = url.database or ""
-    if db in ("", ":memory:") or db.startswith("file:") or url.query.get("mode") == "memory":
-        return None
-    return Path(db).expanduser()
-
-
-def private_dir(path: Path) -> Path:
-    """Create ``path`` (and missing parents) readable by its owner only (0700, whatever the umask);
-    narrow an existing folder of ours to 0700. Returns ``path``."""
-    path = Path(path)
-    missing = []
-    p = path
-    while not p.exists() and p != p.parent:
-        missing.append(p)
-        p = p.parent
-    for d in reversed(missing):
-        try:
-            d.mkdir(mode=0o700)
-        except FileExistsError:
-            pass
-        os.chmod(d, 0o700)  # mkdir's mode is filtered by the umask
-    _narrow(path, 0o700)
-    return path
-
-
-def private_file(path: Path) -> None:
-    """Create ``path`` empty if missing, 0600 (owner only); narrow an existing file of ours to 0600."""
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
-    _narrow(path, 0o600)
-
-
-def _narrow(path: Path, mode: int) -> None:
-    """chmod ``path`` to ``mode`` if it is ours and others may read it (a shared folder that is not
-    ours, e.g. /tmp, is left alone)."""
-    try:
-        st_ = os.stat(path)
-        if st_.st_uid == os.getuid() and (st_.st_mode & 0o777) != mode:
-            os.chmod(path, mode)
-    except (OSError, AttributeError):  # AttributeError: no os.getuid (Windows)
-        pass
-
-
-def _open_private(path: Path):
-    """A new file for writing, 0600 from its first byte (whatever the umask)."""
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
-
-
-def _install_sqlite_hooks(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # SQLAlchemy, not the sqlite3 module, decides where transactions begin (so DDL is
-        # transactional and we can choose BEGIN IMMEDIATE for writes).
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        try:
-            mode = cur.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() not in ("wal", "memory"):
-                log.warning("SQLite WAL mode unavailable (journal_mode=%s)", mode)
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=10000")
-            cur.execute("PRAGMA secure_delete=ON")
-        finally:
-            cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(_WRITE_OPT, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-
-def make_engine(
-    database_url: str | os.PathLike[str] | URL | None = None, *, echo: bool = False
-) -> Engine:
-    """A SQLAlchemy engine configured the way the store needs it (SQLite: WAL,
-    synchronous=FULL, foreign keys, busy timeout, transactional DDL, BEGIN IMMEDIATE for
-    writes; servers: pre-ping). Creates the folder (0700) and the file (0600) of a SQLite
-    database, and narrows an existing one to 0600 (SQLite gives its -wal and -shm files the
-    database file's mode). Does not migrate."""
-    url = _resolve_url(database_url)
-    db_file = _sqlite_file(url)
-    if db_file is not None:
-        try:
-            fresh = not db_file.parent.exists()
-            private_dir(db_file.parent) if fresh else db_file.parent.mkdir(parents=True, exist_ok=True)
-            private_file(db_file)
-            for extra in ("-wal", "-shm"):
-                if Path(str(db_file) + extra).exists():
-                    _narrow(Path(str(db_file) + extra), 0o600)
-        except OSError as err:
-            raise StoreError(
-                f"Cannot create the folder for the client database {db_file}: {err}"
-            ) from err
-    kwargs: dict[str, Any] = {"echo": echo}
-    if url.get_backend_name() != "sqlite":
-        kwargs["pool_pre_ping"] = True  # server DBs: survive dropped connections
-    try:
-        engine = create_engine(url, **kwargs)
-    except Exception as err:  # unknown dialect, missing driver (e.g. psycopg)
-        raise StoreError(f"Cannot use database {_db_label(url)}: {err}") from err
-    if engine.dialect.name == "sqlite":
-        _install_sqlite_hooks(engine)
-    return engine
 
 
 # --------------------------------------------------------------------------- the store
@@ -1578,48 +927,3 @@ class Store:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         except SQLAlchemyError as err:
             log.debug("wal checkpoint skipped: %s", err)
-
-
-class _Tx:
-    """``with store._tx(...) as session``: commit on success, roll back on error, and turn
-    database errors into :class:`StoreError` (domain errors pass through unchanged)."""
-
-    def __init__(self, factory: sessionmaker[Session], action: str) -> None:
-        self._factory = factory
-        self._action = action
-        self._session: Session | None = None
-
-    def __enter__(self) -> Session:
-        self._session = self._factory()
-        try:
-            self._session.begin()
-        except SQLAlchemyError as err:
-            self._session.close()
-            raise StoreError(f"Could not {self._action}: {_short(err)}") from err
-        return self._session
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        s = self._session
-        assert s is not None
-        try:
-            if exc is None:
-                s.commit()
-            else:
-                s.rollback()
-        except SQLAlchemyError as err:
-            s.rollback()
-            raise self._translate(err) from err
-        finally:
-            s.close()
-        if isinstance(exc, SQLAlchemyError):
-            raise self._translate(exc) from exc
-        return False
-
-    def _translate(self, err: SQLAlchemyError) -> StoreError:
-        if isinstance(err, IntegrityError) and "name_key" in str(err.orig):
-            # lost a race with another trainer adding the same name
-            return DuplicateClientError("That name is already used by another client.")
-        if isinstance(err, IntegrityError) and "foreign key" in str(err.orig).lower():
-            # lost a race with another trainer deleting the client
-            return ClientNotFoundError("That client no longer exists (it may have just been deleted).")
-        return StoreError(f"Could not {self._action}: {_short(err)}")
