@@ -149,7 +149,7 @@ def _on_save(client_id: int, client_name: str, fingerprint: str) -> None:
             result["screened_on"])), notes=notes)
         msg = f"Saved as screening #{rec.id} for {md_text(client_name)}."
         st.session_state.setdefault(_SAVED, {})[fingerprint] = (rec.id, msg)
-        return msg
+        return None  # said where the Save button was
 
     _act("save the screening", run)
 
@@ -343,8 +343,10 @@ def _show_screening(s: Mapping[str, Any], comparison: Mapping[str, Any] | None, 
     st.caption(md_text(f"Evidence: {SP.grade_text(b.get('grade'))}. Sources: "
                        + "; ".join(x.get("citation") or x["id"] for x in b.get("sources") or [])))
 
-    st.markdown("#### Every finding, with its error and sources")
+    st.markdown("#### Every finding")
     _table(SP.findings_rows(s))
+    with st.expander("Each finding's measurement error, evidence grade and sources"):
+        _table(SP.findings_rows(s, detail=True))
     conventions = [(f["title"], f["convention"]) for f in s["findings"] if f.get("convention")]
     if conventions:
         st.markdown("**Muscle hypotheses (labelled conventions, not findings)**")

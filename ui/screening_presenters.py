@@ -96,13 +96,18 @@ def _sources_text(sources: Sequence[Mapping[str, Any]]) -> str:
     return "; ".join(str(s.get("citation") or s.get("id")) for s in sources or [])
 
 
-def findings_rows(screening: Mapping[str, Any]) -> list[dict[str, str]]:
-    """One row per finding: what it is, the result in words, what was seen, the error, the evidence, sources."""
+def findings_rows(screening: Mapping[str, Any], *, detail: bool = False) -> list[dict[str, str]]:
+    """One row per finding: what it is, the result in words, what was seen; with ``detail``: the measurement
+    error, the evidence grade and the sources instead of what was seen."""
     rows = []
     for f in screening.get("findings") or []:
-        rows.append({"Finding": f["title"], "Result": STATUS_WORDS.get(f["status"], f["status"]),
-                     "What was seen": f["observation"], "Measurement error": f.get("error") or "",
-                     "Evidence": grade_text(f.get("grade")), "Sources": _sources_text(f.get("sources") or [])})
+        row = {"Finding": f["title"], "Result": STATUS_WORDS.get(f["status"], f["status"])}
+        if detail:
+            row.update({"Measurement error": f.get("error") or "n/a", "Evidence": grade_text(f.get("grade")),
+                        "Sources": _sources_text(f.get("sources") or []) or "n/a"})
+        else:
+            row["What was seen"] = f["observation"]
+        rows.append(row)
     return rows
 
 
