@@ -323,13 +323,13 @@ def test_live_callback_analyses_unmirrored_and_mirrors_only_the_preview():
     import av
     import numpy as np
 
-    from ui import live_page
+    from ui import live_controller
     from vision.video import iter_frames
 
     clip = shared_clip("front_barbell_highbar_short_01.mp4")
     frames = [f.rgb for _, f in zip(range(12), iter_frames(clip, max_side=320))]
-    sess = live_page.LiveSession()
-    callback = live_page._make_callback(sess)
+    sess = live_controller.LiveSession()
+    callback = live_controller._make_callback(sess)
     for rgb in frames[:10]:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
         [out] = asyncio.run(callback([frame]))

@@ -128,7 +128,7 @@ def test_presenters_overlay_pdf_and_speech_read_the_table():
 
 
 @pytest.mark.parametrize("path", ["ui/presenters.py", "vision/overlay.py", "trainer/pdf_report.py",
-                                  "ui/live_page.py", "ui/results_view.py"])
+                                  "ui/live_page.py", "ui/live_controller.py", "ui/results_view.py"])
 def test_no_module_keeps_its_own_wording_table(path):
     """A fault's words spelt out again outside vision/faults.py are a second table that can drift."""
     src = (ROOT / path).read_text()

@@ -1,4 +1,4 @@
-"""The live page's sets (``ui/live_page.py``) without a browser: frames are fed to ``LiveSession``
+"""The live page's sets (``ui/live_page.py``, ``ui/live_controller.py``) without a browser: frames are fed to ``LiveSession``
 as the WebRTC worker would (synthetic squatters through a replaying pose model, or a real clip
 through MediaPipe), then the page runs under ``AppTest`` as after STOP.
 
@@ -67,10 +67,10 @@ def _isolated(tmp_path, monkeypatch):
 def feed(monkeypatch, track, *, until_s: float | None = None, record: bool = False):
     """A LiveSession that has seen ``track`` frame by frame (up to ``until_s``)."""
     import vision.pose
-    from ui import live_page
+    from ui import live_controller
 
     monkeypatch.setattr(vision.pose, "PoseEstimator", lambda model: Replay(track))
-    sess = live_page.LiveSession()
+    sess = live_controller.LiveSession()
     sess.record = record
     rng = np.random.default_rng(0)
     picture = rng.integers(0, 255, (track.height, track.width, 3), dtype=np.uint8)  # some texture to encode
@@ -165,13 +165,13 @@ def test_camera_stopping_mid_set_keeps_the_reps_so_far(monkeypatch):
 
 
 def test_a_pause_ends_the_set_and_a_late_frame_after_stop_starts_none(monkeypatch):
-    from ui import live_page
+    from ui import live_controller
 
     track = squats()
     sess = feed(monkeypatch, track, until_s=6.6)
     picture = np.zeros((track.height, track.width, 3), np.uint8)
     first = sess.snapshot["set_id"]
-    sess.process_rgb(picture, now=T0 + 6.6 + live_page.RESTART_GAP_S + 1)  # back after a long pause
+    sess.process_rgb(picture, now=T0 + 6.6 + live_controller.RESTART_GAP_S + 1)  # back after a long pause
     assert sess.last_set is not None and sess.last_set.id == first and sess.last_set.ended == "pause"
     assert sess.snapshot["set_id"] != first and sess.snapshot["rep_count"] == 0
 
@@ -183,7 +183,7 @@ def test_a_pause_ends_the_set_and_a_late_frame_after_stop_starts_none(monkeypatc
 
 
 def test_a_frozen_picture_is_not_analysed_and_marks_the_camera_frozen(monkeypatch):
-    from ui import live_page
+    from ui import live_controller
 
     track = squats()
     sess = feed(monkeypatch, track, until_s=3.0)
@@ -192,7 +192,7 @@ def test_a_frozen_picture_is_not_analysed_and_marks_the_camera_frozen(monkeypatc
     while not sess.frozen:
         t += 1 / FS
         sess.process_rgb(still, now=T0 + t)
-    assert live_page.FROZEN_S <= t - 3.0 <= live_page.FROZEN_S + 0.1
+    assert live_controller.FROZEN_S <= t - 3.0 <= live_controller.FROZEN_S + 0.1
     analysed = sess.snapshot["frames"]
     for _ in range(30):  # the same picture keeps coming: not analysed
         t += 1 / FS
@@ -243,12 +243,12 @@ def test_speak_toggle_is_remembered_across_pages():
 def test_recording_of_a_live_set_analysed_again_gives_the_same_reps(monkeypatch, tmp_path):
     """A real clip through the live path at a webcam-like 15 fps (MediaPipe, recording on), then the
     recording through the file path: the same reps, bottoms and knee verdicts."""
-    from ui import live_page
+    from ui import live_controller
     from vision.analysis import analyze_video
     from vision.video import iter_frames
 
     clip = shared_clip("front_bodyweight_valgus_office_01.mp4")
-    sess = live_page.LiveSession()
+    sess = live_controller.LiveSession()
     sess.record = True
     for i, frame in enumerate(iter_frames(clip, max_side=480)):
         if i % 2 == 0:
@@ -325,12 +325,12 @@ def test_queued_camera_frames_are_analysed_in_order_at_their_capture_times_unles
     import asyncio
 
     import vision.pose
-    from ui import live_page
+    from ui import live_controller
 
     clock = Clock(T0)
     monkeypatch.setattr(vision.pose, "PoseEstimator", lambda model: TimedReplay(squats(4.0), clock, cost_s))
-    sess = live_page.LiveSession()
-    callback = live_page._make_callback(sess, clock=clock)
+    sess = live_controller.LiveSession()
+    callback = live_controller._make_callback(sess, clock=clock)
     asyncio.run(callback(_camera_frames([0])))                  # starts the pose model: not analysed
     assert sess.snapshot["frames"] == 0
     clock.t = T0 + 2 / 30
@@ -349,7 +349,7 @@ def test_the_video_draws_the_rep_count_the_reps_tile_shows(monkeypatch):
     """While the page refreshes the Reps tile, the picture carries the count the tile shows, so the
     two never disagree (a new rep reaches both at the tile's refresh); with no page polling, the
     live count."""
-    from ui import live_page
+    from ui import live_controller
 
     track = squats()
     sess = feed(monkeypatch, track, until_s=5.0)
@@ -363,7 +363,7 @@ def test_the_video_draws_the_rep_count_the_reps_tile_shows(monkeypatch):
     sess.process_rgb(picture + 1, now=T0 + 5.2)
     assert sess.drawn_count == 1
     sess.tile_shows({**sess.snapshot, "rep_count": 0})
-    monkeypatch.setattr(live_page, "TILE_ALIVE_S", 0.0)          # the page stopped polling
+    monkeypatch.setattr(live_controller, "TILE_ALIVE_S", 0.0)          # the page stopped polling
     sess.process_rgb(picture + 2, now=T0 + 5.3)
     assert sess.drawn_count == live
 
@@ -394,10 +394,10 @@ def test_a_possible_rep_is_announced_with_a_beep_never_in_words():
 def _status_app(last_rep: dict, reps: tuple) -> None:
     import time
 
-    from ui import live_page
+    from ui import live_controller, live_page
 
-    sess = live_page.LiveSession()
-    sess.snapshot = {**live_page._empty_snapshot("s1"), "frames": 60, "rep_count": len(reps), "last_rep": last_rep,
+    sess = live_controller.LiveSession()
+    sess.snapshot = {**live_controller._empty_snapshot("s1"), "frames": 60, "rep_count": len(reps), "last_rep": last_rep,
                      "reps": reps, "phase": "standing", "fps": 30.0}
     sess.last_done = time.monotonic()  # the camera is alive
     live_page._status(sess)

@@ -26,6 +26,7 @@ and every module below it.
     ui downloads: ui.downloads
     ui trainer pages: ui.clients_page ui.users_page
     ui results: ui.results_view
+    ui controllers: ui.live_controller
     ui analysis pages: ui.analyze_page ui.live_page ui.screening_page
     app: app
 
