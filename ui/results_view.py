@@ -487,8 +487,8 @@ def _show_downloads(entry: dict, video: Path | None, *, key: str = "") -> None:
 
 
 def _show_save_to_client(entry: dict, *, key: str = "") -> None:
-    """The Clients page's own save form (``ui.clients_page.render_save_to_client``), for this entry."""
-    from ui.clients_page import render_save_to_client
+    """The save-to-client form (``ui.save_form.render_save_to_client``, the Clients page's too), for this entry."""
+    from ui.save_form import render_save_to_client
 
     result = entry["analysis"].result
     thumbs = entry.get("thumbs") or {}

@@ -24,6 +24,7 @@ and every module below it.
     ui base: ui ui.presenters ui.clients_presenters ui.screening_presenters ui.upload_guard ui.session_store ui.preload
     ui session: ui.auth ui.settings
     ui downloads: ui.downloads
+    ui forms: ui.save_form
     ui trainer pages: ui.clients_page ui.users_page
     ui results: ui.results_view
     ui controllers: ui.live_controller
@@ -46,8 +47,9 @@ What the layers are:
   point for a terminal, as ``app.py`` is for the browser; it only lives in ``vision/`` so that
   ``python -m vision`` runs it.
 * ``ui/`` (Streamlit) uses both; ``ui.session_store`` (the one open store) is its bottom and
-  ``ui.auth`` hands pages the store as the signed-in account may see it. ``ui.results_view`` sits
-  above ``ui.clients_page`` only for its save-to-client form, which is to get a file of its own.
+  ``ui.auth`` hands pages the store as the signed-in account may see it. The save-to-client form
+  (``ui.save_form``) is shared by ``ui.results_view`` and ``ui.clients_page``; ``ui.live_controller``
+  is the live page's set and frames, with no Streamlit call.
 * ``app.py`` is on top.
 """
 
