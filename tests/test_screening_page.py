@@ -160,6 +160,15 @@ def test_no_caving_in_step_1_means_the_heels_raised_step_is_not_needed_and_skipp
     assert "Knee-to-wall not measured" in page and "Pain was not asked" in page
     assert "No corrective exercise is called for" in page
 
+    # a clip added after the analysis: no stale result, until it is analysed too
+    upload(at, "side", b"side")
+    run(at)
+    assert "Not analysed yet (a new clip, or other settings): Step 2 · Squat from the side" in text(at)
+    assert "Findings" not in [h.value for h in at.header]
+    analyse(at)
+    assert engine == [(b"good", "bodyweight"), (b"side", "bodyweight")]
+    assert "Step 2 · Squat from the side: analysed (side.mp4, 5 reps, seen from the side)" in text(at)
+
 
 def test_caving_in_step_1_offers_the_heels_raised_step_and_without_it_the_branch_is_not_tested(db, engine):
     at = screening_page()

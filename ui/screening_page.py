@@ -520,8 +520,8 @@ def render() -> None:
     else:
         pending = [SP.step_label(protocol.STEPS_BY_ID[sid]) for sid, key in keys.items() if key not in cache]
         if pending:
-            st.info(md_text(f"New clip(s) since the analysis: {', '.join(pending)}. Press “Analyse the clips and "
-                            "screen” again."))
+            st.info(md_text(f"Not analysed yet (a new clip, or other settings): {', '.join(pending)}. Press "
+                            "“Analyse the clips and screen” again."))
         else:
             analyses = {sid: cache[key].get("result") for sid, key in keys.items()}
             errors = {sid: cache[key]["error"] for sid, key in keys.items() if "error" in cache[key]}
