@@ -116,3 +116,17 @@ def test_split_squats_from_the_front_are_rejected_by_what_the_legs_do(yaw, pitch
     res = run(track_of(squat_set(3, pose=lunge_pose), yaw_deg=yaw, pitch_deg=pitch, noise_px=0.5))
     assert res["reps"] == [] and len(res["rejected_dips"]) == 3
     assert all("folded back" in d["reason"] for d in res["rejected_dips"])
+
+
+@pytest.mark.parametrize("yaw, pitch", [(0, 10), (10, 20), (20, 10), (15, 30)])
+def test_a_pistol_filmed_from_above_is_a_single_leg_squat_and_its_good_reps_do_not_cave(yaw, pitch):
+    """A camera looking down sees the free foot, held forward towards it, low in the picture: at the
+    bottom it sits nearly level with the standing foot, so 'held off the floor' cannot be told by
+    height. It still moves with the body while the standing foot stays put; read as a two-legged
+    squat, the free leg's knee was judged against a foot in the air and good reps were called
+    caving."""
+    res = run(track_of(squat_set(3, pose=single_leg_pose, depth_deg=38, turn_out_deg=10), yaw_deg=yaw,
+                       pitch_deg=pitch, noise_px=0.3))
+    assert res["summary"]["rep_count"] == 3
+    assert all(r["stance"] == "single_leg" for r in res["reps"]), [r["stance"] for r in res["reps"]]
+    assert res["summary"]["valgus_reps"] == 0

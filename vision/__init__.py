@@ -53,4 +53,4 @@ What the layers are:
 * ``app.py`` is on top.
 """
 
-__version__ = "0.3.2"
+__version__ = "0.3.3"
