@@ -398,10 +398,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from vision import __version__
-    from vision.analysis import EXTRACTIONS, analyze_video
+    from vision.analysis import EXTRACTIONS, AnalysisOptions, analyze_video
     from vision.errors import SquatCheckError
     from vision.pose import file_sha256, resolve_model
 
+    options = AnalysisOptions(workers=args.workers, extraction=EXTRACTIONS[args.extraction], model=args.model)
     cache_stats = install_cache(args.cache) if args.cache else None
     with open(labels, newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if not args.clips or fnmatch.fnmatch(r["file"], args.clips)]
@@ -413,8 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         path = args.videos / row["file"]
         c0 = time.perf_counter()
         try:
-            result = analyze_video(path, workers=args.workers, extraction=EXTRACTIONS[args.extraction],
-                                   model=args.model).result
+            result = analyze_video(path, options).result
             rec = score_clip(row, result)
         except SquatCheckError as exc:
             rec = {"file": row["file"], "reps_max": int(row["reps_max"]), "error": f"{type(exc).__name__}: {exc}"}

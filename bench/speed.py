@@ -15,7 +15,7 @@ Per clip, ``--pairs`` (default 3) alternating pairs of whole processes, each tim
 
 The ratio is cli / naive wall time per pair; the table shows the median. Peak memory is the largest sum of
 RSS over the CLI's process tree (parent + pose workers), sampled every 50 ms. Once per clip, for where the
-time goes: ``engine w1`` (``analyze_video(path, workers=1)``, in-process stage timings) and
+time goes: ``engine w1`` (``analyze_video(path, AnalysisOptions(workers=1))``, in-process stage timings) and
 ``every-frame w1`` (the previous default: pose on every frame).
 Writes ``bench/results/speed.md`` and ``speed.json``.
 """
@@ -154,10 +154,10 @@ def child_measure(mode: str, path: Path, out: Path, save_track: Path | None) -> 
     if mode == "naive":
         stages, analysis = _naive(path)
     elif mode in ("engine1", "every1"):
-        from vision.analysis import EVERY_FRAME, FAST, analyze_video
+        from vision.analysis import EVERY_FRAME, FAST, AnalysisOptions, analyze_video
 
-        analysis = analyze_video(path, workers=1, extraction=FAST if mode == "engine1" else EVERY_FRAME,
-                                 model=bench_model())
+        analysis = analyze_video(path, AnalysisOptions(workers=1, extraction=FAST if mode == "engine1" else EVERY_FRAME,
+                                                       model=bench_model()))
         stages = dict(analysis.timings)
     else:
         raise SystemExit(f"unknown mode {mode}")

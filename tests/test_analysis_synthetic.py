@@ -7,7 +7,7 @@ import pytest
 from dataclasses import replace
 
 from synthetic import GROUND, L, flexion_profile, front_squat_track, side_squat_track
-from vision.analysis import analyze_track
+from vision.analysis import AnalysisOptions, analyze_track
 from vision.export import to_csv, to_json
 from vision.landmarks import L_ANKLE, L_KNEE, R_KNEE
 
@@ -17,7 +17,8 @@ THREE_REPS = [(1, 2.0, 130), (4, 2.0, 130), (7, 2.0, 130)]
 
 
 def run(track, **kw):
-    return analyze_track(track, **kw).result
+    io = {k: kw.pop(k) for k in ("video_info", "source") if k in kw}
+    return analyze_track(track, AnalysisOptions(**kw), **io).result
 
 
 def flags(result):

@@ -294,7 +294,7 @@ def test_unexpected_error_is_friendly(tmp_path):
 
     with mock.patch.object(vision.analysis, "analyze_video", side_effect=RuntimeError("boom")) as spy:
         at = _run_analysis(clip)
-    assert spy.call_args.kwargs["sex"] is None  # bodyweight profile: sex is not used
+    assert spy.call_args.args[1].sex is None  # bodyweight profile: sex is not used
     assert not at.exception
     assert len(at.error) == 1
     assert at.error[0].value.startswith("Something went wrong analysing this video")
@@ -309,8 +309,8 @@ def test_single_leg_profile_passes_the_chosen_sex_to_the_engine():
 
     with mock.patch.object(vision.analysis, "analyze_video", side_effect=RuntimeError("stop here")) as spy:
         _run_analysis(clip, settings_profile="single-leg", settings_sex="male")
-    assert spy.call_args.kwargs["profile"] == "single-leg"
-    assert spy.call_args.kwargs["sex"] == "male"
+    options = spy.call_args.args[1]
+    assert (options.profile, options.sex) == ("single-leg", "male")
 
 
 # --- the live page's frame callback (no browser) ------------------------------------------------

@@ -41,6 +41,7 @@ except ImportError:
     pytest.skip("ray is not installed (pip install -r requirements.txt)", allow_module_level=True)
 
 from vision.batch import SUMMARY_COLUMNS, BatchOptions, Clip, reusable_result, run_batch  # noqa: E402
+from vision.options import AnalysisOptions  # noqa: E402
 from vision.pose import file_sha256, resolve_model  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.videos]
@@ -179,7 +180,7 @@ def test_resume_keeps_a_json_only_for_the_same_engine_and_settings(first_batch, 
         json_dir.mkdir(exist_ok=True)
         path = json_dir / src.name
         path.write_text(json.dumps(doc) if doc is not None else src.read_text())
-        opts = BatchOptions(folder=folder, cluster="local", json_dir=json_dir, **kw)
+        opts = BatchOptions(folder=folder, cluster="local", json_dir=json_dir, analysis=AnalysisOptions(**kw))
         return reusable_result(Clip(folder / name, {"json": path}), opts, sha) is not None
 
     assert verdict()

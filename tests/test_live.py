@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from synthetic import flexion_profile, front_squat_track
-from vision.analysis import analyze_track
+from vision.analysis import AnalysisOptions, analyze_track
 from vision.export import to_json
 from vision.live import JUDGE_DELAY_S, LiveAnalyzer
 from vision.track import PoseFrame
@@ -35,7 +35,7 @@ def valgus_on_rep_2():
 
 
 def run_live(track, **kw):
-    live = LiveAnalyzer(Replay(track), **kw)
+    live = LiveAnalyzer(Replay(track), AnalysisOptions(**kw))
     blank = np.zeros((track.height, track.width, 3), np.uint8)
     counts = []
     for t in track.t:

@@ -244,7 +244,7 @@ def test_recording_of_a_live_set_analysed_again_gives_the_same_reps(monkeypatch,
     """A real clip through the live path at a webcam-like 15 fps (MediaPipe, recording on), then the
     recording through the file path: the same reps, bottoms and knee verdicts."""
     from ui import live_controller
-    from vision.analysis import analyze_video
+    from vision.analysis import AnalysisOptions, analyze_video
     from vision.video import iter_frames
 
     clip = shared_clip("front_bodyweight_valgus_office_01.mp4")
@@ -256,7 +256,7 @@ def test_recording_of_a_live_set_analysed_again_gives_the_same_reps(monkeypatch,
     live = sess.end_set("stop")
     sess.close()
     result = live.analyzer.analysis(source=live.name).result
-    again = analyze_video(live.recording, workers=1).result
+    again = analyze_video(live.recording, AnalysisOptions(workers=1)).result
     assert live.rep_count == result["summary"]["rep_count"] == again["summary"]["rep_count"] >= 3
     for a, b in zip(result["reps"], again["reps"]):
         assert abs(a["bottom_s"] - b["bottom_s"]) < 0.25

@@ -22,7 +22,7 @@ import pytest
 from conftest import shared_clip
 
 from vision import parallel
-from vision.analysis import analyze_video
+from vision.analysis import AnalysisOptions, analyze_video
 from vision.errors import ModelNotFoundError, VideoReadError
 from vision.extraction import extract_track
 from vision.landmarks import BODY
@@ -195,12 +195,12 @@ def test_synthetic_clip_same_frames_as_sequential(synthetic_clip):
 
 def test_analyze_video_uses_workers_for_long_enough_clips(synthetic_clip, monkeypatch):
     monkeypatch.setattr(parallel, "PARALLEL_MIN_S", 10.0)
-    analysis = analyze_video(synthetic_clip, workers=2)
+    analysis = analyze_video(synthetic_clip, AnalysisOptions(workers=2))
     assert analysis.timings.get("workers") == 2
     assert len(analysis.track) == 300
     assert any(p["code"] == "no_person" for p in analysis.result["problems"])
     monkeypatch.setattr(parallel, "PARALLEL_MIN_S", 1000.0)
-    assert "workers" not in analyze_video(synthetic_clip, workers=2).timings  # too short: in-process
+    assert "workers" not in analyze_video(synthetic_clip, AnalysisOptions(workers=2)).timings  # too short: in-process
 
 
 @pytest.mark.parametrize("backend", ["threads", "processes"])
@@ -387,8 +387,8 @@ def _compare_engine(clip: Path, workers: int, monkeypatch, min_s: float | None =
     if min_s is not None:
         monkeypatch.setattr(parallel, "PARALLEL_MIN_S", min_s)
     info = probe(clip)
-    seq = analyze_video(clip, workers=1)
-    par = analyze_video(clip, workers=workers)
+    seq = analyze_video(clip, AnalysisOptions(workers=1))
+    par = analyze_video(clip, AnalysisOptions(workers=workers))
     assert par.timings.get("workers") == workers, "the parallel path was not taken"
     st, pt = seq.track, par.track
     assert len(pt) == len(st), f"frame count {len(pt)} vs sequential {len(st)}"

@@ -52,9 +52,9 @@ def engine(monkeypatch):
 
     calls: list[tuple[bytes, str]] = []
 
-    def analyze_video(path, *, profile="bodyweight", progress=None, **_kw):
+    def analyze_video(path, options=None, *, progress=None):
         data = Path(path).read_bytes()
-        calls.append((data, profile))
+        calls.append((data, options.profile if options else "bodyweight"))
         if progress is not None:
             progress(10, 10)
         if data not in CLIPS:

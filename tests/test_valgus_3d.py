@@ -14,14 +14,15 @@ from skeleton3d import (FOOT, FS, dip, LEFT, RIGHT, SCALE, SHANK, lunge_pose, pr
                         reverse_lunge_pose, step_down_pose,
                         squat_set, track_of)
 from vision import geometry as g
-from vision.analysis import analyze_track
+from vision.analysis import AnalysisOptions, analyze_track
 from vision.thresholds import Thresholds
 
 TH = Thresholds()
 
 
 def run(track, **kw):
-    return analyze_track(track, **kw).result
+    io = {k: kw.pop(k) for k in ("video_info", "source") if k in kw}
+    return analyze_track(track, AnalysisOptions(**kw), **io).result
 
 
 def _leg_points(pose: dict, side: int, yaw: float = 0.0, pitch: float = 0.0) -> dict:

@@ -149,7 +149,8 @@ def _analyse(path: Path, sha: str, name: str, settings: ui_settings.Settings, mi
              rewrite=None) -> dict | None:
     """The cached entry for this clip + settings (running the engine if needed); None after an error.
     ``rewrite``: writes the upload again when it was deleted (after a save) and is needed again."""
-    key = (sha, settings.analysis_key(), mirrored)
+    options = settings.analysis_options(mirrored=mirrored)
+    key = (sha, options)
     cache = _cache()
     if key in cache:
         cache.move_to_end(key)
@@ -160,9 +161,7 @@ def _analyse(path: Path, sha: str, name: str, settings: ui_settings.Settings, mi
 
     bar = st.progress(0.0, text="Opening the video…")
     try:
-        analysis = analyze_video(path, view=settings.view, profile=settings.profile, model=settings.model,
-                                 mirrored=mirrored, sex=settings.engine_sex,
-                                 progress=results_view.throttled_progress(bar, presenters.progress_text))
+        analysis = analyze_video(path, options, progress=results_view.throttled_progress(bar, presenters.progress_text))
     except SquatCheckError as err:
         bar.empty()
         _show_input_error(err, path, name)

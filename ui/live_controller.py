@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ui import results_view
+from vision.options import AnalysisOptions
 
 log = logging.getLogger("squatcheck.ui.live")
 
@@ -108,11 +109,11 @@ class LiveSession:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.wanted = ("full", "bodyweight", "auto", None)   # (model, profile, view, sex) from the sidebar
+        self.wanted = AnalysisOptions()   # the sidebar's model, profile, view and sex (never mirrored: see below)
         self.mirror_preview = True
         self.record = False        # record the next set's video
         self.active = True         # False after STOP: a late frame does not start a new set
-        self._config: tuple | None = None
+        self._config: AnalysisOptions | None = None
         self._estimator: _SessionClock | None = None
         self._epoch = 0.0          # monotonic time of the session clock's 0
         self._set: LiveSet | None = None
@@ -179,8 +180,8 @@ class LiveSession:
         was made now: that takes a second or two, so this frame is not analysed and the set starts
         with the next fresh one (the frames that queued meanwhile are dropped as stale), instead of
         beginning with a gap."""
-        model = self.wanted[0]
-        if self._estimator is not None and not (self._config and self._config[0] != model):
+        model = self.wanted.model
+        if self._estimator is not None and not (self._config and self._config.model != model):
             return False
         import scipy.signal  # noqa: F401 - the set's analyser needs it: imported here, not on its first frame
 
@@ -196,7 +197,6 @@ class LiveSession:
     def _ensure_set(self, now: float, shape: tuple) -> LiveSet:
         from vision.live import LiveAnalyzer
 
-        _, profile, view, sex = self.wanted
         if self._set is not None:
             if self._config != self.wanted:
                 self._finish("settings")
@@ -209,7 +209,8 @@ class LiveSession:
         if self._set is None:
             self._t0 = now
             self._estimator.offset = now - self._epoch
-            analyzer = LiveAnalyzer(self._estimator, profile=profile, view=view, mirrored=False, sex=sex)
+            # the camera picture is analysed unmirrored (the preview is mirrored only when drawn)
+            analyzer = LiveAnalyzer(self._estimator, self.wanted.replace(mirrored=False))
             self._set = LiveSet(uuid.uuid4().hex[:12], datetime.now(), analyzer, bool(self.record), shape)
             self._config = self.wanted
             self._last_rep_wall = -1e9
@@ -334,7 +335,7 @@ class LiveSession:
         if xy is not None:
             flags = valgus_legs(last_rep) if show_flags else None  # red legs: clearly caved knees only
             out = draw_pose(out, xy, vis, flags=flags)
-            view = self._config[2] if self._config and self._config[2] != "auto" else \
+            view = self._config.forced_view if self._config and self._config.forced_view else \
                 ((last_rep or {}).get("view") or "unknown")
             out = draw_angles(out, xy, view=view, visibility=vis)
         cues = (last_rep or {}).get("cues") or []

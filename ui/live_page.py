@@ -250,7 +250,7 @@ def render() -> None:
                "whole body in view; face the camera to check the knees. Press STOP to see the set in full.")
     settings = ui_settings.current()
     sess = _session()
-    sess.wanted = (settings.model, settings.profile, settings.view, settings.engine_sex)
+    sess.wanted = settings.analysis_options()
     row = st.columns(4)
     sess.mirror_preview = row[0].checkbox("Mirror preview", value=True, key="live_mirror",
                                           help="Show the picture like a mirror. The analysis always uses the "

@@ -43,6 +43,7 @@ from ui.clients_presenters import md_text  # noqa: E402
 from ui.downloads import private_download_button  # noqa: E402
 from ui.results_view import public_text, show_unexpected_error  # noqa: E402
 from vision.errors import SquatCheckError, VideoReadError  # noqa: E402
+from vision.options import AnalysisOptions  # noqa: E402
 
 log = logging.getLogger("squatcheck.ui.screening")
 
@@ -50,7 +51,7 @@ K = "scr_"  # prefix of every widget / session-state key on this page
 UPLOAD_TYPES = ["mp4", "mov", "m4v", "webm", "avi", "mkv"]
 MAX_FILES = len(protocol.STEPS)  # one upload per step (ui.upload_guard caps it at MAX_FILES_CAP)
 CACHE_ENTRIES = 12  # analysed steps kept per browser session (result dicts only)
-_CACHE = K + "cache"  # OrderedDict: (sha, profile, model, sex, mirrored) -> {"result"} or {"error"}
+_CACHE = K + "cache"  # OrderedDict: (sha, the step's AnalysisOptions) -> {"result"} or {"error"}
 _NONCE = K + "nonce"  # a new screening: fresh widget keys
 _REQUESTED = K + "requested"  # the analyse button was pressed for this screening
 _SAVED = K + "saved"  # {fingerprint: (screening id, message)} saved in this screening
@@ -188,8 +189,10 @@ def _upload_sha(step_id: str, uploaded) -> str:
 
 
 def _cache_key(step: protocol.Step, sha: str, settings: ui_settings.Settings, mirrored: bool) -> tuple:
+    """(the clip's SHA-256, the step's analysis options): the step's own profile, the view detected,
+    sex given only for the single-leg step."""
     sex = presenters.engine_sex(settings.sex) if step.profile == "single-leg" else None
-    return (sha, step.profile, settings.model, sex, bool(mirrored))
+    return (sha, AnalysisOptions(profile=step.profile, model=settings.model, sex=sex, mirrored=bool(mirrored)))
 
 
 def _public_result(result: dict, path: Path, name: str) -> None:
@@ -224,8 +227,7 @@ def _analyse_step(step: protocol.Step, uploaded, key: tuple, settings: ui_settin
             return frac, f"{label}: {text}"
 
         progress = results_view.throttled_progress(bar, label_fn)
-        analysis = analyze_video(path, profile=step.profile, model=settings.model, mirrored=mirrored,
-                                 sex=key[3], progress=progress)
+        analysis = analyze_video(path, key[1], progress=progress)
         result = analysis.result
         result.setdefault("source", {})["file"] = name  # the user's file name, not the temp file's
         _public_result(result, path, name)

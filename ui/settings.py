@@ -13,10 +13,10 @@ import streamlit as st
 
 from ui import presenters
 from vision import pose
+from vision.options import VIEWS, AnalysisOptions
 from vision.pose import MODEL_FILES, MODEL_NOTES, build_command
 from vision.thresholds import PROFILES, get_profile
 
-VIEWS = ("auto", "front", "side")
 VIEW_HELP = {"auto": "detect per rep", "front": "facing the camera", "side": "side-on (90°)"}
 SEX_HELP = ("Only used with the single-leg profile: it picks the published single-leg FPPA norm each rep is judged "
             "against (Herrington & Munro 2010: up to 13° for women, 9° for men). Not specified uses 13°, the higher "
@@ -43,9 +43,12 @@ class Settings:
         """``sex`` for the engine: only the single-leg profile uses it (it picks the FPPA norm)."""
         return presenters.engine_sex(self.sex) if self.single_leg else None
 
-    def analysis_key(self) -> tuple:
-        """What changes an analysis result (sex only matters for the single-leg profile)."""
-        return (self.view, self.profile, self.model, self.engine_sex)
+    def analysis_options(self, *, mirrored: bool = False) -> AnalysisOptions:
+        """The engine's options for a clip (``mirrored``: the upload's own checkbox). Hashable: with the
+        clip's SHA-256 it keys the page's result cache (sex is given only for the single-leg profile,
+        so it changes the key only where it changes the result)."""
+        return AnalysisOptions(view=self.view, profile=self.profile, model=self.model, sex=self.engine_sex,
+                               mirrored=bool(mirrored))
 
 
 MODELS = ("lite", "full", "heavy")

@@ -7,7 +7,7 @@ before it, never one listed after it; and no import cycle anywhere, within a lay
 together: that is how the ``analysis`` ↔ ``parallel`` circle hid). ``pkg.*`` means the package ``pkg``
 and every module below it.
 
-    engine base: vision vision.errors vision.landmarks vision.thresholds vision.faults vision.images
+    engine base: vision vision.errors vision.landmarks vision.thresholds vision.options vision.faults vision.images
     engine pure arrays: vision.geometry vision.filters vision.track
     engine input and output: vision.video vision.video_writer vision.pose vision.sampling vision.export
     engine signals: vision.signals vision.shots vision.reps
@@ -33,6 +33,10 @@ and every module below it.
 
 What the layers are:
 
+* The engine's settings are one frozen object, ``vision.options.AnalysisOptions`` (view, profile,
+  mirroring, sex, model, extraction, workers, max side), at the bottom: built and validated once
+  at each edge (command line, sidebar, batch, live page) and read where they are needed; a judge
+  gets the value it decides on (the single-leg FPPA norm), not the setting it came from.
 * The engine (``vision/``) is pure functions on NumPy arrays at the bottom (``geometry``,
   ``filters``, ``track``), then the signals, the per-rep frames, the judges (``valgus``,
   ``movement``) and ``assess``; ``extraction`` (decode + pose, one pass) and ``parallel`` (the

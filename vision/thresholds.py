@@ -97,3 +97,9 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise ValueError(f"Unknown profile '{name}'. Choose one of: {', '.join(PROFILES)}.") from None
+
+
+def single_leg_fppa_norm(th: Thresholds, sex: str | None) -> float:
+    """The single-leg FPPA limit, degrees: > 13° women, > 9° men (Herrington & Munro 2010); 13° when sex is
+    not given, the upper of the two, to avoid over-flagging."""
+    return th.fppa_single_leg_male.value if sex == "male" else th.fppa_single_leg_female.value

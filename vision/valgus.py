@@ -449,10 +449,10 @@ def single_leg_fppa_evidence(fppa_max: float, limit: float, foot_inside: float, 
     return CLEAR if corroborated else POSSIBLE
 
 
-def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, sex: str | None) -> tuple[Finding, dict]:
-    """The standing leg of a single-leg squat: FPPA against single-leg norms (> 13° women, > 9°
-    men, Herrington & Munro 2010; ≥ 16° high, Herrington 2014; 13° when sex is not given, the
-    upper of the two, to avoid over-flagging) where the thigh is seen, or its knee vs foot line.
+def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, limit: float) -> tuple[Finding, dict]:
+    """The standing leg of a single-leg squat: FPPA against the single-leg norm ``limit``, degrees
+    (``vision.thresholds.single_leg_fppa_norm``: > 13° women, > 9° men, Herrington & Munro 2010;
+    ≥ 16° high, Herrington 2014) where the thigh is seen, or its knee vs foot line.
     """
     sig, n = rf.sig, rf.n_sustain
     k = standing_leg(rf)
@@ -466,7 +466,6 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, sex: str | None) -> t
     line = foot_line(rf, k, th, toe, camera_elevation_tan(rf, th))
     t_max = sustained_max(line.inside, n) if line else float("nan")
     t_low = sustained_max(line.inside_low, n) if line else float("nan")
-    limit = {"male": th.fppa_single_leg_male.value}.get(sex or "", th.fppa_single_leg_female.value)
     m.update({f"fppa_{name}_deg": rounded(f_max, 1), "standing_leg": name, "fppa_norm_deg": limit,
               f"knee_toe_{name}": rounded(t_max), f"knee_toe_low_{name}": rounded(t_low),
               f"foot_turn_out_{name}_deg": rounded(line.turn_out_deg if line else float("nan"), 1)})

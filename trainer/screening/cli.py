@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from vision.errors import SquatCheckError
+from vision.options import AnalysisOptions
 from trainer.screening import protocol
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -118,16 +119,19 @@ def summary_text(s: dict) -> str:
     return "\n".join(lines)
 
 
-def run_screen(args) -> int:
-    """The ``screen`` subcommand. Exit 0 when screened, 2 with one line on stderr otherwise."""
+def run_screen(args, options: AnalysisOptions | None = None) -> int:
+    """The ``screen`` subcommand. Exit 0 when screened, 2 with one line on stderr otherwise.
+
+    ``options``: the analysis options of the command line (model, mirrored, sex); each step is
+    analysed with its own profile."""
     try:
-        return _run(args)
+        return _run(args, options or AnalysisOptions.from_cli_args(args))
     except SquatCheckError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
-def _run(args) -> int:
+def _run(args, options: AnalysisOptions) -> int:
     from vision.analysis import analyze_video
     from vision.export import write_atomic
     from trainer.screening.screen import build_screening
@@ -150,8 +154,7 @@ def _run(args) -> int:
                 continue
             if not args.quiet:
                 print(f"analysing {step.title}: {path.name}", file=sys.stderr)
-            analyses[step.id] = analyze_video(path, profile=step.profile, model=args.model, mirrored=args.mirrored,
-                                              sex=args.sex).result
+            analyses[step.id] = analyze_video(path, options.replace(profile=step.profile)).result
         pain = None if args.pain is None else args.pain == "yes"
         result = build_screening(analyses, knee_to_wall_cm=ktw, pain=pain, pain_where=args.pain_where,
                                  screened_on=screened_on, retest_weeks=args.retest_weeks,
