@@ -1,6 +1,6 @@
 """Measure the pose model's noise on the labelled dev clips' cached tracks (no MediaPipe run).
 
-    python bench/noise_model.py [--cache /tmp/acc/cache] [--labels ../shared/videos/labels.csv]
+    python bench/noise_model.py [--cache bench/results/track_cache] [--labels ../shared/videos/labels.csv]
                                 [--out bench/noise_model.json]
 
 Reads the raw pose tracks that ``bench/accuracy.py --cache`` stored (``<clip stem>.<key>.npz``) for
@@ -50,7 +50,7 @@ STANDING_DEPTH = 0.05
 BENT_DEPTH = 0.25
 FOOT_MIN_VIS = 0.5
 MIN_FRAMES = 5               # frames per foot per clip for a per-clip median
-DEFAULT_CACHE = Path("/tmp/acc/cache")
+DEFAULT_CACHE = REPO / "bench" / "results" / "track_cache"  # where `bench/accuracy.py --cache bench/results/track_cache` puts them
 DEFAULT_LABELS = REPO.parent / "shared" / "videos" / "labels.csv"
 DEFAULT_OUT = REPO / "bench" / "noise_model.json"
 
