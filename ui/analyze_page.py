@@ -115,24 +115,6 @@ def _pick_source() -> tuple[Path, str, str, object] | None:
 
 
 # ------------------------------------------------------------------------------------------------
-# Messages: the user's file name, never the server's folders
-# ------------------------------------------------------------------------------------------------
-
-
-def _public_result(result: dict, path: Path, name: str) -> None:
-    """The result's user-visible texts (problems, quality notes) with server paths replaced, in place."""
-    for problem in result.get("problems") or []:
-        if isinstance(problem, dict) and problem.get("message"):
-            problem["message"] = public_text(problem["message"], path, name)
-    quality = result.get("quality") or {}
-    if quality.get("notes"):
-        quality["notes"] = [public_text(n, path, name) for n in quality["notes"]]
-    summary = result.get("summary") or {}
-    if isinstance(summary.get("main_cue"), str):
-        summary["main_cue"] = public_text(summary["main_cue"], path, name)
-
-
-# ------------------------------------------------------------------------------------------------
 # Running the engine, cached per (content, settings)
 # ------------------------------------------------------------------------------------------------
 
@@ -172,7 +154,7 @@ def _analyse(path: Path, sha: str, name: str, settings: ui_settings.Settings, mi
         return None
     bar.empty()
     analysis.result["source"]["file"] = name  # the user's file name, not the temp file's
-    _public_result(analysis.result, path, name)
+    results_view.public_result(analysis.result, path, name)
     entry = {"key": key, "name": name, "path": path, "analysis": analysis, "thumbs": None, "video": None,
              "video_error": None}
     cache[key] = entry

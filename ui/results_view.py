@@ -222,6 +222,20 @@ def public_text(text: str, path: Path | None, name: str) -> str:
     return text
 
 
+def public_result(result: dict, path: Path, name: str) -> None:
+    """The result's user-visible texts (problems, quality notes, the main cue) through
+    :func:`public_text`, in place: the user's file name, never the server's folders."""
+    for problem in result.get("problems") or []:
+        if isinstance(problem, dict) and problem.get("message"):
+            problem["message"] = public_text(problem["message"], path, name)
+    quality = result.get("quality") or {}
+    if quality.get("notes"):
+        quality["notes"] = [public_text(n, path, name) for n in quality["notes"]]
+    summary = result.get("summary") or {}
+    if isinstance(summary.get("main_cue"), str):
+        summary["main_cue"] = public_text(summary["main_cue"], path, name)
+
+
 def show_unexpected_error(err: BaseException, doing: str, path: Path | None = None, name: str = "the video") -> None:
     log.exception("Unexpected error while %s", doing)  # the log (server side) keeps the real paths
     st.error(f"Something went wrong {doing}. Please try again; if it keeps happening, try another clip "

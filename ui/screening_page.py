@@ -195,19 +195,6 @@ def _cache_key(step: protocol.Step, sha: str, settings: ui_settings.Settings, mi
     return (sha, AnalysisOptions(profile=step.profile, model=settings.model, sex=sex, mirrored=bool(mirrored)))
 
 
-def _public_result(result: dict, path: Path, name: str) -> None:
-    """The result's user-visible texts with the temp file's path replaced by the user's file name."""
-    for problem in result.get("problems") or []:
-        if isinstance(problem, dict) and problem.get("message"):
-            problem["message"] = public_text(problem["message"], path, name)
-    quality = result.get("quality") or {}
-    if quality.get("notes"):
-        quality["notes"] = [public_text(n, path, name) for n in quality["notes"]]
-    summary = result.get("summary") or {}
-    if isinstance(summary.get("main_cue"), str):
-        summary["main_cue"] = public_text(summary["main_cue"], path, name)
-
-
 def _analyse_step(step: protocol.Step, uploaded, key: tuple, settings: ui_settings.Settings,
                   mirrored: bool) -> dict:
     """Write the upload to the session's private temp folder, analyse it with the step's profile, delete it.
@@ -230,7 +217,7 @@ def _analyse_step(step: protocol.Step, uploaded, key: tuple, settings: ui_settin
         analysis = analyze_video(path, key[1], progress=progress)
         result = analysis.result
         result.setdefault("source", {})["file"] = name  # the user's file name, not the temp file's
-        _public_result(result, path, name)
+        results_view.public_result(result, path, name)
         return {"result": result}
     except SquatCheckError as err:
         msg = public_text(str(err), path, name)
