@@ -375,3 +375,20 @@ def test_the_upload_guard_keeps_one_file_or_the_pages_count_and_refuses_sessions
     with pytest.raises(refusal):
         _put(mgr, sid, "j")
     assert mgr.file_storage.get(sid, {}) == {}
+
+
+def test_the_clients_page_opens_a_screening_for_its_client(db, engine):
+    """A trainer looking at a client on the Clients page sees how many screenings they have and
+    opens the Screening page with that client chosen."""
+    from ui import clients_page, screening_page as page
+
+    assert clients_page.SCREENING_CLIENT_KEY == page.CLIENT_KEY
+    at = screening_page()
+    at.switch_page("ui/clients_page.py")
+    run(at)
+    assert "No guided screening yet." in text(at)
+    next(b for b in at.button if b.label == "Screen this client").click()
+    run(at)
+    assert [t.value for t in at.title] == ["Guided screening"]
+    assert at.selectbox(key=page.CLIENT_KEY).value is not None
+    assert "Tina Tomsclient" in str(at.selectbox(key=page.CLIENT_KEY).format_func(at.selectbox(key=page.CLIENT_KEY).value))

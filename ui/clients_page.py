@@ -315,6 +315,7 @@ def _client_view(store: Store, client: ClientRecord) -> None:
         st.error(_plain(err, "read the sessions"))
         return
 
+    _screening_link(store, client)
     history, progress, compare, detail, privacy = st.tabs(
         ["History", "Progress", "Compare two sessions", "Session details", "Client & privacy"]
     )
@@ -328,6 +329,25 @@ def _client_view(store: Store, client: ClientRecord) -> None:
         _session_tab(store, client, sessions)
     with privacy:
         _privacy_tab(store, client, sessions)
+
+
+SCREENING_PAGE = "ui/screening_page.py"
+SCREENING_CLIENT_KEY = "scr_client"  # ui/screening_page.py's CLIENT_KEY, as text: the two pages do not import each other
+
+
+def _screening_link(store: Store, client: ClientRecord) -> None:
+    """How many guided screenings the client has, and a button that opens the Screening page with
+    this client chosen."""
+    try:
+        n = len(store.list_screenings(client.id))
+    except Exception as err:  # noqa: BLE001
+        st.error(_plain(err, "read the screenings"))
+        return
+    said = {0: "No guided screening yet.", 1: "1 guided screening saved."}.get(n, f"{n} guided screenings saved.")
+    st.caption(said + " Follow-up tests, a corrective plan and a re-test: the Screening page.")
+    if st.button("Screen this client", key=f"{K}screen_{client.id}", icon=":material/checklist:"):
+        st.session_state[SCREENING_CLIENT_KEY] = client.id
+        st.switch_page(SCREENING_PAGE)
 
 
 def _history_tab(sessions: Sequence[SessionRecord]) -> None:

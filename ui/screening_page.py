@@ -48,6 +48,7 @@ from vision.options import AnalysisOptions  # noqa: E402
 log = logging.getLogger("squatcheck.ui.screening")
 
 K = "scr_"  # prefix of every widget / session-state key on this page
+CLIENT_KEY = K + "client"  # the chosen client; the Clients page sets it to open a screening for one
 UPLOAD_TYPES = ["mp4", "mov", "m4v", "webm", "avi", "mkv"]
 MAX_FILES = len(protocol.STEPS)  # one upload per step (ui.upload_guard caps it at MAX_FILES_CAP)
 CACHE_ENTRIES = 12  # analysed steps kept per browser session (result dicts only)
@@ -122,7 +123,7 @@ def _on_add_client() -> None:
     def run() -> str:
         client = auth.get_store().create_client(name, notes="Added on the Screening page.")
         st.session_state[key] = ""
-        st.session_state[K + "client"] = client.id
+        st.session_state[CLIENT_KEY] = client.id
         return f"Added {md_text(client.name)}."
 
     _act("add the client", run)
@@ -244,9 +245,9 @@ def _client_picker(store: Store) -> ClientRecord | None:
         st.error(md_text(f"Could not list the clients: {err}"))
         return None
     by_id = {c.id: c for c in clients}
-    if st.session_state.get(K + "client") not in by_id:
-        st.session_state.pop(K + "client", None)
-    picked = st.selectbox("Client", list(by_id), index=None, placeholder="Choose a client…", key=K + "client",
+    if st.session_state.get(CLIENT_KEY) not in by_id:
+        st.session_state.pop(CLIENT_KEY, None)
+    picked = st.selectbox("Client", list(by_id), index=None, placeholder="Choose a client…", key=CLIENT_KEY,
                           format_func=lambda i: by_id[i].name if i in by_id else f"#{i}",
                           help="The screening is saved to this client's history and compared with their last one.")
     with st.expander("Add a new client", expanded=not clients):
