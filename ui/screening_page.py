@@ -463,7 +463,8 @@ def render() -> None:
 
     st.title("Guided screening")
     st.caption("Screening aid, not a diagnosis: it describes how the squat moved on the day, within the error of "
-               "2D video and hand measures. Any pain: see a clinician. Everything runs on this computer.")
+               "2D video and hand measures. Any pain: see a clinician. Everything runs on this computer. "
+               "Each step sets its own squat type; of the sidebar's settings only the pose model and sex apply.")
     try:
         store = auth.get_store()
     except Exception as err:  # noqa: BLE001
