@@ -442,7 +442,7 @@ def live_y4m(tmp_path_factory) -> Path:
     """About 9.5 s of a portrait camera, 216 x 384 at 15 fps (the clip's own 9:16, and few pixels for
     the two WebRTC encoders on a busy machine), cropped to the part of the room the person squats in
     so that their legs are ~105 px tall (the whole frame scaled to 384 px leaves 63 px, under the
-    75 px the knees need: ``vision.assess.MIN_LEG_PX``): standing still 2 s, then reps 2-4 of a clip
+    75 px the knees need: ``Thresholds.min_leg_px``): standing still 2 s, then reps 2-4 of a clip
     whose every rep caves in at the knees (labels.csv), standing at both ends (the fake camera loops
     it)."""
     clip = shared_clip(LIVE_CLIP)

@@ -9,6 +9,7 @@ import pytest
 
 from skeleton3d import FS, dip, lateral_lunge_pose, lunge_pose, shrimp_pose, single_leg_pose, squat_pose, squat_set, track_of
 from vision.analysis import analyze_track
+from vision.thresholds import Thresholds
 
 
 def run(track):
@@ -71,7 +72,7 @@ def test_a_camera_panning_a_fifth_of_the_picture_during_reps_loses_no_rep(kind):
 @pytest.mark.parametrize("extra, counted", [(35, True), (45, False)])
 def test_the_hinge_rule_sits_between_a_forward_leaning_squat_and_a_hinge(extra, counted):
     """Seen from the side: a trunk 35° more inclined than the shins is a squat with a forward lean;
-    45° is a hinge (``HINGE_DIVERGENCE_DEG`` = 40°)."""
+    45° is a hinge (``Thresholds.hinge_divergence`` = 40°)."""
     res = run(track_of(squat_set(2, depth_deg=30, trunk_extra_deg=extra), yaw_deg=90, noise_px=0.5))
     assert res["summary"]["rep_count"] == (2 if counted else 0)
     if not counted:
@@ -96,7 +97,7 @@ def _dip(hip_knee: list[float], shins: list[float], frames: int = 10):
 ])
 def test_each_lunge_signature_decides_alone(hip_knee, shins, lunge):
     from vision.movement import lunge_like
-    assert lunge_like(_dip(hip_knee, shins)) is lunge
+    assert lunge_like(_dip(hip_knee, shins), Thresholds()) is lunge
 
 
 @pytest.mark.parametrize("yaw", [-15, 15])

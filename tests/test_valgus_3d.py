@@ -146,7 +146,7 @@ def test_a_lunge_whose_front_thigh_reads_steep_is_still_a_lunge(yaw, monkeypatch
     close camera's perspective, or MediaPipe misplacing it), the front thigh reads steep and the
     thighs differ by less than the thigh test needs, as on the shared oblique reverse-lunge clip
     (0.40-0.44). The shins still tell: the rear one lies on the floor while the front one stands."""
-    from vision import movement
+    from vision import thresholds
     from vision.landmarks import L_ANKLE, L_FOOT, L_HEEL, L_HIP, L_KNEE
 
     track = track_of(squat_set(3, pose=lunge_pose), yaw_deg=yaw, noise_px=0.5)
@@ -159,7 +159,9 @@ def test_a_lunge_whose_front_thigh_reads_steep_is_still_a_lunge(yaw, monkeypatch
     res = run(track)
     assert res["reps"] == [] and len(res["rejected_dips"]) == 3, (yaw, res["rejected_dips"])
     assert all("lunge" in d["reason"] for d in res["rejected_dips"])
-    monkeypatch.setattr(movement, "LUNGE_SHIN_ASYMMETRY", float("inf"))   # the thighs alone miss it
+    bodyweight = thresholds.PROFILES["bodyweight"]   # the thighs alone miss it:
+    monkeypatch.setitem(thresholds.PROFILES, "bodyweight", replace(
+        bodyweight, thresholds=thresholds._with(bodyweight.thresholds, lunge_shin_asymmetry=float("inf"))))
     assert run(track)["summary"]["rep_count"] == 3
 
 
@@ -204,7 +206,7 @@ def test_a_reverse_lunge_is_not_taken_for_a_step_down(yaw, monkeypatch):
     from vision import movement
 
     assert run(track_of(squat_set(2, pose=reverse_lunge_pose), yaw_deg=yaw, noise_px=0.5))["reps"] == []
-    monkeypatch.setattr(movement, "lunge_like", lambda rf: False)
+    monkeypatch.setattr(movement, "lunge_like", lambda rf, th: False)
     res = run(track_of(squat_set(2, pose=reverse_lunge_pose), yaw_deg=yaw, noise_px=0.5))
     assert not any(r["stance"] == "single_leg" for r in res["reps"])
 

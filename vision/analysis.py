@@ -35,6 +35,7 @@ from vision.view import REFILM_TIP, ViewVerdict, assess_quality, classify_view, 
 
 SCHEMA_VERSION = "1.0"
 MAX_AUTO_WORKERS = 2       # MediaPipe uses one core per landmarker; this machine class has two
+# Local, not in thresholds.py: clip-level capture warnings (a "problem" for the user), not a rep verdict.
 NO_PERSON_FRACTION = 0.05
 BODY_CUT_OFF_FRACTION = 0.7
 MULTI_PERSON_FRACTION = 0.25
@@ -174,8 +175,8 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions | None = None, *, v
         problems.append(_problem("body_cut_off", "Hips, knees or feet are out of frame or hidden for much of the "
                                  "clip. Step back so the whole body, head to feet, stays in frame."))
 
-    clip_view = classify_view(sig.shoulder_ratio, sig.nose_offset, standing_mask(sig), sig.ankle_ratio) if not forced else \
-        ViewVerdict(forced, 1.0, float("nan"), float("nan"))
+    clip_view = classify_view(sig.shoulder_ratio, sig.nose_offset, standing_mask(sig), sig.ankle_ratio,
+                              prof.thresholds) if not forced else ViewVerdict(forced, 1.0, float("nan"), float("nan"))
     windows, rejected = segment_reps(sig.t, np.where(sig.valid, sig.depth, np.nan), prof.thresholds, shots)
     reps: list[dict] = []
     for win in windows:
@@ -197,7 +198,8 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions | None = None, *, v
     else:
         result["view"] = clip_view.view
         result["view_confidence"] = round(clip_view.confidence, 2)
-    small = [r["metrics"]["leg_px"] for r in reps if too_small_for_knees(r["view"], r["metrics"]["leg_px"])]
+    small = [r["metrics"]["leg_px"] for r in reps
+             if too_small_for_knees(r["view"], r["metrics"]["leg_px"], prof.thresholds)]
     if small:
         problems.append(_problem("person_too_small", WHY_SMALL.format(px=min(small))))
     if reps and result["view"] in ("oblique", "unknown"):

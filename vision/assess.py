@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from vision.faults import NOT_JUDGED, SEVERITY_ORDER, cues_for
-from vision.movement import MIN_SEEN_FRACTION, classify_movement
+from vision.movement import classify_movement
 from vision.rep_frames import Finding, RepFrames, row_mean, rounded, sustained_max
 from vision.reps import RepWindow
 from vision.signals import Signals
@@ -21,23 +21,16 @@ from vision.thresholds import Profile, Thresholds, single_leg_fppa_norm
 from vision.valgus import WHY_OBLIQUE, at_most_possible, facing_camera, judge_single_leg_valgus, judge_valgus
 from vision.view import METRIC_VIEWS, WHY_NOT, ViewVerdict, rep_view
 
-DEPTH_MIN_VISIBILITY = 0.8  # [heuristic] a depth verdict needs the hip and the better-seen knee clearly seen
-DEPTH_VIS_WINDOW_S = 0.2    # ... around the bottom
 WHY_SINGLE_LEG = "Bilateral measures are off for single-leg squats."
-# [heuristic] MediaPipe's landmark model sees the person in a 256-px crop about 1.25x the body's height
-# (≈ 2.6 hip–ankle lengths): below a 75-px hip–ankle length it enlarges the person ≥ 1.3x and the knee
-# points drift (a shared front clip re-filmed from 1.7x as far, legs 62 px: its knees read as caving
-# on 4 of 5 good reps; the shared front clips have legs of 105-230 px)
-MIN_LEG_PX = 75.0
 WHY_SMALL = ("The person is small in the picture (legs about {px:.0f} px tall where the pose model looks), too "
              "coarse to judge the knees or the sideways shift. Film closer, or at a higher resolution, so the "
              "body fills most of the frame's height.")
 
 
-def too_small_for_knees(view: str, leg_px: float | None) -> bool:
-    """A frontal view whose person's legs were under ``MIN_LEG_PX`` where pose ran: the knee, asymmetry
+def too_small_for_knees(view: str, leg_px: float | None, th: Thresholds) -> bool:
+    """A frontal view whose person's legs were under ``th.min_leg_px`` where pose ran: the knee, asymmetry
     and sideways-shift judges are off (``leg_px`` None: not measured, nothing is gated)."""
-    return view in METRIC_VIEWS["valgus"] and leg_px is not None and leg_px < MIN_LEG_PX
+    return view in METRIC_VIEWS["valgus"] and leg_px is not None and leg_px < th.min_leg_px.value
 
 
 def judge_dip(sig: Signals, win: RepWindow, forced_view: str | None, profile: Profile, index: int,
@@ -50,13 +43,13 @@ def judge_dip(sig: Signals, win: RepWindow, forced_view: str | None, profile: Pr
     """
     th = profile.thresholds
     rf = RepFrames.of(sig, win, th)
-    view = rep_view(sig, win, forced_view)
+    view = rep_view(sig, win, forced_view, th)
     movement = classify_movement(rf, view.view, th, profile.single_leg)
     if movement.kind == "rejected":
         return None, movement.reason
     single_leg = movement.kind == "single_leg"
     if single_leg and not forced_view:
-        view = rep_view(sig, win, None, single_leg=True)
+        view = rep_view(sig, win, None, th, single_leg=True)
     return assess_rep(rf, view, th, index, single_leg=single_leg, single_leg_norm=single_leg_norm,
                       earlier=earlier), None
 
@@ -74,7 +67,7 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
                               "decided_by": []}
     frontal = ("valgus", "asymmetry", "lateral_shift")
     leg_px = rf.leg_px
-    if too_small_for_knees(view.view, leg_px):
+    if too_small_for_knees(view.view, leg_px, th):
         found.not_judged.update(dict.fromkeys(frontal, WHY_SMALL.format(px=leg_px)))
         found.metrics.update(dict.fromkeys(("kasr_min", "valgus_left", "valgus_right", "asymmetry_deg", "lateral_shift")))
     elif view.supports("valgus") and single_leg:
@@ -136,7 +129,7 @@ def judge_depth(rf: RepFrames, view: ViewVerdict, th: Thresholds) -> Finding:
     hip_knee = sig.hip_knee[rf.loaded, rf.leg] if side else row_mean(sig.hip_knee[rf.loaded])
     depth_ratio = sustained_max(hip_knee, n)
     flex = sig.knee_flexion[rf.loaded, rf.leg] if side else row_mean(sig.knee_flexion[rf.loaded])
-    near_bottom = np.abs(t - t[win.bottom]) <= DEPTH_VIS_WINDOW_S
+    near_bottom = np.abs(t - t[win.bottom]) <= th.depth_visibility_window.value
     hip_knee_vis = min(float(np.nanmean(sig.hip_visibility[near_bottom])),
                        float(np.nanmean(np.nanmax(sig.knee_visibility[near_bottom], axis=1))))
     out.metrics.update(depth_ratio=rounded(depth_ratio), squat_depth=rounded(win.peak_depth),
@@ -145,7 +138,7 @@ def judge_depth(rf: RepFrames, view: ViewVerdict, th: Thresholds) -> Finding:
                        hip_knee_visibility=rounded(hip_knee_vis, 2))
     if not view.supports("depth"):
         out.not_judged["depth"] = WHY_NOT["depth"]
-    elif hip_knee_vis < DEPTH_MIN_VISIBILITY:
+    elif hip_knee_vis < th.depth_min_visibility.value:
         out.not_judged["depth"] = ("The hips or knees were not clearly visible at the bottom (dark or baggy clothes, "
                                    "a plate or rack in the way), so depth is not judged. Film with the hips and knees in clear view.")
     else:
@@ -206,7 +199,7 @@ def judge_heel_rise(rf: RepFrames, th: Thresholds) -> Finding:
     Not judged when the heel was out of the picture on much of the rep (a close-up that cuts the feet).
     """
     heel = rf.sig.heel_y[:, rf.leg]
-    if np.mean(np.isfinite(heel[rf.loaded])) < MIN_SEEN_FRACTION or not np.isfinite(rf.baseline(heel)):
+    if np.mean(np.isfinite(heel[rf.loaded])) < th.movement_min_seen.value or not np.isfinite(rf.baseline(heel)):
         return Finding(metrics={"heel_rise": None}, not_judged={"heel_rise": WHY_HEEL_OUT})
     rise = rf.peak(rf.baseline(heel) - heel)
     out = Finding(metrics={"heel_rise": rounded(rise)})

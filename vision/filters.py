@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+# Local, not in thresholds.py: signal filtering (which points are kept, how they are smoothed), not a verdict rule.
 MIN_VISIBILITY = 0.5   # MediaPipe's own confidence default; Sports2D averages 0.5 too
 MAX_GAP_S = 0.3        # gaps up to this long are interpolated (DESIGN §4)
 HAMPEL_WINDOW = 7      # samples (Sports2D default)

@@ -192,6 +192,7 @@ def out_of_plane_length(a: np.ndarray, b: np.ndarray, true_length: np.ndarray | 
 # (A [-10°, 45°] range read a foot that looked turned in 22° as -10°, and that knee's forward travel
 # as caving: 7 % of good synthetic squats filmed 20-30° off the front flagged. A 30° cap read a 40°
 # turn-out as 30°, and caving knees of a wide stance as tracking well.)
+# Local, not in thresholds.py: the range a foot angle is measured in (a clip on a reading), not a verdict rule.
 MAX_FOOT_TURN_OUT_DEG = 65.0
 MIN_FOOT_TURN_OUT_DEG = -35.0  # toes pointing in
 

@@ -29,9 +29,10 @@ from vision.signals import EDGE_MARGIN, STANDING_PERCENTILE, STANDING_WINDOW_S, 
 from vision.thresholds import get_profile
 from vision.track import PoseFrame, PoseTrack
 
+# Local, not in thresholds.py: when the live page judges (scheduling on a slow machine), not how.
 BUFFER_S = 20.0        # enough for the slowest rep plus its standing context
 MIN_VISIBILITY = 0.5
-JUDGE_DELAY_S = 0.5    # = rep_frames.BASELINE_S: the standing frames after a rep are part of its baseline
+JUDGE_DELAY_S = 0.5    # = Thresholds.rep_baseline_window: the standing frames after a rep are part of its baseline
 JUDGE_MIN_FRAMES = 3   # ... and at least this many frames after it (a slow machine analyses few a second)
 JUDGE_MAX_WAIT_S = 3.0  # the smoothed depth still down this long after the live rep ended: judge the live window
 JUDGE_RETRY_S = 0.25    # while it is still down, look again this often (each look cleans the whole buffer)

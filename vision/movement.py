@@ -30,21 +30,6 @@ import numpy as np
 from vision.rep_frames import RepFrames, nanmedian, sustained_max
 from vision.thresholds import Thresholds
 
-LUNGE_THIGH_ASYMMETRY = 0.40  # [heuristic] hip-above-knee heights differ by 0.4 thigh lengths (≈ 35° of thigh tilt)
-LUNGE_FOLDED_SHIN = 0.45      # [heuristic] the folding leg's knee within 0.45 shank of its ankle's height
-LUNGE_SHIN_ASYMMETRY = 0.75   # [heuristic] one shin ≥ 0.75 shank lengths flatter than the other (≈ 10° vs 80° from the floor): on the shared clips lunges and split squats read 1.03–1.79, every counted squat ≤ 0.24 except two lifters hidden behind plates (0.50, 0.53)
-MIN_SEEN_FRACTION = 0.6   # [heuristic] hips, knees and ankles seen on most of a dip's frames, or it is not judged
-SINGLE_LEG_LIFT = 0.25    # [heuristic] the free ankle ≥ 0.25 leg lengths (≈ 22 cm) above the standing one: more than a 45° view makes a planted far foot look
-SINGLE_LEG_FRACTION = 0.8  # ... on this fraction of the rep's frames, start and end included
-FREE_FOOT_FOLLOWS_HIPS = 0.5  # [heuristic] a held free foot moves down ≥ half as far as the hips (held in the hand: ≈ 1); a foot on a bench or the floor ≈ 0
-STRAIGHT_LEG_MAX_FLEXION_DEG = 20.0  # [heuristic] a straight leg's hip, knee and ankle stay within 20° of a line in the image
-LATERAL_LUNGE_RATIO = 0.5  # [heuristic] the straighter leg shortens < half as much as the bent one (squats on the shared clips ≥ 0.86; synthetic lateral lunges ≤ 0.22 up to 45° of yaw)
-PLANTED_TRAVEL = 0.12     # [heuristic] leg lengths: a planted foot's typical wander (MediaPipe ankle jitter ≈ 0.02–0.08 in good light)
-FREE_FOOT_TRAVEL = PLANTED_TRAVEL  # a foot that moves beyond a planted foot's wander moves. At 0.25 a pistol's free foot, held forward towards a camera looking down 10-30°, travelled only 0.13 in the picture: the set was judged as a two-legged squat, its good reps "caving"
-FREE_LEG_MAX_FLEXION_DEG = 35.0  # [heuristic] the free leg of a step-down or pistol is held nearly straight; a lunge's rear knee bends ~90°
-UPRIGHT_MIN = 0.7         # [heuristic] standing: hips ≥ 0.7 of the straight-leg length above the ankles (plank ≈ 0.3)
-END_TRUNK_MAX_LEAN_DEG = 45.0  # [heuristic] a squat starts and finishes standing tall (NSCA: "stand erect"); a trunk closer to horizontal than vertical over straight legs is a bow
-HINGE_DIVERGENCE_DEG = 40.0  # [heuristic] trunk ≥ 40° more inclined than the shins: a deadlift sets the trunk at 45–60° over near-vertical shins; a squat keeps them within ~15° (NASM "excessive forward lean")
 
 
 @dataclass(frozen=True)
@@ -57,7 +42,7 @@ SQUAT = Movement("squat")
 SINGLE_LEG = Movement("single_leg")
 
 
-def lunge_like(rf: RepFrames) -> bool:
+def lunge_like(rf: RepFrames, th: Thresholds) -> bool:
     """One leg folds back towards the floor while the other bends over its foot (any view).
 
     Two signatures, either enough: the thighs move asymmetrically with the rear shin folded, or the
@@ -72,19 +57,19 @@ def lunge_like(rf: RepFrames) -> bool:
     rear = np.argmin(np.nan_to_num(hk, nan=0.0), axis=1)   # the leg whose thigh stays more vertical
     rows = np.arange(len(rf.loaded))
     asym = np.abs(hk[:, 0] - hk[:, 1])
-    folded = shins[rows, rear] <= LUNGE_FOLDED_SHIN
-    if sustained_max(np.where(folded, asym, np.nan), rf.n_sustain) >= LUNGE_THIGH_ASYMMETRY:
+    folded = shins[rows, rear] <= th.lunge_folded_shin.value
+    if sustained_max(np.where(folded, asym, np.nan), rf.n_sustain) >= th.lunge_thigh_asymmetry.value:
         return True
     low = np.argmin(np.nan_to_num(shins, nan=np.inf), axis=1)   # the leg whose shin lies flatter
     spread = shins[rows, 1 - low] - shins[rows, low]
     # ... with its knee down below the other (its thigh hangs more steeply from the hip): a pistol's
     # free leg, held out in front, has a flat shin too, but its knee is up near the hip
     knee_down = hk[rows, low] < hk[rows, 1 - low]
-    lying = (shins[rows, low] <= LUNGE_FOLDED_SHIN) & knee_down
-    return sustained_max(np.where(lying, spread, np.nan), rf.n_sustain) >= LUNGE_SHIN_ASYMMETRY
+    lying = (shins[rows, low] <= th.lunge_folded_shin.value) & knee_down
+    return sustained_max(np.where(lying, spread, np.nan), rf.n_sustain) >= th.lunge_shin_asymmetry.value
 
 
-def lifted_foot(rf: RepFrames) -> int | None:
+def lifted_foot(rf: RepFrames, th: Thresholds) -> int | None:
     """The foot (0 left, 1 right) that stays clearly above the other from the rep's start to its
     end: higher than a planted far foot ever looks from an oblique camera. None when neither does."""
     y = rf.sig.ankle_pos[rf.idx, :, 1]             # image y down, leg lengths
@@ -92,18 +77,18 @@ def lifted_foot(rf: RepFrames) -> int | None:
     side = np.sign(nanmedian(lift))
     if side == 0 or len(lift) < 3:
         return None
-    lifted = side * lift >= SINGLE_LEG_LIFT
-    if lifted[[0, -1]].all() and np.mean(lifted) >= SINGLE_LEG_FRACTION:
+    lifted = side * lift >= th.single_leg_lift.value
+    if lifted[[0, -1]].all() and np.mean(lifted) >= th.single_leg_fraction.value:
         return 1 if side > 0 else 0
     return None
 
 
-def one_foot_lifted(rf: RepFrames) -> bool:
+def one_foot_lifted(rf: RepFrames, th: Thresholds) -> bool:
     """One foot held off the floor through the rep (a pistol, a shrimp squat, or a rear foot up on a bench)."""
-    return lifted_foot(rf) is not None
+    return lifted_foot(rf, th) is not None
 
 
-def free_foot_held(rf: RepFrames) -> bool:
+def free_foot_held(rf: RepFrames, th: Thresholds) -> bool:
     """A foot held off the floor that goes down and up with the hips: a single-leg squat whose free
     foot is held in the hand behind (a shrimp squat) or in front (a pistol), whatever its shin does.
 
@@ -112,7 +97,7 @@ def free_foot_held(rf: RepFrames) -> bool:
     ankle moves down for each unit the hips move down over the rep (least squares slope of image
     heights, which a camera's view does not change the sign of).
     """
-    free = lifted_foot(rf)
+    free = lifted_foot(rf, th)
     if free is None:
         return False
     hip = rf.sig.hip_y[rf.idx]
@@ -122,10 +107,10 @@ def free_foot_held(rf: RepFrames) -> bool:
         return False
     h = hip[ok] - hip[ok].mean()
     slope = float(h @ (ankle[ok] - ankle[ok].mean()) / (h @ h))
-    return slope >= FREE_FOOT_FOLLOWS_HIPS
+    return slope >= th.free_foot_follows_hips.value
 
 
-def lateral_lunge_like(rf: RepFrames) -> bool:
+def lateral_lunge_like(rf: RepFrames, th: Thresholds) -> bool:
     """The body lowered over one leg while the other stayed straight and in line (a lateral or side
     lunge), with both feet on the floor: in a squat both legs shorten alike (the straighter one by ≥ 0.86 of the
     other on every counted rep of the shared clips, from any view), in a lateral lunge the straight
@@ -140,11 +125,11 @@ def lateral_lunge_like(rf: RepFrames) -> bool:
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(bent > 0, straight / bent, np.nan)
     # ... and that leg really is straight: hip, knee and ankle in line, which they are from any view
-    in_line = nanmedian(rf.sig.knee_flexion[rf.loaded[rows], straighter]) <= STRAIGHT_LEG_MAX_FLEXION_DEG
-    return bool(nanmedian(ratio) < LATERAL_LUNGE_RATIO and in_line)
+    in_line = nanmedian(rf.sig.knee_flexion[rf.loaded[rows], straighter]) <= th.straight_leg_max_flexion.value
+    return bool(nanmedian(ratio) < th.lateral_lunge_ratio.value and in_line)
 
 
-def free_foot_moving(rf: RepFrames) -> bool:
+def free_foot_moving(rf: RepFrames, th: Thresholds) -> bool:
     """One foot stays planted while the other travels with the body and comes back: a squat on one
     leg whose free foot is lowered off a step (step-down), reached forward or held up, in any view.
 
@@ -155,9 +140,10 @@ def free_foot_moving(rf: RepFrames) -> bool:
     planted = 1 - free
     # the free leg hangs straight from the hip (its hip, knee and ankle stay in line in any view),
     # where a reverse lunge's stepping leg bends to put its knee near the floor
-    straight = nanmedian(rf.sig.knee_flexion[rf.loaded, free]) <= FREE_LEG_MAX_FLEXION_DEG
-    return bool(at_bottom[free] >= FREE_FOOT_TRAVEL and at_end[free] <= PLANTED_TRAVEL and straight
-                and at_bottom[planted] <= PLANTED_TRAVEL and rf.foot_travel()[planted] <= PLANTED_TRAVEL)
+    straight = nanmedian(rf.sig.knee_flexion[rf.loaded, free]) <= th.free_leg_max_flexion.value
+    planted_travel = th.planted_travel.value
+    return bool(at_bottom[free] >= th.free_foot_travel.value and at_end[free] <= planted_travel and straight
+                and at_bottom[planted] <= planted_travel and rf.foot_travel()[planted] <= planted_travel)
 
 
 def feet_moved(rf: RepFrames, th: Thresholds, single_leg: bool) -> bool:
@@ -170,14 +156,14 @@ def feet_moved(rf: RepFrames, th: Thresholds, single_leg: bool) -> bool:
     return (np.nanmin(per_foot) if single_leg else np.nanmax(per_foot)) > th.stance_max_step.value
 
 
-def not_upright_around(rf: RepFrames) -> bool:
+def not_upright_around(rf: RepFrames, th: Thresholds) -> bool:
     """The body was not upright at the start or the end of the dip: straight legs but low hips (a plank)."""
     h = rf.sig.hip_height
     ends = [nanmedian(h[max(i - 2, 0):i + 3]) for i in rf.standing_ends]
-    return any(np.isfinite(e) and e < UPRIGHT_MIN for e in ends)
+    return any(np.isfinite(e) and e < th.upright_min.value for e in ends)
 
 
-def bent_over_at_ends(rf: RepFrames) -> bool:
+def bent_over_at_ends(rf: RepFrames, th: Thresholds) -> bool:
     """The trunk was still tipped far over at the start or the end of the dip, where the legs are
     straight (bowing under a bar to rack it, setting a weight down).
 
@@ -189,7 +175,7 @@ def bent_over_at_ends(rf: RepFrames) -> bool:
     if not np.isfinite(up[rf.idx]).any() or np.nanmin(up[rf.idx]) < 0:
         return False
     ends = [nanmedian(up[max(i - 2, 0):i + 3]) for i in rf.standing_ends]
-    return any(np.isfinite(e) and lean_deg(e) >= END_TRUNK_MAX_LEAN_DEG for e in ends)
+    return any(np.isfinite(e) and lean_deg(e) >= th.end_trunk_max_lean.value for e in ends)
 
 
 def lean_deg(vertical_extent: np.ndarray | float) -> np.ndarray:
@@ -197,12 +183,12 @@ def lean_deg(vertical_extent: np.ndarray | float) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(vertical_extent, 0.0, 1.0)))
 
 
-def hinge_like(rf: RepFrames) -> bool:
+def hinge_like(rf: RepFrames, th: Thresholds) -> bool:
     """The trunk tipped over much further than the shins, sustained in the loaded phase."""
     sig = rf.sig
     trunk = lean_deg(sig.torso_upright[rf.loaded])
     shin = lean_deg(np.nanmean(sig.shank_vertical[rf.loaded], axis=1))
-    return sustained_max(trunk - shin, rf.n_sustain) >= HINGE_DIVERGENCE_DEG
+    return sustained_max(trunk - shin, rf.n_sustain) >= th.hinge_divergence.value
 
 
 def classify_movement(rf: RepFrames, view: str, th: Thresholds, single_leg_profile: bool = False) -> Movement:
@@ -211,27 +197,27 @@ def classify_movement(rf: RepFrames, view: str, th: Thresholds, single_leg_profi
     ``view`` is the bilateral view verdict (used only by the view-specific split-stance checks);
     ``single_leg_profile``: the user said these are single-leg squats.
     """
-    if np.mean(rf.sig.valid[rf.idx]) < MIN_SEEN_FRACTION:
+    if np.mean(rf.sig.valid[rf.idx]) < th.movement_min_seen.value:
         return Movement("rejected", "the hips, knees or feet were out of view for much of the dip, so it was not "
                                     "counted (film the whole body)")
-    held = free_foot_held(rf)  # a shrimp squat's free shin lies folded like a lunge's, its foot off the floor
-    if lunge_like(rf) and not held:
+    held = free_foot_held(rf, th)  # a shrimp squat's free shin lies folded like a lunge's, its foot off the floor
+    if lunge_like(rf, th) and not held:
         return Movement("rejected", "one leg folded back towards the floor (a lunge or split squat), not a squat")
-    single = single_leg_profile or held or one_foot_lifted(rf) or free_foot_moving(rf)
+    single = single_leg_profile or held or one_foot_lifted(rf, th) or free_foot_moving(rf, th)
     if feet_moved(rf, th, single):
         return Movement("rejected", "the feet moved (a step or lunge), not a squat")
-    if not_upright_around(rf):
+    if not_upright_around(rf, th):
         return Movement("rejected", "the body was not upright before or after the dip (a burpee or floor work), "
                                     "not a squat")
-    if bent_over_at_ends(rf):
+    if bent_over_at_ends(rf, th):
         return Movement("rejected", "the trunk was still bent far over as the legs straightened (bowing to rack a "
                                     "bar or set a weight down), not the end of a squat")
-    if hinge_like(rf):
+    if hinge_like(rf, th):
         return Movement("rejected", "the trunk bent far over while the shins stayed upright (a hinge: deadlift, "
                                     "picking something up or racking a bar), not a squat")
     if single:
         return SINGLE_LEG
-    if view != "side" and lateral_lunge_like(rf):
+    if view != "side" and lateral_lunge_like(rf, th):
         return Movement("rejected", "one leg stayed straight while the body lowered over the other (a side lunge), "
                                     "not a squat")
     # the stance over the rep's bottom (its bent frames), not at one frame: one glitching ankle point at the

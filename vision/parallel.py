@@ -78,6 +78,7 @@ _TRIM_S = 1.0           # how often free heap memory is handed back to the syste
 _DEATH_GRACE_S = 2.0    # a worker that exited may still have its last message in the pipe
 _JOIN_TIMEOUT_S = 5.0
 _START_METHOD: Final = "spawn"
+# Local, not in thresholds.py: joining the pose of parallel segments (extraction), not a verdict rule.
 # Seam check: in the last SEAM_CHECK_S of a segment's warm-up, the followed person must be the one the
 # previous segment followed (the median body landmark within SEAM_TOLERANCE of the image height, on frames
 # where both found a person) in at least SEAM_AGREE_FRACTION of the frames; otherwise the segment is redone.

@@ -18,13 +18,6 @@ from vision.reps import RepWindow
 from vision.signals import Signals
 from vision.thresholds import Thresholds
 
-BASELINE_S = 0.5       # standing frames this close to the rep's ends form its baseline
-LOADED_FRACTION = 0.5  # frames at ≥ half the rep's peak depth are "loaded"
-# [heuristic] the knee judges also see every frame at least half way to parallel (depth ≈ 0.5 at
-# parallel; ≈ 85° of knee flexion): knees cave on the way down and out of the hole as much as at the
-# bottom (DESIGN §2), and in a deep squat half the peak depth is already past that range (the shared
-# prisoner squat caves at depth 0.28-0.35 of a 0.55 peak)
-KNEE_JUDGE_DEPTH = 0.25
 LEGS = ("left", "right")
 
 
@@ -69,9 +62,9 @@ class RepFrames:
     sig: Signals
     win: RepWindow
     idx: np.ndarray      # (k,) start..end
-    loaded: np.ndarray   # frames at ≥ LOADED_FRACTION of the peak depth
-    bent: np.ndarray     # the loaded frames plus any at ≥ KNEE_JUDGE_DEPTH (what the knee judges see)
-    base: np.ndarray     # standing frames within BASELINE_S of the rep's ends
+    loaded: np.ndarray   # frames at ≥ rep_loaded_fraction of the peak depth
+    bent: np.ndarray     # the loaded frames plus any at ≥ knee_judge_depth (what the knee judges see)
+    base: np.ndarray     # standing frames within rep_baseline_window of the rep's ends
     n_sustain: int       # frames a fault must last
     leg: int             # the better-seen leg (a side view's near leg): 0 left, 1 right
 
@@ -80,9 +73,10 @@ class RepFrames:
         t = sig.t
         fs = 1.0 / np.median(np.diff(t)) if len(t) > 1 else 30.0
         idx = np.arange(win.start, win.end + 1)
-        loaded = idx[sig.depth[idx] >= LOADED_FRACTION * win.peak_depth]
-        bent = idx[sig.depth[idx] >= min(LOADED_FRACTION * win.peak_depth, KNEE_JUDGE_DEPTH)]
-        near = (np.abs(t - t[win.start]) <= BASELINE_S) | (np.abs(t - t[win.end]) <= BASELINE_S)
+        loaded = idx[sig.depth[idx] >= th.rep_loaded_fraction.value * win.peak_depth]
+        bent = idx[sig.depth[idx] >= min(th.rep_loaded_fraction.value * win.peak_depth, th.knee_judge_depth.value)]
+        around = th.rep_baseline_window.value
+        near = (np.abs(t - t[win.start]) <= around) | (np.abs(t - t[win.end]) <= around)
         base = np.flatnonzero(near & sig.valid & (sig.depth <= th.rep_exit.value))
         if len(base) == 0:
             base = np.array([win.start, win.end])

@@ -15,9 +15,6 @@ import numpy as np
 
 from vision.thresholds import Thresholds
 
-CUT_CONTINUITY = 0.10  # [heuristic] depth change across a cut that still reads as the same movement (a squat moves ≤ ~0.04 a frame)
-LOST_PERSON_S = 1.0  # a rep is abandoned when the person is lost for longer than this
-OPENING_FRACTION = 0.25  # [heuristic] a clip opening at ≤ 25% of the rep's depth saw its descent
 
 
 @dataclass(frozen=True)
@@ -66,7 +63,7 @@ class RepCounter:
     def update(self, i: int, t: float, depth: float) -> RepWindow | None:
         th = self.thresholds
         if depth is None or not np.isfinite(depth):
-            if self.state == "down" and t - self._last_seen_t > LOST_PERSON_S:
+            if self.state == "down" and t - self._last_seen_t > th.rep_lost_person.value:
                 self.rejected.append((self._start_i, i, "person lost mid-rep"))
                 self.state = "up"
                 self.restart()
@@ -108,7 +105,7 @@ class RepCounter:
             return None
         first_i, first_t, first_depth = self._wait_first
         self.state, self._top_i, self._top_t = "up", i, t
-        if first_depth <= OPENING_FRACTION * self._bottom_depth:
+        if first_depth <= th.rep_opening_fraction.value * self._bottom_depth:
             self._start_i, self._start_t = first_i, first_t
             return self._finish(i, t)
         self.rejected.append((first_i, i, "the clip starts mid-rep"))
@@ -154,10 +151,10 @@ def segment_reps(t: np.ndarray, depth: np.ndarray, thresholds: Thresholds | None
 
 def _continues(depth: np.ndarray, shots: np.ndarray, i: int, th: Thresholds) -> bool:
     """The last seen depth of the shot ending before frame ``i`` and the first of the shot starting
-    there are both lowered and within ``CUT_CONTINUITY`` of each other."""
+    there are both lowered and within ``th.rep_cut_continuity`` of each other."""
     before = depth[:i][(shots[:i] == shots[i - 1]) & np.isfinite(depth[:i])]
     after = depth[i:][(shots[i:] == shots[i]) & np.isfinite(depth[i:])]
     if not len(before) or not len(after):
         return False
     a, b = before[-1], after[0]
-    return bool(min(a, b) >= th.rep_enter.value and abs(a - b) <= CUT_CONTINUITY)
+    return bool(min(a, b) >= th.rep_enter.value and abs(a - b) <= th.rep_cut_continuity.value)

@@ -13,6 +13,7 @@ import numpy as np
 
 from vision.track import PoseTrack
 
+# Local, not in thresholds.py: a video-editing cut detector on grey levels, not a rule on the body.
 CUT_MIN_SCORE = 0.06   # [heuristic] ≥ 6% mean grey-level change between consecutive frames
 CUT_CONTRAST = 8.0     # [heuristic] and ≥ 8× the median change of the surrounding second (cuts seen: 34–120×)
 CONTEXT = 15           # frames each side for that median

@@ -16,6 +16,7 @@ from vision.landmarks import (L_ANKLE, L_FOOT, L_HEEL, L_HIP, L_KNEE, L_SHOULDER
                               R_ANKLE, R_FOOT, R_HEEL, R_HIP, R_KNEE, R_SHOULDER)
 from vision.track import PoseTrack
 
+# Local, not in thresholds.py: how the signals are measured (shared with vision/live.py), not a verdict rule.
 STANDING_WINDOW_S = 4.0   # each side: long enough to always include the top of a slow rep
 STANDING_PERCENTILE = 90  # robust "legs straight" hip–ankle length
 EDGE_MARGIN = 0.02        # [heuristic] a joint on the frame's edge (a shoe cut by the bottom edge) is estimated up to ~2% outside it

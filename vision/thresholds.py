@@ -3,6 +3,12 @@
 ``[heuristic]`` marks a design choice no study validates; the UI and reports show these
 sources. Profiles tune what differs between squat styles; sex-specific FPPA norms are
 offered for single-leg work only (no bilateral norms exist, Herrington & Munro 2010).
+
+Constants that stay in their modules say why in one line there: how signals are measured and
+filtered (``signals``, ``filters``, ``geometry``), cut detection (``shots``), capture warnings
+(``analysis``), extraction and scheduling (``parallel``, ``live``), drawing (``overlay``). The pose
+sampling rates (``sampling``) decide which frames the pose model sees, not a verdict; they stay
+there because that module's source is part of the track cache's key (``bench/accuracy.py``).
 """
 
 from __future__ import annotations
@@ -27,10 +33,41 @@ class Thresholds:
     rep_max_duration: Threshold = Threshold(12.0, "s", "[heuristic] longer dips are sitting, resting or set-up, not reps")
     stance_max_step: Threshold = Threshold(0.5, "leg lengths", "[heuristic] feet stay planted during a squat; a step or lunge moves a foot ≥ half a leg length, while MediaPipe ankle jitter in poor light reaches ~0.2")
     stance_max_split: Threshold = Threshold(0.35, "leg lengths", "[heuristic] feet side by side, not split front-to-back (lunge / split squat)")
+    rep_cut_continuity: Threshold = Threshold(0.10, "depth", "[heuristic] depth change across a cut that still reads as the same movement (a squat moves ≤ ~0.04 a frame)")
+    rep_lost_person: Threshold = Threshold(1.0, "s", "[heuristic] a rep is abandoned when the person is lost for longer than this")
+    rep_opening_fraction: Threshold = Threshold(0.25, "fraction", "[heuristic] a clip opening at ≤ 25% of the rep's depth saw its descent")
+    rep_baseline_window: Threshold = Threshold(0.5, "s", "[heuristic] standing frames this close to the rep's ends form its baseline")
+    rep_loaded_fraction: Threshold = Threshold(0.5, "fraction", "[heuristic] frames at ≥ half the rep's peak depth are \"loaded\"")
+    knee_judge_depth: Threshold = Threshold(0.25, "depth", "[heuristic] the knee judges also see every frame at least half way to parallel (depth ≈ 0.5 at parallel; ≈ 85° of knee flexion): knees cave on the way down and out of the hole as much as at the bottom (DESIGN §2), and in a deep squat half the peak depth is already past that range (the shared prisoner squat caves at depth 0.28-0.35 of a 0.55 peak)")
+    # --- camera view (shoulder width / torso, nose offset / shoulder width, ankle gap / torso, while standing)
+    view_front_min_shoulder: Threshold = Threshold(0.5, "ratio", "research spec (heuristic): shoulder width ≥ half the torso length seen from the front")
+    view_side_max_shoulder: Threshold = Threshold(0.2, "ratio", "research spec (heuristic): shoulder width < 0.2 torso lengths seen from the side")
+    view_front_max_nose_offset: Threshold = Threshold(0.25, "shoulder widths", "[heuristic] nose within a quarter shoulder-width of the midline")
+    view_side_max_ankle: Threshold = Threshold(0.15, "torso lengths", "[heuristic] ankles overlap: < 0.15 torso lengths apart")
+    view_front_min_ankle: Threshold = Threshold(0.3, "torso lengths", "[heuristic] a squat stance (≈ hip width or wider) seen from the front")
+    view_context: Threshold = Threshold(1.5, "s", "[heuristic] standing frames this close to a rep judge its view")
+    # --- what counts as a squat (vision/movement.py); leg, thigh and shank lengths from standing
+    movement_min_seen: Threshold = Threshold(0.6, "fraction", "[heuristic] hips, knees and ankles seen on most of a dip's frames, or it is not judged")
+    lunge_thigh_asymmetry: Threshold = Threshold(0.40, "thigh lengths", "[heuristic] hip-above-knee heights differ by 0.4 thigh lengths (≈ 35° of thigh tilt)")
+    lunge_folded_shin: Threshold = Threshold(0.45, "shank lengths", "[heuristic] the folding leg's knee within 0.45 shank of its ankle's height")
+    lunge_shin_asymmetry: Threshold = Threshold(0.75, "shank lengths", "[heuristic] one shin ≥ 0.75 shank lengths flatter than the other (≈ 10° vs 80° from the floor): on the shared clips lunges and split squats read 1.03–1.79, every counted squat ≤ 0.24 except two lifters hidden behind plates (0.50, 0.53)")
+    single_leg_lift: Threshold = Threshold(0.25, "leg lengths", "[heuristic] the free ankle ≥ 0.25 leg lengths (≈ 22 cm) above the standing one: more than a 45° view makes a planted far foot look")
+    single_leg_fraction: Threshold = Threshold(0.8, "fraction", "[heuristic] the free ankle lifted on this fraction of the rep's frames, start and end included")
+    free_foot_follows_hips: Threshold = Threshold(0.5, "ratio", "[heuristic] a held free foot moves down ≥ half as far as the hips (held in the hand: ≈ 1); a foot on a bench or the floor ≈ 0")
+    straight_leg_max_flexion: Threshold = Threshold(20.0, "deg", "[heuristic] a straight leg's hip, knee and ankle stay within 20° of a line in the image")
+    lateral_lunge_ratio: Threshold = Threshold(0.5, "ratio", "[heuristic] the straighter leg shortens < half as much as the bent one (squats on the shared clips ≥ 0.86; synthetic lateral lunges ≤ 0.22 up to 45° of yaw)")
+    planted_travel: Threshold = Threshold(0.12, "leg lengths", "[heuristic] a planted foot's typical wander (MediaPipe ankle jitter ≈ 0.02–0.08 in good light)")
+    free_foot_travel: Threshold = Threshold(0.12, "leg lengths", "[heuristic] = planted_travel: a foot that moves beyond a planted foot's wander moves. At 0.25 a pistol's free foot, held forward towards a camera looking down 10-30°, travelled only 0.13 in the picture: the set was judged as a two-legged squat, its good reps \"caving\"")
+    free_leg_max_flexion: Threshold = Threshold(35.0, "deg", "[heuristic] the free leg of a step-down or pistol is held nearly straight; a lunge's rear knee bends ~90°")
+    upright_min: Threshold = Threshold(0.7, "fraction", "[heuristic] standing: hips ≥ 0.7 of the straight-leg length above the ankles (plank ≈ 0.3)")
+    end_trunk_max_lean: Threshold = Threshold(45.0, "deg", "[heuristic] a squat starts and finishes standing tall (NSCA: \"stand erect\"); a trunk closer to horizontal than vertical over straight legs is a bow")
+    hinge_divergence: Threshold = Threshold(40.0, "deg", "[heuristic] trunk ≥ 40° more inclined than the shins: a deadlift sets the trunk at 45–60° over near-vertical shins; a squat keeps them within ~15° (NASM \"excessive forward lean\")")
     # --- depth
     parallel_knee_flexion: Threshold = Threshold(110.0, "deg", "Parallel ≈ 110–120° knee flexion (interior 60–70°; scite depth review)")
     side_depth_tolerance: Threshold = Threshold(0.15, "thigh lengths", "IPF/USAPL: hip crease below the TOP of the knee, which sits ~half a knee depth (≈6 cm ≈ 0.15 thigh) above the knee joint centre MediaPipe marks [heuristic band]")
     front_shallow_depth: Threshold = Threshold(-0.5, "thigh lengths", "[heuristic] from the front d=(y_hip−y_knee)/thigh is approximate (camera height bends it); only d < −sin 30° (thigh ≥ 30° above horizontal) is called shallow")
+    depth_min_visibility: Threshold = Threshold(0.8, "visibility", "[heuristic] a depth verdict needs the hip and the better-seen knee clearly seen")
+    depth_visibility_window: Threshold = Threshold(0.2, "s", "[heuristic] ... around the bottom (± this long)")
     # --- knee valgus
     kasr_min: Threshold = Threshold(0.80, "ratio", "[heuristic] knees < 80% of ankle width (KASR concept: Noyes, Mizner 2012)")
     kasr_drop: Threshold = Threshold(0.20, "fraction", "[heuristic] KASR falls > 20% from the standing baseline (DESIGN §2)")
@@ -47,6 +84,14 @@ class Thresholds:
     fppa_single_leg_female: Threshold = Threshold(13.0, "deg", "Single-leg/landing norm upper bound, women (Herrington & Munro 2010)")
     fppa_single_leg_male: Threshold = Threshold(9.0, "deg", "Single-leg/landing norm upper bound, men (Herrington & Munro 2010)")
     fppa_single_leg_high: Threshold = Threshold(16.0, "deg", "PFP group mean in single-leg squat (Herrington 2014)")
+    min_leg_px: Threshold = Threshold(75.0, "px", "[heuristic] MediaPipe's landmark model sees the person in a 256-px crop about 1.25x the body's height (≈ 2.6 hip–ankle lengths): below a 75-px hip–ankle length it enlarges the person ≥ 1.3x and the knee points drift (a shared front clip re-filmed from 1.7x as far, legs 62 px: its knees read as caving on 4 of 5 good reps; the shared front clips have legs of 105-230 px); the knee, asymmetry and lateral-shift checks are then not judged")
+    foot_min_visibility: Threshold = Threshold(0.5, "visibility", "[heuristic] ankle and foot index both at least this visible for the foot line")
+    foot_min_seen: Threshold = Threshold(0.6, "fraction", "[heuristic] ... on this fraction of the rep's frames")
+    foot_max_spread: Threshold = Threshold(0.15, "shank lengths", "[heuristic] toe offset scatter (MAD) above which the foot is noise")
+    knee_shift_foot_agreement: Threshold = Threshold(0.5, "fraction", "[heuristic] as for single-leg FPPA: where the feet are seen, the foot line must at least half agree with a knee shift")
+    single_leg_fppa_foot_agreement: Threshold = Threshold(0.5, "fraction", "[heuristic] FPPA flags a standing knee only if it is also ≥ half the knee_toe threshold inside the foot line (when the feet are seen)")
+    within_set_min_reps: Threshold = Threshold(3, "reps", "[heuristic] earlier reps of matched depth needed to know the person's own best and its noise")
+    within_set_depth_match: Threshold = Threshold(0.2, "fraction", "[heuristic] earlier reps within ±20 % of this rep's peak depth are \"matched\"")
     sustain: Threshold = Threshold(0.10, "s", "[heuristic] a fault must last ≥ 0.1 s (3 frames at 30 fps) to count, not one noisy frame")
     # --- other faults
     trunk_tibia_divergence: Threshold = Threshold(15.0, "deg", "[heuristic] NASM/Brookbush: torso not parallel to the tibia")

@@ -41,9 +41,6 @@ from vision import geometry as g
 from vision.rep_frames import LEGS, Finding, RepFrames, rounded, sustained_max, sustained_min
 from vision.thresholds import Thresholds
 
-FOOT_MIN_VISIBILITY = 0.5   # ankle and foot index both at least this visible
-FOOT_MIN_SEEN = 0.6         # ... on this fraction of the rep's frames
-FOOT_MAX_SPREAD = 0.15      # [heuristic] toe offset scatter (MAD, shank lengths) above which the foot is noise
 
 WHY_FEET = ("The feet (toes) were not clearly visible, so the knees were judged against the ankles only: with the "
             "feet turned out, knees that stay over the ankles but inside the toes are not seen that way. Film with "
@@ -53,7 +50,7 @@ WHY_FEET_BEHIND = ("Filmed from behind, the toes are hidden behind the heels, so
 WHY_FPPA = "n/a (thigh foreshortened): FPPA has no meaning while the thigh points at the camera."
 
 
-def toe_offset(rf: RepFrames, k: int) -> float:
+def toe_offset(rf: RepFrames, k: int, th: Thresholds) -> float:
     """Leg ``k``'s toe offset sideways from its ankle over the rep (standing shank lengths, + = turned
     out), NaN when the foot is not seen well enough.
 
@@ -65,13 +62,13 @@ def toe_offset(rf: RepFrames, k: int) -> float:
     sig = rf.sig
     if not facing_camera(rf):
         return float("nan")
-    seen = rf.idx[sig.foot_visibility[rf.idx, k] >= FOOT_MIN_VISIBILITY]
+    seen = rf.idx[sig.foot_visibility[rf.idx, k] >= th.foot_min_visibility.value]
     toe = sig.toe_lateral[seen, k]
     toe = toe[np.isfinite(toe)]
-    if len(toe) < FOOT_MIN_SEEN * len(rf.idx) or len(toe) < 3:
+    if len(toe) < th.foot_min_seen.value * len(rf.idx) or len(toe) < 3:
         return float("nan")
     median = float(np.median(toe))
-    return median if np.median(np.abs(toe - median)) <= FOOT_MAX_SPREAD else float("nan")
+    return median if np.median(np.abs(toe - median)) <= th.foot_max_spread.value else float("nan")
 
 
 def facing_camera(rf: RepFrames) -> bool:
@@ -112,7 +109,7 @@ def camera_elevation_tan(rf: RepFrames, th: Thresholds) -> float:
     """tan of the camera's look-down angle at the feet while the person stands around this rep
     (0 when the toes are not seen): both feet's toe drop below the ankle, averaged."""
     sig = rf.sig
-    seen = rf.base[(sig.foot_visibility[rf.base] >= FOOT_MIN_VISIBILITY).all(axis=1)]
+    seen = rf.base[(sig.foot_visibility[rf.base] >= th.foot_min_visibility.value).all(axis=1)]
     if len(seen) == 0:
         return 0.0
     tan = g.camera_elevation_tan(np.nanmedian(sig.toe_drop[seen], axis=0), np.nanmedian(sig.toe_lateral[seen], axis=0),
@@ -198,11 +195,11 @@ def both_feet_evidence(inside_low_1sd: Sequence[float], threshold: float) -> str
     return CLEAR if np.all(lows >= threshold) else NONE
 
 
-KNEE_SHIFT_FOOT_AGREEMENT = 0.5  # [heuristic] as for single-leg FPPA: where the feet are seen, the foot line must at least half agree
 
 
 def knee_shift_evidence(shift: float, fppa_change_deg: float, shift_threshold: float, fppa_threshold: float,
-                        foot_inside: float = float("nan"), foot_threshold: float = float("nan")) -> str:
+                        foot_inside: float = float("nan"), foot_threshold: float = float("nan"),
+                        agreement: float = Thresholds().knee_shift_foot_agreement.value) -> str:
     """The knee's shift towards the midline against its ankle, corroborated by the FPPA change
     where the thigh is seen: both past their thresholds is clear; the shift alone (FPPA n/a, a
     foreshortened thigh) is possible; an FPPA that was measured and stayed small vetoes it.
@@ -211,14 +208,14 @@ def knee_shift_evidence(shift: float, fppa_change_deg: float, shift_threshold: f
     knee's forward travel into a sideways one that both read as caving (synthetic good squats:
     knee shift and FPPA past their thresholds on one knee). Where the feet are seen, the foot
     line knows where the knee travels: unless it at least half agrees (``foot_inside`` ≥
-    ``KNEE_SHIFT_FOOT_AGREEMENT`` × ``foot_threshold``) the shift is possible at most."""
+    ``agreement`` × ``foot_threshold``, ``knee_shift_foot_agreement``) the shift is possible at most."""
     if not np.isfinite(shift) or shift < shift_threshold:
         return NONE
     if not np.isfinite(fppa_change_deg):
         return POSSIBLE
     if fppa_change_deg < fppa_threshold:
         return NONE
-    contradicted = np.isfinite(foot_inside) and foot_inside < KNEE_SHIFT_FOOT_AGREEMENT * foot_threshold
+    contradicted = np.isfinite(foot_inside) and foot_inside < agreement * foot_threshold
     return POSSIBLE if contradicted else CLEAR
 
 
@@ -231,12 +228,11 @@ def kasr_evidence(kasr_min: float, kasr_drop: float, min_threshold: float, drop_
     return CLEAR if narrow and narrowed else POSSIBLE if narrow or narrowed else NONE
 
 
-WITHIN_SET_MIN_REPS = 3      # [heuristic] earlier reps of matched depth needed to know the person's own best and its noise
-WITHIN_SET_DEPTH_MATCH = 0.2  # [heuristic] earlier reps within ±20 % of this rep's peak depth are "matched"
 
 
 def within_set_evidence(value: float, depth: float, earlier_values: np.ndarray, earlier_depths: np.ndarray,
-                        threshold: float) -> str:
+                        threshold: float, min_reps: float = Thresholds().within_set_min_reps.value,
+                        depth_match: float = Thresholds().within_set_depth_match.value) -> str:
     """This rep's knee against the person's own best earlier reps of the same set, at matched depth.
 
     Camera, stance and landmark biases are shared by every rep of one clip, so they cancel here:
@@ -250,8 +246,8 @@ def within_set_evidence(value: float, depth: float, earlier_values: np.ndarray, 
     earlier_values, earlier_depths = np.asarray(earlier_values, float), np.asarray(earlier_depths, float)
     if not (np.isfinite(value) and np.isfinite(depth) and depth > 0):
         return NONE
-    matched = earlier_values[np.isfinite(earlier_values) & (np.abs(earlier_depths - depth) <= WITHIN_SET_DEPTH_MATCH * depth)]
-    if len(matched) < WITHIN_SET_MIN_REPS:
+    matched = earlier_values[np.isfinite(earlier_values) & (np.abs(earlier_depths - depth) <= depth_match * depth)]
+    if len(matched) < min_reps:
         return NONE
     best = float(np.percentile(matched, 25))
     spread = 1.4826 * float(np.median(np.abs(matched - np.median(matched))))
@@ -288,7 +284,9 @@ def within_set_cue(t_low: float, depth: float, leg: str, earlier: Sequence[dict]
     forward travel grows with each rep's depth and so would not cancel between reps)."""
     same = [r for r in earlier if r.get("stance") == "double_leg" and r.get("view") == "front"]
     return within_set_evidence(t_low, depth, np.array([_num(r["metrics"].get(f"knee_toe_low_{leg}")) for r in same]),
-                               np.array([_num(r["metrics"].get("squat_depth")) for r in same]), th.knee_toe_inside.value)
+                               np.array([_num(r["metrics"].get("squat_depth")) for r in same]),
+                               th.knee_toe_inside.value,
+                               th.within_set_min_reps.value, th.within_set_depth_match.value)
 
 
 def severity(metrics: dict, kasr_min: float, th: Thresholds) -> str:
@@ -324,7 +322,7 @@ def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = ()) ->
     # each knee against its own foot: a camera turned off the front turns both feet the same way in
     # the picture (one looks turned out more, the other less), and the knee travels the way its own
     # foot points there; averaging the two feet put both knees off their lines by the camera's yaw
-    toes = tuple(toe_offset(rf, k) for k in range(2))
+    toes = tuple(toe_offset(rf, k, th) for k in range(2))
     tan_tau = camera_elevation_tan(rf, th)
     m["camera_elevation_deg"] = rounded(np.degrees(np.arctan(tan_tau)), 1)
     series, evidence, score, t_low_1sd = {}, {}, {}, {}
@@ -345,7 +343,8 @@ def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = ()) ->
             out.not_judged[f"knee_toe_{name}"] = why_no_foot_line(rf)
         evidence[name] = {"foot_line": foot_line_evidence(t_max, t_low, th.knee_toe_inside.value),
                           "knee_shift": knee_shift_evidence(s_max, d_max, th.knee_medial_shift.value,
-                                                            th.fppa_displacement.value, t_max, th.knee_toe_inside.value)}
+                                                            th.fppa_displacement.value, t_max, th.knee_toe_inside.value,
+                                                            th.knee_shift_foot_agreement.value)}
         set_cue = within_set_cue(t_low, rf.win.peak_depth, name, earlier, th)
         if set_cue != NONE:
             evidence[name]["within_set"] = set_cue
@@ -424,7 +423,6 @@ def _report_fppa(rf: RepFrames, k: int, valid: np.ndarray, out: Finding, disp: n
     out.metrics[f"fppa_disp_{name}_deg"] = rounded(sustained_max(disp, rf.n_sustain), 1)
 
 
-SINGLE_LEG_FPPA_FOOT_AGREEMENT = 0.5  # [heuristic] FPPA flags a standing knee only if it is also ≥ half the knee_toe threshold inside the foot line (when the feet are seen)
 
 
 def standing_leg(rf: RepFrames) -> int:
@@ -438,14 +436,15 @@ def standing_leg(rf: RepFrames) -> int:
     return int(np.nanargmax(np.nanmean(y, axis=0)))
 
 
-def single_leg_fppa_evidence(fppa_max: float, limit: float, foot_inside: float, foot_threshold: float) -> str:
+def single_leg_fppa_evidence(fppa_max: float, limit: float, foot_inside: float, foot_threshold: float,
+                             agreement: float = Thresholds().single_leg_fppa_foot_agreement.value) -> str:
     """The standing knee's FPPA against the single-leg norm ``limit``. FPPA over-reads a knee
     travelling forward as caving once the camera is turned a little off the thigh's plane (10° of
     yaw reads ~28° at a pistol's depth, synthetic skeletons): where the feet are seen, the foot
     line must at least half agree for it to be clear; otherwise it is possible."""
     if not np.isfinite(fppa_max) or fppa_max <= limit:
         return NONE
-    corroborated = not np.isfinite(foot_inside) or foot_inside >= SINGLE_LEG_FPPA_FOOT_AGREEMENT * foot_threshold
+    corroborated = not np.isfinite(foot_inside) or foot_inside >= agreement * foot_threshold
     return CLEAR if corroborated else POSSIBLE
 
 
@@ -462,7 +461,7 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, limit: float) -> tupl
     valid = fppa_valid(rf, k, th)
     fppa = np.where(valid, sig.fppa[rf.bent, k], np.nan)
     f_max = sustained_max(fppa, n)
-    toe = toe_offset(rf, k)
+    toe = toe_offset(rf, k, th)
     line = foot_line(rf, k, th, toe, camera_elevation_tan(rf, th))
     t_max = sustained_max(line.inside, n) if line else float("nan")
     t_low = sustained_max(line.inside_low, n) if line else float("nan")
@@ -474,7 +473,8 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, limit: float) -> tupl
     if line is None:
         out.not_judged[f"knee_toe_{name}"] = why_no_foot_line(rf)
     evidence = {"foot_line": foot_line_evidence(t_max, t_low, th.knee_toe_inside.value),
-                "fppa": single_leg_fppa_evidence(f_max, limit, t_max, th.knee_toe_inside.value)}
+                "fppa": single_leg_fppa_evidence(f_max, limit, t_max, th.knee_toe_inside.value,
+                                                  th.single_leg_fppa_foot_agreement.value)}
     verdict, decided = combine(evidence)
     valgus = {"left": False, "right": False, "phase": None, "verdict": verdict,
               "possible_legs": [name] if verdict == POSSIBLE else [], "decided_by": decided,

@@ -16,13 +16,8 @@ import numpy as np
 
 from vision.reps import RepWindow
 from vision.signals import STANDING_DEPTH, Signals
+from vision.thresholds import Thresholds
 
-FRONT_MIN_SHOULDER_RATIO = 0.5   # research spec (heuristic)
-SIDE_MAX_SHOULDER_RATIO = 0.2    # research spec (heuristic)
-FRONT_MAX_NOSE_OFFSET = 0.25     # [heuristic] nose within a quarter shoulder-width of the midline
-SIDE_MAX_ANKLE_RATIO = 0.15      # [heuristic] ankles overlap: < 0.15 torso lengths apart
-FRONT_MIN_ANKLE_RATIO = 0.3      # [heuristic] a squat stance (≈ hip width or wider) seen from the front
-VIEW_CONTEXT_S = 1.5             # standing frames this close to a rep judge its view
 VIEWS = ("front", "side", "oblique", "unknown")
 
 REFILM_TIP = ("Re-film with the phone on a tripod at knee-to-hip height, about 3 m away, the whole body "
@@ -71,7 +66,7 @@ def _median(x: np.ndarray, mask: np.ndarray, default: float = float("nan")) -> f
 
 
 def classify_view(shoulder_ratio: np.ndarray, nose_offset: np.ndarray, mask: np.ndarray,
-                  ankle_ratio: np.ndarray | None = None) -> ViewVerdict:
+                  ankle_ratio: np.ndarray | None, th: Thresholds) -> ViewVerdict:
     """View over the frames in ``mask`` (standing frames of a rep or of the whole clip).
 
     Args:
@@ -82,13 +77,15 @@ def classify_view(shoulder_ratio: np.ndarray, nose_offset: np.ndarray, mask: np.
     if np.count_nonzero(mask & ~np.isnan(shoulder_ratio)) < 3:
         return ViewVerdict("unknown", 0.0, float("nan"), float("nan"))
     nose = _median(nose_offset, mask, 0.0)
-    feet = _median(ankle_ratio, mask, FRONT_MIN_ANKLE_RATIO) if ankle_ratio is not None else FRONT_MIN_ANKLE_RATIO
-    if ratio < SIDE_MAX_SHOULDER_RATIO or feet < SIDE_MAX_ANKLE_RATIO:
-        conf = max((SIDE_MAX_SHOULDER_RATIO - ratio) / 0.1, (SIDE_MAX_ANKLE_RATIO - feet) / 0.1)
+    front_min_ankle = th.view_front_min_ankle.value
+    feet = _median(ankle_ratio, mask, front_min_ankle) if ankle_ratio is not None else front_min_ankle
+    if ratio < th.view_side_max_shoulder.value or feet < th.view_side_max_ankle.value:
+        conf = max((th.view_side_max_shoulder.value - ratio) / 0.1, (th.view_side_max_ankle.value - feet) / 0.1)
         return ViewVerdict("side", float(np.clip(conf, 0.3, 1.0)), ratio, nose)
-    if ratio > FRONT_MIN_SHOULDER_RATIO and nose <= FRONT_MAX_NOSE_OFFSET and feet >= FRONT_MIN_ANKLE_RATIO:
-        conf = min((ratio - FRONT_MIN_SHOULDER_RATIO) / 0.1, (FRONT_MAX_NOSE_OFFSET - nose) / 0.1,
-                   (feet - FRONT_MIN_ANKLE_RATIO) / 0.1)
+    if (ratio > th.view_front_min_shoulder.value and nose <= th.view_front_max_nose_offset.value
+            and feet >= front_min_ankle):
+        conf = min((ratio - th.view_front_min_shoulder.value) / 0.1, (th.view_front_max_nose_offset.value - nose) / 0.1,
+                   (feet - front_min_ankle) / 0.1)
         return ViewVerdict("front", float(np.clip(conf, 0.3, 1.0)), ratio, nose)
     return ViewVerdict("oblique", 0.7, ratio, nose)
 
@@ -129,7 +126,7 @@ def assess_quality(sig: Signals, people: np.ndarray) -> Quality:
     return Quality(person_fraction, body, multi, vis, score, tuple(notes))
 
 
-def rep_view(sig: Signals, win: RepWindow, forced: str | None, single_leg: bool = False) -> ViewVerdict:
+def rep_view(sig: Signals, win: RepWindow, forced: str | None, th: Thresholds, single_leg: bool = False) -> ViewVerdict:
     """The camera view for one rep: standing frames around it, checked against the loaded phase.
 
     A person can stand square to the camera between reps yet turn during the squat; a front
@@ -139,16 +136,16 @@ def rep_view(sig: Signals, win: RepWindow, forced: str | None, single_leg: bool 
     if forced:
         return ViewVerdict(forced, 1.0, float("nan"), float("nan"))
     t = sig.t
-    near = (t >= t[win.start] - VIEW_CONTEXT_S) & (t <= t[win.end] + VIEW_CONTEXT_S)
+    near = (t >= t[win.start] - th.view_context.value) & (t <= t[win.end] + th.view_context.value)
     if single_leg:  # standing on one leg is the rep's own top, not depth ≈ 0 on two feet
         near &= sig.valid & (sig.depth <= 0.5 * win.peak_depth)
-        verdict = classify_view(sig.shoulder_ratio, sig.nose_offset, near, None)
+        verdict = classify_view(sig.shoulder_ratio, sig.nose_offset, near, None, th)
     else:
-        verdict = classify_view(sig.shoulder_ratio, sig.nose_offset, near & standing_mask(sig), sig.ankle_ratio)
+        verdict = classify_view(sig.shoulder_ratio, sig.nose_offset, near & standing_mask(sig), sig.ankle_ratio, th)
     if verdict.view == "front":
         idx = np.arange(win.start, win.end + 1)
         loaded = idx[sig.depth[idx] >= 0.5 * win.peak_depth]
         turned = np.nanmedian(sig.nose_offset[loaded]) if len(loaded) else 0.0
-        if turned > FRONT_MAX_NOSE_OFFSET:
+        if turned > th.view_front_max_nose_offset.value:
             return ViewVerdict("oblique", 0.7, verdict.shoulder_ratio, float(turned))
     return verdict
