@@ -19,6 +19,15 @@ from trainer.screening.sources import CONVENTION, HEURISTIC, MODERATE, WEAK, cit
 
 FAULT, OK, POSSIBLE, NOT_CONCLUDED, REFER = "fault", "ok", "possible", "not_concluded", "refer"
 
+
+def _pattern_status(flagged: int, judged: int) -> str:
+    """A flag on at least ``clips.PATTERN_SHARE`` of the judged reps is the person's pattern (a
+    fault); on fewer it is worth a look (possible); on none it is ok."""
+    if flagged and flagged >= clips.PATTERN_SHARE * judged:
+        return FAULT
+    return POSSIBLE if flagged else OK
+
+
 # Knee-to-wall (weight-bearing lunge) test, corrective.md §2:
 KTW_MDC_CM = 1.9  # Powden 2015: MDC 1.6 cm inter-rater, 1.9 cm intra-rater; the larger, as one trainer re-tests
 CM_PER_DEG = 1 / 3.6  # Physiopedia: 1 cm of knee-to-wall distance ~ 3.6 deg of dorsiflexion
@@ -160,7 +169,7 @@ def side_view(side: Mapping[str, Any] | None, ankle: bool | None) -> list[dict[s
             out.append(_finding(fid, title, NOT_CONCLUDED, f"{title.split(' (')[0]} could not be measured in this "
                                 "clip (keep the whole body, feet included, in frame).", numbers=numbers))
             continue
-        status = FAULT if n and n >= clips.PATTERN_SHARE * judged else (POSSIBLE if n else OK)
+        status = _pattern_status(n, judged)
         text = (f"On {n} of {judged} reps." + (context if status != OK else "")) if n else \
             f"Not seen on any of the {judged} judged rep(s)."
         out.append(_finding(fid, title, status, text, numbers=numbers,
@@ -190,7 +199,7 @@ def shift_and_asymmetry(front: Mapping[str, Any] | None) -> list[dict[str, Any]]
         out.append(_finding("lateral_shift", "Sideways shift (front squat)", NOT_CONCLUDED,
                             "Sideways shift could not be measured in this clip."))
     else:
-        status = FAULT if n and n >= clips.PATTERN_SHARE * judged else (POSSIBLE if n else OK)
+        status = _pattern_status(n, judged)
         out.append(_finding(
             "lateral_shift", "Sideways shift (front squat)", status,
             f"Hips shifted to the {toward} on {n} of {judged} reps." if n else f"No sideways shift on {judged} reps.",
@@ -210,7 +219,7 @@ def shift_and_asymmetry(front: Mapping[str, Any] | None) -> list[dict[str, Any]]
         out.append(_finding("asymmetry", "Left/right asymmetry (front squat)", NOT_CONCLUDED,
                             "Left/right asymmetry could not be measured in this clip."))
     else:
-        status = FAULT if n and n >= clips.PATTERN_SHARE * judged else (POSSIBLE if n else OK)
+        status = _pattern_status(n, judged)
         out.append(_finding(
             "asymmetry", "Left/right asymmetry (front squat)", status,
             (f"The knees differed by more than 9 deg on {n} of {judged} reps"
