@@ -130,7 +130,8 @@ def lateral_lunge_like(rf: RepFrames, th: Thresholds) -> bool:
 
 
 def free_foot_moving(rf: RepFrames, th: Thresholds) -> bool:
-    """One foot stays planted while the other travels with the body and comes back: a squat on one
+    """One foot stays planted while the other travels with the body (further than a planted foot's
+    own wander, ``planted_travel``) and comes back: a squat on one
     leg whose free foot is lowered off a step (step-down), reached forward or held up, in any view.
 
     A step is different: its foot lands somewhere else and stays there.
@@ -142,7 +143,7 @@ def free_foot_moving(rf: RepFrames, th: Thresholds) -> bool:
     # where a reverse lunge's stepping leg bends to put its knee near the floor
     straight = nanmedian(rf.sig.knee_flexion[rf.loaded, free]) <= th.free_leg_max_flexion.value
     planted_travel = th.planted_travel.value
-    return bool(at_bottom[free] >= th.free_foot_travel.value and at_end[free] <= planted_travel and straight
+    return bool(at_bottom[free] >= planted_travel and at_end[free] <= planted_travel and straight
                 and at_bottom[planted] <= planted_travel and rf.foot_travel()[planted] <= planted_travel)
 
 
