@@ -121,3 +121,13 @@ def test_extraction_still_importable_where_it_was():
 
     assert extraction.Extraction is analysis.Extraction is Extraction
     assert extraction.FAST is FAST and extraction.INFERENCE_MAX_SIDE == INFERENCE_MAX_SIDE
+
+
+def test_the_ui_settings_give_sex_only_to_a_single_leg_profile_and_a_page_may_choose_profile_and_view():
+    from ui.settings import Settings
+
+    s = Settings(view="front", profile="bodyweight", sex="female", model="full")
+    assert s.analysis_options() == AnalysisOptions(view="front", profile="bodyweight", model="full")
+    step = s.analysis_options(mirrored=True, profile="single-leg", view="auto")
+    assert step == AnalysisOptions(view="auto", profile="single-leg", model="full", sex="female", mirrored=True)
+    assert Settings("auto", "single-leg", "not specified", "lite").analysis_options().sex is None

@@ -43,7 +43,6 @@ from ui.clients_presenters import md_text  # noqa: E402
 from ui.downloads import private_download_button  # noqa: E402
 from ui.results_view import public_text, show_unexpected_error  # noqa: E402
 from vision.errors import SquatCheckError, VideoReadError  # noqa: E402
-from vision.options import AnalysisOptions  # noqa: E402
 
 log = logging.getLogger("squatcheck.ui.screening")
 
@@ -190,14 +189,11 @@ def _upload_sha(step_id: str, uploaded) -> str:
 
 
 def _cache_key(step: protocol.Step, sha: str, settings: ui_settings.Settings, mirrored: bool) -> tuple:
-    """(the clip's SHA-256, the step's analysis options): the step's own profile, the view detected,
-    sex given only for the single-leg step."""
-    sex = presenters.engine_sex(settings.sex) if step.profile == "single-leg" else None
-    return (sha, AnalysisOptions(profile=step.profile, model=settings.model, sex=sex, mirrored=bool(mirrored)))
+    """(the clip's SHA-256, the step's analysis options): the step's own profile, the view detected."""
+    return (sha, settings.analysis_options(mirrored=mirrored, profile=step.profile, view="auto"))
 
 
-def _analyse_step(step: protocol.Step, uploaded, key: tuple, settings: ui_settings.Settings,
-                  mirrored: bool) -> dict:
+def _analyse_step(step: protocol.Step, uploaded, key: tuple) -> dict:
     """Write the upload to the session's private temp folder, analyse it with the step's profile, delete it.
     Returns the cache entry: ``{"result": dict}``, or ``{"error": text}`` (shown in words, never a traceback)."""
     from vision.analysis import analyze_video
@@ -498,8 +494,7 @@ def render() -> None:
         st.session_state[_REQUESTED] = True
         new = [sid for sid, key in keys.items() if key not in cache]
         for step_id in new:
-            cache[keys[step_id]] = _analyse_step(protocol.STEPS_BY_ID[step_id], uploads[step_id], keys[step_id],
-                                                 settings, mirrored)
+            cache[keys[step_id]] = _analyse_step(protocol.STEPS_BY_ID[step_id], uploads[step_id], keys[step_id])
         for key in keys.values():
             cache.move_to_end(key)
         while len(cache) > CACHE_ENTRIES:

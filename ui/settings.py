@@ -38,16 +38,15 @@ class Settings:
     def single_leg(self) -> bool:
         return get_profile(self.profile).single_leg
 
-    @property
-    def engine_sex(self) -> str | None:
-        """``sex`` for the engine: only the single-leg profile uses it (it picks the FPPA norm)."""
-        return presenters.engine_sex(self.sex) if self.single_leg else None
-
-    def analysis_options(self, *, mirrored: bool = False) -> AnalysisOptions:
-        """The engine's options for a clip (``mirrored``: the upload's own checkbox). Hashable: with the
-        clip's SHA-256 it keys the page's result cache (sex is given only for the single-leg profile,
-        so it changes the key only where it changes the result)."""
-        return AnalysisOptions(view=self.view, profile=self.profile, model=self.model, sex=self.engine_sex,
+    def analysis_options(self, *, mirrored: bool = False, profile: str | None = None,
+                         view: str | None = None) -> AnalysisOptions:
+        """The engine's options for a clip (``mirrored``: the upload's own checkbox; ``profile`` /
+        ``view``: a page's own choice over the sidebar's, as the screening's steps). Hashable: with
+        the clip's SHA-256 it keys a page's result cache. Sex is given only for a single-leg profile
+        (it picks the FPPA norm), so it changes the key only where it changes the result."""
+        profile = profile or self.profile
+        sex = presenters.engine_sex(self.sex) if get_profile(profile).single_leg else None
+        return AnalysisOptions(view=view or self.view, profile=profile, model=self.model, sex=sex,
                                mirrored=bool(mirrored))
 
 
