@@ -31,6 +31,7 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from ui import clients_presenters as P  # noqa: E402
+from ui import screening_presenters  # noqa: E402
 from trainer.session_compare import (  # noqa: E402
     NOT_MEANINGFUL,
     VALGUS_COUNT_THRESHOLD,
@@ -332,7 +333,6 @@ def _client_view(store: Store, client: ClientRecord) -> None:
 
 
 SCREENING_PAGE = "ui/screening_page.py"
-SCREENING_CLIENT_KEY = "scr_client"  # ui/screening_page.py's CLIENT_KEY, as text: the two pages do not import each other
 
 
 def _screening_link(store: Store, client: ClientRecord) -> None:
@@ -346,7 +346,7 @@ def _screening_link(store: Store, client: ClientRecord) -> None:
     said = {0: "No guided screening yet.", 1: "1 guided screening saved."}.get(n, f"{n} guided screenings saved.")
     st.caption(said + " Follow-up tests, a corrective plan and a re-test: the Screening page.")
     if st.button("Screen this client", key=f"{K}screen_{client.id}", icon=":material/checklist:"):
-        st.session_state[SCREENING_CLIENT_KEY] = client.id
+        st.session_state[screening_presenters.CLIENT_KEY] = client.id
         st.switch_page(SCREENING_PAGE)
 
 

@@ -47,7 +47,7 @@ from vision.errors import SquatCheckError, VideoReadError  # noqa: E402
 log = logging.getLogger("squatcheck.ui.screening")
 
 K = "scr_"  # prefix of every widget / session-state key on this page
-CLIENT_KEY = K + "client"  # the chosen client; the Clients page sets it to open a screening for one
+CLIENT_KEY = SP.CLIENT_KEY  # the chosen client (the Clients page sets it to open a screening for one)
 UPLOAD_TYPES = ["mp4", "mov", "m4v", "webm", "avi", "mkv"]
 MAX_FILES = len(protocol.STEPS)  # one upload per step (ui.upload_guard caps it at MAX_FILES_CAP)
 CACHE_ENTRIES = 12  # analysed steps kept per browser session (result dicts only)

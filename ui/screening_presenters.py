@@ -25,6 +25,7 @@ __all__ = [
 
 STATUS_WORDS = {"fault": "found", "possible": "possible / fair", "ok": "OK", "not_concluded": "not concluded",
                 "refer": "see a clinician"}
+CLIENT_KEY = "scr_client"  # the Screening page's client picker; the Clients page sets it to open a screening
 PAIN_CHOICES = ("No", "Yes")  # the radio's options; nothing chosen = "not asked"
 
 HEELS_NEEDED, HEELS_OPTIONAL, HEELS_NOT_NEEDED, HEELS_UNKNOWN = "needed", "optional", "not_needed", "unknown"
