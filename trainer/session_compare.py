@@ -53,17 +53,21 @@ def finite_or_none(value: Any) -> float | None:
     return out if math.isfinite(out) else None
 
 
-def _mean(values: Iterable[float | None]) -> float | None:
+def mean(values: Iterable[float | None]) -> float | None:
+    """The mean of the values that are not None; None when there are none."""
     vals = [v for v in values if v is not None]
     return sum(vals) / len(vals) if vals else None
 
 
-def _reps(analysis: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    reps = analysis.get("reps") or []
-    return [r for r in reps if isinstance(r, Mapping)]
+def reps(analysis: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """An analysis result's rep dicts (none for None: a skipped screening step)."""
+    if not analysis:
+        return []
+    return [r for r in (analysis.get("reps") or []) if isinstance(r, Mapping)]
 
 
-def _metric(rep: Mapping[str, Any], key: str) -> float | None:
+def metric(rep: Mapping[str, Any], key: str) -> float | None:
+    """A rep's metric ``key`` as a finite float, or None."""
     metrics = rep.get("metrics") or {}
     return finite_or_none(metrics.get(key)) if isinstance(metrics, Mapping) else None
 
@@ -83,10 +87,10 @@ def valgus_measurable(analysis: Mapping[str, Any]) -> bool:
         return False
     if not isinstance(analysis.get("reps"), list):
         return True  # summary-only dict: trust its counts
-    for rep in _reps(analysis):
+    for rep in reps(analysis):
         if any(f.startswith("knee_valgus") for f in _flags(rep)):
             return True
-        if any(_metric(rep, k) is not None for k in _FRONTAL_METRICS):
+        if any(metric(rep, k) is not None for k in _FRONTAL_METRICS):
             return True
     return False
 
@@ -105,22 +109,22 @@ def summarise_analysis(analysis: Mapping[str, Any]) -> dict[str, Any]:
     * ``kasr_mean``: mean of per-rep ``kasr_min`` (lower = knees closer together).
     * ``depth_mean``: mean ``depth_ratio``; ``asymmetry_mean_deg``: mean ``asymmetry_deg``.
     """
-    reps = _reps(analysis)
+    rep_list = reps(analysis)
     summary = analysis.get("summary") or {}
     if "reps" in analysis and isinstance(analysis.get("reps"), list):
-        rep_count = len(reps)
+        rep_count = len(rep_list)
         valgus_reps = sum(
-            1 for r in reps if any(f.startswith("knee_valgus") for f in _flags(r))
+            1 for r in rep_list if any(f.startswith("knee_valgus") for f in _flags(r))
         )
-        shallow_reps = sum(1 for r in reps if "shallow" in _flags(r))
+        shallow_reps = sum(1 for r in rep_list if "shallow" in _flags(r))
     else:
         rep_count = int(finite_or_none(summary.get("rep_count")) or 0)
         valgus_reps = int(finite_or_none(summary.get("valgus_reps")) or 0)
         shallow_reps = int(finite_or_none(summary.get("shallow_reps")) or 0)
 
     worst_side = []
-    for r in reps:
-        sides = [v for v in (_metric(r, "fppa_left_deg"), _metric(r, "fppa_right_deg")) if v is not None]
+    for r in rep_list:
+        sides = [v for v in (metric(r, "fppa_left_deg"), metric(r, "fppa_right_deg")) if v is not None]
         worst_side.append(max(sides) if sides else None)
     worst_vals = [v for v in worst_side if v is not None]
 
@@ -131,13 +135,13 @@ def summarise_analysis(analysis: Mapping[str, Any]) -> dict[str, Any]:
         "valgus_rate": (valgus_reps / rep_count)
         if rep_count and valgus_measurable(analysis)
         else None,
-        "fppa_left_mean_deg": _mean(_metric(r, "fppa_left_deg") for r in reps),
-        "fppa_right_mean_deg": _mean(_metric(r, "fppa_right_deg") for r in reps),
-        "fppa_mean_deg": _mean(worst_side),
+        "fppa_left_mean_deg": mean(metric(r, "fppa_left_deg") for r in rep_list),
+        "fppa_right_mean_deg": mean(metric(r, "fppa_right_deg") for r in rep_list),
+        "fppa_mean_deg": mean(worst_side),
         "fppa_worst_deg": max(worst_vals) if worst_vals else None,
-        "kasr_mean": _mean(_metric(r, "kasr_min") for r in reps),
-        "depth_mean": _mean(_metric(r, "depth_ratio") for r in reps),
-        "asymmetry_mean_deg": _mean(_metric(r, "asymmetry_deg") for r in reps),
+        "kasr_mean": mean(metric(r, "kasr_min") for r in rep_list),
+        "depth_mean": mean(metric(r, "depth_ratio") for r in rep_list),
+        "asymmetry_mean_deg": mean(metric(r, "asymmetry_deg") for r in rep_list),
     }
 
 

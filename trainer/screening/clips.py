@@ -12,7 +12,7 @@ import statistics
 from typing import Any, Mapping, Sequence
 
 from vision import faults
-from trainer.session_compare import finite_or_none
+from trainer.session_compare import finite_or_none, mean, metric, reps  # noqa: F401 (read as clips.*)
 
 CLEAR, POSSIBLE, NONE, NOT_JUDGED = faults.CLEAR, faults.POSSIBLE, faults.NONE, faults.NOT_JUDGED
 # A set "caves" as a pattern when at least half its judged reps are clear [heuristic]: one clear rep
@@ -20,22 +20,6 @@ CLEAR, POSSIBLE, NONE, NOT_JUDGED = faults.CLEAR, faults.POSSIBLE, faults.NONE, 
 # good reps is 0.7 %, BENCHMARKS.md, but a single rep can still be a one-off).
 PATTERN_SHARE = 0.5
 LEGS = ("left", "right")
-
-
-def reps(analysis: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
-    """The clip's rep dicts (none for a skipped step)."""
-    if not analysis:
-        return []
-    return [r for r in (analysis.get("reps") or []) if isinstance(r, Mapping)]
-
-
-def metric(rep: Mapping[str, Any], key: str) -> float | None:
-    return finite_or_none((rep.get("metrics") or {}).get(key))
-
-
-def mean(values: Sequence[float | None]) -> float | None:
-    vals = [v for v in values if v is not None]
-    return sum(vals) / len(vals) if vals else None
 
 
 def sd(values: Sequence[float | None]) -> float | None:
