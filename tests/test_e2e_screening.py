@@ -129,6 +129,8 @@ def test_a_trainer_walks_a_screening_downloads_the_report_saves_it_and_a_rescree
         assert CLIENT in picked.inner_text() + picked.locator("input").first.input_value()
 
         # every step shown with how to film it; one upload each, through the real file inputs
+        # (the page redraws after the client is added: wait until its last step card is there)
+        page.get_by_text("Step 5 · ").first.wait_for(timeout=30_000)
         body = page.inner_text("body")
         for n in range(1, 6):
             assert f"Step {n} · " in body
