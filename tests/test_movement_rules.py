@@ -31,6 +31,21 @@ def test_pistols_are_counted(yaw):
     assert res["summary"]["rep_count"] == 3 and all(r["stance"] == "single_leg" for r in res["reps"])
 
 
+@pytest.mark.parametrize("depth, yaw, pitch", [(42, 0, 0), (42, 12, 5), (45, -7, 2)])
+@pytest.mark.parametrize("cave", [0.0, 0.6])
+def test_deep_pistols_from_a_level_camera_are_counted_not_lunges(depth, yaw, pitch, cave):
+    """At a pistol's depth the free leg, held out straight, points its shin at a level camera and its
+    knee hangs below the standing knee (whose thigh is level; with the standing knee caving, further
+    below it): the legs look like a split squat's.
+    Its foot still travels with the body while the standing foot stays put
+    (``movement.free_foot_moving``): a single-leg squat. The Monte-Carlo bench lost deep caving pistols
+    under a level camera this way."""
+    res = run(track_of(squat_set(3, pose=single_leg_pose, depth_deg=depth, turn_out_deg=10, cave=cave),
+                       yaw_deg=yaw, pitch_deg=pitch, noise_px=0.3))
+    assert res["summary"]["rep_count"] == 3, res["rejected_dips"]
+    assert all(r["stance"] == "single_leg" for r in res["reps"])
+
+
 @pytest.mark.parametrize("yaw", [0, 30, 45, -45])
 def test_lateral_lunges_are_rejected_from_the_front_and_at_an_angle(yaw):
     """Feet wide and planted, one leg straight while the hips lower over the other

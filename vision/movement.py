@@ -129,10 +129,11 @@ def lateral_lunge_like(rf: RepFrames, th: Thresholds) -> bool:
     return bool(nanmedian(ratio) < th.lateral_lunge_ratio.value and in_line)
 
 
-def free_foot_moving(rf: RepFrames, th: Thresholds) -> bool:
-    """One foot stays planted while the other travels with the body (further than a planted foot's
-    own wander, ``planted_travel``) and comes back: a squat on one
+def moving_free_foot(rf: RepFrames, th: Thresholds) -> int | None:
+    """The leg (0 left, 1 right) whose foot travels with the body (further than a planted foot's own
+    wander, ``planted_travel``) and comes back while the other foot stays planted: a squat on one
     leg whose free foot is lowered off a step (step-down), reached forward or held up, in any view.
+    None when no foot does.
 
     A step is different: its foot lands somewhere else and stays there.
     """
@@ -143,8 +144,21 @@ def free_foot_moving(rf: RepFrames, th: Thresholds) -> bool:
     # where a reverse lunge's stepping leg bends to put its knee near the floor
     straight = nanmedian(rf.sig.knee_flexion[rf.loaded, free]) <= th.free_leg_max_flexion.value
     planted_travel = th.planted_travel.value
-    return bool(at_bottom[free] >= planted_travel and at_end[free] <= planted_travel and straight
-                and at_bottom[planted] <= planted_travel and rf.foot_travel()[planted] <= planted_travel)
+    moving = bool(at_bottom[free] >= planted_travel and at_end[free] <= planted_travel and straight
+                  and at_bottom[planted] <= planted_travel and rf.foot_travel()[planted] <= planted_travel)
+    return free if moving else None
+
+
+def free_foot_moving(rf: RepFrames, th: Thresholds) -> bool:
+    """One foot travels with the body while the other stays planted (see :func:`moving_free_foot`)."""
+    return moving_free_foot(rf, th) is not None
+
+
+def flatter_shin(rf: RepFrames) -> int:
+    """The leg (0 left, 1 right) whose shin lies flatter in the picture over the loaded phase: a
+    lunge's rear leg, or a pistol's free leg held out towards the camera."""
+    shins = [nanmedian(rf.sig.shank_vertical[rf.loaded, k]) for k in range(2)]
+    return int(np.argmin(np.nan_to_num(shins, nan=np.inf)))
 
 
 def feet_moved(rf: RepFrames, th: Thresholds, single_leg: bool) -> bool:
@@ -201,10 +215,14 @@ def classify_movement(rf: RepFrames, view: str, th: Thresholds, single_leg_profi
     if np.mean(rf.sig.valid[rf.idx]) < th.movement_min_seen.value:
         return Movement("rejected", "the hips, knees or feet were out of view for much of the dip, so it was not "
                                     "counted (film the whole body)")
-    held = free_foot_held(rf, th)  # a shrimp squat's free shin lies folded like a lunge's, its foot off the floor
-    if lunge_like(rf, th) and not held:
+    # a shrimp squat's free shin lies folded like a lunge's, its foot off the floor; a deep pistol's free
+    # shin points at the camera and its knee hangs below the standing one's, as a lunge's rear leg does,
+    # but that leg is straight and its foot travels with the body while the standing foot stays put
+    moving = moving_free_foot(rf, th)
+    held = free_foot_held(rf, th)
+    if lunge_like(rf, th) and not (held or (moving is not None and moving == flatter_shin(rf))):
         return Movement("rejected", "one leg folded back towards the floor (a lunge or split squat), not a squat")
-    single = single_leg_profile or held or one_foot_lifted(rf, th) or free_foot_moving(rf, th)
+    single = single_leg_profile or held or moving is not None or one_foot_lifted(rf, th)
     if feet_moved(rf, th, single):
         return Movement("rejected", "the feet moved (a step or lunge), not a squat")
     if not_upright_around(rf, th):
