@@ -2,7 +2,7 @@
 
     python bench/montecarlo.py [--n 3000] [--seed 20261207] [--noise bench/noise_model.json]
                                [--no-noise] [--toe-drift] [--single-leg-share 0.1] [--max-yaw 30]
-                               [--out bench/results]
+                               [--turn-out-sd DEG] [--out bench/results]
 
 Each draw is one set of 2–3 reps of an exactly known 3D skeleton (``tests/skeleton3d.py``):
 stance half-width 0.10–0.22 H, feet turned out 0–45°, shank tilt at the bottom (``depth_deg``)
@@ -30,6 +30,10 @@ clips), unless ``--no-noise``:
 * with ``--toe-drift`` only: a per-set, per-foot sideways toe drift ~ N(0, ``toe_drift.sd_shank``)
   shank lengths × the depth fraction (the toe point sliding while the foot is planted).
 
+What-if, ``--turn-out-sd DEG``: one toe point's turn-out error set to DEG both in the simulated
+toe bias and in the engine's own error band (``turn_out_error_one_foot``, every profile), to see
+what a better foot-direction measurement would be worth; the measured noise is the default.
+
 Not modelled: temporally correlated landmark error (the jitter SD is only the part the engine's
 low-pass removes, so slow wobble of the knee or ankle estimate is absent), systematic depth
 ambiguity of the pose model (e.g. knees pulled towards the hips' line, the far leg's guesses),
@@ -42,9 +46,11 @@ shapes (smooth cosine dips with a 0.3 s pause).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +61,7 @@ for p in (REPO, REPO / "tests"):
         sys.path.insert(0, str(p))
 
 import skeleton3d as s3  # noqa: E402
+from vision import thresholds  # noqa: E402
 from vision.analysis import analyze_track  # noqa: E402
 from vision.landmarks import NOSE, NUM_LANDMARKS  # noqa: E402
 from vision.track import PoseTrack  # noqa: E402
@@ -95,6 +102,24 @@ def load_noise(path: Path = DEFAULT_NOISE) -> dict:
 def jitter_sd(noise: dict, group: str, leg_px: float) -> float:
     """The measured jitter SD (px) for a landmark group at this legs' size."""
     return noise["jitter_sd_px"][group][int(np.searchsorted(noise["leg_bin_edges_px"], leg_px, side="right"))]
+
+
+@contextlib.contextmanager
+def engine_turn_out_sd(sd_deg: float | None):
+    """What-if: every profile's ``turn_out_error_one_foot`` set to ``sd_deg`` while the block runs
+    (None: unchanged). The engine reads its thresholds from ``vision.thresholds.PROFILES``."""
+    if sd_deg is None:
+        yield
+        return
+    saved = dict(thresholds.PROFILES)
+    try:
+        for name, prof in saved.items():
+            thresholds.PROFILES[name] = replace(prof, thresholds=thresholds._with(
+                prof.thresholds, turn_out_error_one_foot=float(sd_deg)))
+        yield
+    finally:
+        thresholds.PROFILES.clear()
+        thresholds.PROFILES.update(saved)
 
 
 # ------------------------------------------------------------------------------------------ draws
@@ -313,12 +338,18 @@ def main(argv=None) -> int:
     ap.add_argument("--toe-drift", action="store_true", help="also slide each toe sideways with depth")
     ap.add_argument("--single-leg-share", type=float, default=0.1)
     ap.add_argument("--max-yaw", type=float, default=30.0, help="camera yaw drawn in ±this (deg)")
+    ap.add_argument("--turn-out-sd", type=float, default=None,
+                    help="what-if: one toe point's turn-out error SD (deg) in the simulated noise and the engine's "
+                         "error band (default: the measured noise, the engine's threshold)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = ap.parse_args(argv)
     noise = None if args.no_noise else load_noise(args.noise)
+    if noise is not None and args.turn_out_sd is not None:
+        noise["per_foot_sd_deg"] = args.turn_out_sd
     t0 = time.time()
-    records = run(args.n, args.seed, noise, args.toe_drift, args.single_leg_share, progress=True,
-                  max_yaw=args.max_yaw)
+    with engine_turn_out_sd(args.turn_out_sd):
+        records = run(args.n, args.seed, noise, args.toe_drift, args.single_leg_share, progress=True,
+                      max_yaw=args.max_yaw)
     took = time.time() - t0
     cmd = "python bench/montecarlo.py " + " ".join(argv if argv is not None else sys.argv[1:])
     header = (f"## Monte-Carlo valgus bench\n\n`{cmd.strip()}`: {args.n} sets, seed {args.seed}, noise "
@@ -329,6 +360,9 @@ def main(argv=None) -> int:
             f"{g} {'/'.join(f'{v:.2f}' for v in row)}" for g, row in noise["jitter_sd_px"].items())
             + f"; per-foot turn-out bias SD {noise['per_foot_sd_deg']:.1f}°"
             + (f"; toe drift SD {noise['toe_drift_sd_shank']:.3f} shank" if args.toe_drift else ""))
+    if args.turn_out_sd is not None:
+        header += (f"\n\n**What-if**: the toe point's turn-out error SD set to {args.turn_out_sd:g}° in the noise and in "
+                   "the engine's error band (`turn_out_error_one_foot`), not the measured one.")
     text = tables(records, header)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -49,3 +49,18 @@ def test_exact_caving_set_is_clear():
     rec = _exact(1.0, 10.0)
     assert rec["found"] == 3
     assert all(r["view"] == "front" and r["verdict"] == "clear" and r["flag"] for r in rec["rep_results"])
+
+
+def test_what_if_turn_out_sd_narrows_the_engine_band_only_inside_the_block():
+    """``--turn-out-sd``: a knee 0.6 foot lengths inside a 30° foot line, exact landmarks, is only
+    `possible` within the engine's measured 9° band; with a 0.5° band it is `clear`; afterwards the
+    engine's thresholds are its own again."""
+    from vision.thresholds import PROFILES
+
+    measured = PROFILES["bodyweight"].thresholds.turn_out_error_one_foot.value
+    assert [r["verdict"] for r in _exact(0.6, 30.0)["rep_results"]] == ["possible"] * 3
+    with mc.engine_turn_out_sd(0.5):
+        assert all(p.thresholds.turn_out_error_one_foot.value == 0.5 for p in PROFILES.values())
+        assert [r["verdict"] for r in _exact(0.6, 30.0)["rep_results"]] == ["clear"] * 3
+    assert PROFILES["bodyweight"].thresholds.turn_out_error_one_foot.value == measured
+    assert [r["verdict"] for r in _exact(0.6, 30.0)["rep_results"]] == ["possible"] * 3
