@@ -6,15 +6,18 @@
 Reads the raw pose tracks that ``bench/accuracy.py --cache`` stored (``<clip stem>.<key>.npz``) for
 the clips of ``labels.csv`` that are NOT in ``bench/validation_split.txt`` (the frozen validation
 clips are never used to build a model). A clip with several cache files (time segments, parallel
-extraction) uses its most complete file: the one starting at 0 s with the most frames. A clip with
-no cache file is skipped with a note. Prints Markdown tables and writes a small JSON that
+extraction) uses its most complete file: the one starting at 0 s with the most frames; so point
+``--cache`` at a folder of one model's default extraction (the file names do not say which model or
+extraction made a track: a cache shared with ``--model lite|heavy`` or ``--extraction every-frame``
+runs can pick theirs). A clip with no cache file is skipped with a note. Prints Markdown tables and writes a small JSON that
 ``bench/montecarlo.py`` reads.
 
 Measures (each defined in the docstring of its function):
 
 * ``jitter``: per landmark group and per (visibility bin × legs' size bin), the robust SD of the
   raw track minus the engine-cleaned track, in the pose model's pixels;
-* ``turn_out``: the two feet's turn-out disagreement while standing, front-facing frames;
+* ``turn_out``: the two feet's turn-out disagreement while standing, front-facing frames, and the
+  same read from each foot's heel to its toe (``heel_*``: is the heel an independent reading?);
 * ``toe_drift``: how far the toe point moves sideways while the foot is planted (bent − standing).
 
 Clips with ``view == none`` (non-squat movements, no person, several people) are not used: their
@@ -46,6 +49,7 @@ VIS_BINS = (("<0.5", 0.0, 0.5), ("0.5-0.8", 0.5, 0.8), (">=0.8", 0.8, 1.01))
 LEG_BINS = (("<120", 0.0, 120.0), ("120-200", 120.0, 200.0), (">=200", 200.0, 1e9))
 FOOT_VIEWS = ("front", "rear", "mixed")
 TOE_TO_SHANK = 0.47          # foot (ankle → toe tip) / shank length: toe_lateral of a foot turned out 90°
+HEEL_TO_TOE_SHANK = 0.62     # whole foot (heel → toe tip, 0.152 H) / shank (0.246 H), Drillis & Contini 1966
 STANDING_DEPTH = 0.05
 BENT_DEPTH = 0.25
 FOOT_MIN_VIS = 0.5
@@ -135,6 +139,28 @@ def turn_out_disagreement(sig) -> dict | None:
     return {"frames": int(sel.sum()), "left_deg": left, "right_deg": right, "half_diff_deg": (left - right) / 2}
 
 
+def heel_turn_out(track: PoseTrack, sig) -> tuple[float, float] | None:
+    """Each foot's turn-out read a second way, from its heel to its toe (degrees, left and right):
+    arcsin(heel → toe sideways offset / 0.62 standing shank lengths), on the frames
+    :func:`turn_out_disagreement` uses, medians per foot. If its left–right disagreement tracks the
+    toe point's clip by clip, the heel adds no independent reading of the foot. None with < 5 frames."""
+    from vision import geometry as g
+
+    sel = foot_frames(sig) & (sig.depth <= STANDING_DEPTH)
+    if sel.sum() < MIN_FRAMES:
+        return None
+    xy = track.xy
+    outwards = -np.stack([g.medial_sign(xy[:, L_HIP], xy[:, R_HIP]), g.medial_sign(xy[:, R_HIP], xy[:, L_HIP])], axis=1)
+    out = []
+    for i, (knee, ankle, heel, toe) in enumerate(((L_KNEE, L_ANKLE, L_HEEL, L_FOOT), (R_KNEE, R_ANKLE, R_HEEL, R_FOOT))):
+        shank = np.nanmedian(np.linalg.norm(xy[sel, knee] - xy[sel, ankle], axis=1))
+        lateral = (g.medial_offset(xy[:, toe], xy[:, ankle], outwards[:, i])
+                   - g.medial_offset(xy[:, heel], xy[:, ankle], outwards[:, i])) / shank
+        out.append(float(np.median(np.clip(np.degrees(np.arcsin(np.clip(lateral[sel] / HEEL_TO_TOE_SHANK, -1, 1))),
+                                           -10.0, 45.0))))
+    return out[0], out[1]
+
+
 def toe_drift(sig) -> dict | None:
     """Toe drift while planted: per foot, median toe_lateral over bent front-facing frames
     (depth ≥ 0.25) minus its median over standing ones (depth ≤ 0.05), in standing shank lengths
@@ -167,9 +193,13 @@ def measure(cache: Path, labels: Path) -> dict:
             for k in range(3):
                 pooled[g][k].append(arrs[k])
         if view in FOOT_VIEWS:
-            sig = compute_signals(clean_track(track))
+            cleaned = clean_track(track)
+            sig = compute_signals(cleaned)
             t, d = turn_out_disagreement(sig), toe_drift(sig)
             if t:
+                heel = heel_turn_out(cleaned, sig)
+                if heel:
+                    t |= {"heel_left_deg": heel[0], "heel_right_deg": heel[1], "heel_half_diff_deg": (heel[0] - heel[1]) / 2}
                 turn[row["file"]] = t
             else:
                 notes.append(f"{row['file']}: < {MIN_FRAMES} standing front-facing frames with both feet seen")
@@ -195,6 +225,8 @@ def measure(cache: Path, labels: Path) -> dict:
         jitter[g] = cells
     half = np.array([v["half_diff_deg"] for v in turn.values()])
     ad = np.abs(half)
+    both = [(v["half_diff_deg"], v["heel_half_diff_deg"]) for v in turn.values() if "heel_half_diff_deg" in v]
+    toe_half, heel_half = (np.array(x) for x in zip(*both)) if both else (np.zeros(0), np.zeros(0))
     dr = np.array([[v["left"], v["right"]] for v in drift.values()]).ravel()
     return {
         "description": "bench/noise_model.py: pose-model noise measured on the dev clips' cached tracks",
@@ -209,6 +241,9 @@ def measure(cache: Path, labels: Path) -> dict:
             # if each foot's error is independent N(0, σ) and the stance symmetric, (eL − eR)/2 ~ N(0, σ/√2):
             # σ = √2 · 1.4826 · median|half diff|. An upper bound (real stance asymmetry is included).
             "per_foot_sd_deg": float(np.sqrt(2) * 1.4826 * np.median(ad)) if len(ad) else float("nan"),
+            # the same read from heel → toe, and how closely its disagreement follows the toe point's
+            "heel_per_foot_sd_deg": float(np.sqrt(2) * 1.4826 * np.median(np.abs(heel_half))) if len(heel_half) else float("nan"),
+            "heel_toe_half_diff_correlation": float(np.corrcoef(toe_half, heel_half)[0, 1]) if len(heel_half) > 2 else float("nan"),
         },
         "toe_drift": {
             "per_clip": drift,
@@ -241,7 +276,10 @@ def tables(m: dict) -> str:
         lines.append(f"| {clip} | {v['frames']} | {v['left_deg']:.1f} | {v['right_deg']:.1f} | {v['half_diff_deg']:+.1f} |")
     lines += ["", f"|half diff| over {t['n_clips']} clips: median {t['abs_half_diff_median_deg']:.1f}°, "
               f"p90 {t['abs_half_diff_p90_deg']:.1f}° → per-foot SD (√2·1.4826·median) {t['per_foot_sd_deg']:.1f}° "
-              "(the engine takes this as one toe point's turn-out error: vision/thresholds.py turn_out_error_one_foot)", ""]
+              "(the engine takes this as one toe point's turn-out error: vision/thresholds.py turn_out_error_one_foot)", "",
+              f"Read from heel → toe instead: per-foot SD {t.get('heel_per_foot_sd_deg', float('nan')):.1f}°; its per-clip "
+              f"half differences correlate {t.get('heel_toe_half_diff_correlation', float('nan')):.2f} with the toe "
+              "point's (near 1: the heel is no independent reading of the foot's direction)", ""]
     d = m["toe_drift"]
     lines += ["## Toe drift while planted (toe_lateral bent − standing, standing shank lengths)", "",
               "| clip | standing fr | bent fr | left | right |", "|---|---|---|---|---|"]

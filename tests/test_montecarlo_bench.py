@@ -64,3 +64,14 @@ def test_what_if_turn_out_sd_narrows_the_engine_band_only_inside_the_block():
         assert [r["verdict"] for r in _exact(0.6, 30.0)["rep_results"]] == ["clear"] * 3
     assert PROFILES["bodyweight"].thresholds.turn_out_error_one_foot.value == measured
     assert [r["verdict"] for r in _exact(0.6, 30.0)["rep_results"]] == ["possible"] * 3
+
+
+def test_noise_model_reads_the_foot_a_second_way_from_the_heel():
+    """bench/noise_model.json carries the heel → toe turn-out beside the toe point's, per clip, and how
+    closely their left-right disagreements follow each other (BENCHMARKS.md quotes it)."""
+    import json
+
+    turn = json.loads(mc.DEFAULT_NOISE.read_text())["turn_out"]
+    assert -1.0 <= turn["heel_toe_half_diff_correlation"] <= 1.0 and 0 < turn["heel_per_foot_sd_deg"] < 30
+    for clip in turn["per_clip"].values():
+        assert abs(clip["heel_half_diff_deg"] - (clip["heel_left_deg"] - clip["heel_right_deg"]) / 2) < 1e-9
