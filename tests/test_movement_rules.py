@@ -46,6 +46,22 @@ def test_deep_pistols_from_a_level_camera_are_counted_not_lunges(depth, yaw, pit
     assert all(r["stance"] == "single_leg" for r in res["reps"])
 
 
+@pytest.mark.parametrize("yaw, turn_out", [(0, 40), (-8, 40), (8, 15)])
+def test_a_caving_pistol_filmed_from_above_stands_on_its_planted_leg(yaw, turn_out):
+    """A camera looking down 28° sees the free foot, held forward towards it, lower in the picture
+    than the standing one, and moving most on the way down and up, not at the bottom (0.07-0.12 leg
+    lengths there, 0.2-0.3 over the rep, while the planted foot wanders 0.01). Read by its bottom
+    only, the set was two-legged, or single-legged on the free leg (the lower foot), and the standing
+    knee's caving went unseen. A foot that travels four times as far as the other wanders is the
+    free one (``RepFrames.foot_moved``)."""
+    res = run(track_of(squat_set(3, pose=single_leg_pose, depth_deg=40, turn_out_deg=turn_out, cave=0.8),
+                       yaw_deg=yaw, pitch_deg=28, noise_px=0.3))
+    assert res["summary"]["rep_count"] == 3, res["rejected_dips"]
+    assert all(r["stance"] == "single_leg" for r in res["reps"]), [r["stance"] for r in res["reps"]]
+    assert all(r["metrics"]["standing_leg"] == "left" for r in res["reps"])
+    assert all(r["valgus"]["verdict"] in ("clear", "possible") for r in res["reps"])
+
+
 @pytest.mark.parametrize("yaw", [0, 30, 45, -45])
 def test_lateral_lunges_are_rejected_from_the_front_and_at_an_angle(yaw):
     """Feet wide and planted, one leg straight while the hips lower over the other
@@ -146,3 +162,28 @@ def test_a_pistol_filmed_from_above_is_a_single_leg_squat_and_its_good_reps_do_n
     assert res["summary"]["rep_count"] == 3
     assert all(r["stance"] == "single_leg" for r in res["reps"]), [r["stance"] for r in res["reps"]]
     assert res["summary"]["valgus_reps"] == 0
+
+
+def test_a_squat_whose_feet_both_wander_is_not_read_as_single_leg(monkeypatch):
+    """The guard on :meth:`RepFrames.foot_moved`: from the front a bilateral squat's bent knees read
+    nearly straight, so a foot whose point wanders 0.15 leg lengths over a rep (the shared office
+    caving clip's fourth rep) would pass for a free foot. The other foot wanders 0.06 on the same
+    clip: within 4× of each other, both planted, both knees judged."""
+    from vision import thresholds
+    from vision.landmarks import L_ANKLE, L_FOOT, L_HEEL, L_HIP, R_ANKLE, R_FOOT, R_HEEL
+
+    track = track_of(squat_set(3, depth_deg=20, turn_out_deg=15), noise_px=0.5)   # a shallow squat: knees read 21-29°
+    xy = track.xy.copy()
+    leg = np.linalg.norm(xy[0, L_HIP] - xy[0, L_ANKLE])
+    wobble = np.sin(2 * np.pi * track.t / 1.3)        # slow sideways wander of the ankle points
+    for joints, travel in (((R_ANKLE, R_HEEL, R_FOOT), 0.15), ((L_ANKLE, L_HEEL, L_FOOT), 0.06)):
+        for j in joints:
+            xy[:, j, 0] += travel / 1.85 * leg * wobble   # foot_travel of a sine ≈ 1.85 × its amplitude
+    track = replace(track, xy=xy)
+    res = run(track)
+    assert res["summary"]["rep_count"] == 3, res["rejected_dips"]
+    assert all(r["stance"] == "double_leg" for r in res["reps"])
+    bodyweight = thresholds.PROFILES["bodyweight"]   # without the guard, the wandering foot is a free one:
+    monkeypatch.setitem(thresholds.PROFILES, "bodyweight", replace(
+        bodyweight, thresholds=thresholds._with(bodyweight.thresholds, free_foot_wander_ratio=0.0)))
+    assert any(r["stance"] == "single_leg" for r in run(track)["reps"])

@@ -138,13 +138,16 @@ def moving_free_foot(rf: RepFrames, th: Thresholds) -> int | None:
     A step is different: its foot lands somewhere else and stays there.
     """
     at_bottom, at_end = rf.foot_shift()
-    free = int(np.nanargmax(at_bottom)) if np.isfinite(at_bottom).any() else 0
+    # over the rep, not only at the bottom, as long as it is several times the other foot's wander
+    # (from the front a bilateral squat's bent knees read nearly straight: its feet wander alike)
+    moved = rf.foot_moved(th.free_foot_wander_ratio.value)
+    free = int(np.nanargmax(moved)) if np.isfinite(moved).any() else 0
     planted = 1 - free
     # the free leg hangs straight from the hip (its hip, knee and ankle stay in line in any view),
     # where a reverse lunge's stepping leg bends to put its knee near the floor
     straight = nanmedian(rf.sig.knee_flexion[rf.loaded, free]) <= th.free_leg_max_flexion.value
     planted_travel = th.planted_travel.value
-    moving = bool(at_bottom[free] >= planted_travel and at_end[free] <= planted_travel and straight
+    moving = bool(moved[free] >= planted_travel and at_end[free] <= planted_travel and straight
                   and at_bottom[planted] <= planted_travel and rf.foot_travel()[planted] <= planted_travel)
     return free if moving else None
 

@@ -121,6 +121,19 @@ class RepFrames:
         return np.stack([np.linalg.norm(self.foot_spot(self.win.bottom) - before, axis=-1),
                          np.linalg.norm(after - before, axis=-1)])
 
+    def foot_moved(self, wander_ratio: float) -> np.ndarray:
+        """How far each foot moved from where it stood, in leg lengths: (2,).
+
+        At the bottom (``foot_shift``), or over the rep (``foot_travel``: a free foot held forward
+        towards a camera that looks down from one side travels most on the way down and up, not at
+        the bottom) where that is at least ``wander_ratio`` times the other foot's wander on this
+        clip, its noise floor: a bilateral squat's two feet wander alike.
+        """
+        at_bottom = self.foot_shift()[0]
+        travel = self.foot_travel()
+        beyond = travel >= wander_ratio * travel[::-1]
+        return np.fmax(at_bottom, np.where(beyond, travel, 0.0))
+
     @property
     def leg_px(self) -> float | None:
         """The standing hip–ankle length over this rep, in the pixels the pose model saw (None when

@@ -425,11 +425,12 @@ def _report_fppa(rf: RepFrames, k: int, valid: np.ndarray, out: Finding, disp: n
 
 
 
-def standing_leg(rf: RepFrames) -> int:
+def standing_leg(rf: RepFrames, th: Thresholds) -> int:
     """The leg a single-leg squat stands on: the foot that stays put while the free one moves with
     the body; when both stay put (a foot held still in the air), the lower one (on the floor).
-    The lowest foot alone would pick the free foot of a step-down off a box."""
-    moved = rf.foot_shift()[0]  # from the start to the bottom
+    The lowest foot alone would pick the free foot of a step-down off a box, and a pistol's free
+    foot held forward towards a camera that looks down (lower in the picture than the standing one)."""
+    moved = rf.foot_moved(th.free_foot_wander_ratio.value)  # see movement.moving_free_foot
     if np.isfinite(moved).all() and abs(moved[0] - moved[1]) >= 0.1:  # [heuristic] leg lengths: one planted, one moving
         return int(np.argmin(moved))
     y = rf.sig.ankle_pos[rf.bent, :, 1] if len(rf.bent) else rf.sig.ankle_pos[rf.idx, :, 1]
@@ -454,7 +455,7 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, limit: float) -> tupl
     ≥ 16° high, Herrington 2014) where the thigh is seen, or its knee vs foot line.
     """
     sig, n = rf.sig, rf.n_sustain
-    k = standing_leg(rf)
+    k = standing_leg(rf, th)
     name = LEGS[k]
     out = Finding()
     m = out.metrics
