@@ -221,3 +221,43 @@ def test_a_rep_markedly_worse_than_the_persons_own_earlier_reps_is_clear():
     assert res["reps"][-1]["valgus"]["decided_by"] == ["foot_line", "within_set"]
     alone = analyze_track(track_of(squat_set(1, turn_out_deg=35, depth_deg=40, cave=0.6), noise_px=0.5)).result
     assert alone["reps"][0]["valgus"]["verdict"] == POSSIBLE
+
+
+def test_at_most_possible_keeps_only_a_foot_line_clear_as_possible():
+    """A view where clear cannot be told: a clear verdict the foot line decided becomes possible (no
+    flag); a clear one without it, or a possible one, becomes none, with no phase or time left for a
+    cue to point at."""
+    from vision.rep_frames import Finding
+    from vision.valgus import at_most_possible
+
+    def judged(verdict, decided, legs=("left",)):
+        out = Finding()
+        out.flags.append({"code": "knee_valgus"})
+        v = {"left": "left" in legs and verdict == CLEAR, "right": False, "phase": "bottom" if verdict == CLEAR else None,
+             "verdict": verdict, "possible_legs": list(legs) if verdict == POSSIBLE else [], "decided_by": decided,
+             "time_s": 1.2}
+        if verdict == POSSIBLE:
+            v["possible_phase"] = "bottom"
+        return out, v
+
+    out, v = at_most_possible(*judged(CLEAR, ["foot_line", "fppa"]))
+    assert v["verdict"] == POSSIBLE and v["possible_legs"] == ["left"] and v["possible_phase"] == "bottom"
+    assert v["phase"] is None and not v["left"] and out.flags == []
+    for verdict, decided in ((CLEAR, ["fppa"]), (POSSIBLE, ["foot_line"])):
+        out, v = at_most_possible(*judged(verdict, decided))
+        assert v["verdict"] == NONE and v["decided_by"] == [] and out.flags == []
+        assert "possible_phase" not in v and "time_s" not in v
+
+
+@pytest.mark.parametrize("yaw", [25, 35, -35])
+def test_a_pistol_filmed_well_off_the_front_is_judged_possible_at_most(yaw):
+    """Beyond the angle the measures hold at, a single-leg squat's standing knee is still looked at:
+    caving 0.8 foot lengths is `possible` (look at this rep), a good one is `none`, never `clear`."""
+    from skeleton3d import single_leg_pose
+
+    for cave, expected in ((0.8, POSSIBLE), (0.0, NONE)):
+        res = analyze_track(track_of(squat_set(3, pose=single_leg_pose, depth_deg=35, turn_out_deg=15, cave=cave),
+                                     yaw_deg=yaw, pitch_deg=10, noise_px=0.3)).result
+        assert [(r["view"], r["stance"]) for r in res["reps"]] == [("oblique", "single_leg")] * 3
+        assert [r["valgus"]["verdict"] for r in res["reps"]] == [expected] * 3
+        assert not any("knee_valgus" in r["flags"] for r in res["reps"])

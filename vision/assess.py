@@ -79,13 +79,19 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
     elif view.supports("valgus"):
         v, valgus = judge_valgus(rf, th, earlier)
         found.add(v).add(judge_asymmetry(rf, th)).add(judge_lateral_shift(rf, th))
-    elif view.view == "oblique" and not single_leg and facing_camera(rf):
+    elif view.view == "oblique" and facing_camera(rf):
         # a camera turned off the front: the knee measures still read (each knee against its own foot
         # as the camera sees it), but past ~20-30° of yaw they are not validated: possible at most
-        v, valgus = at_most_possible(*judge_valgus(rf, th))
+        # (on one leg too: only a foot line that takes part survives, FPPA alone over-reads a turned camera)
+        if single_leg:
+            norm = single_leg_fppa_norm(th, None) if single_leg_norm is None else single_leg_norm
+            v, valgus = at_most_possible(*judge_single_leg_valgus(rf, th, norm))
+            found.metrics.update(dict.fromkeys(("kasr_min",)))
+        else:
+            v, valgus = at_most_possible(*judge_valgus(rf, th))
         found.add(v)
         found.not_judged["valgus_clear"] = WHY_OBLIQUE
-        found.not_judged.update({key: WHY_NOT[key] for key in ("asymmetry", "lateral_shift")})
+        found.not_judged.update({key: WHY_SINGLE_LEG if single_leg else WHY_NOT[key] for key in ("asymmetry", "lateral_shift")})
         found.metrics.update(dict.fromkeys(("asymmetry_deg", "lateral_shift")))
     else:
         found.not_judged.update({key: WHY_NOT[key] for key in frontal})

@@ -401,7 +401,9 @@ def at_most_possible(out: Finding, valgus: dict) -> tuple[Finding, dict]:
     its own foot as the camera sees it."""
     if valgus["verdict"] != CLEAR or "foot_line" not in valgus["decided_by"]:
         out.flags = [f for f in out.flags if f["code"] != "knee_valgus"]
-        none = dict(valgus, verdict=NONE, possible_legs=[], decided_by=[], phase=None, **dict.fromkeys(LEGS, False))
+        # as a judge's own none: no phase or time for a cue to point at
+        kept = {k: v for k, v in valgus.items() if k not in ("possible_phase", "time_s")}
+        none = dict(kept, verdict=NONE, possible_legs=[], decided_by=[], phase=None, **dict.fromkeys(LEGS, False))
         return out, none if valgus["verdict"] != NONE else valgus
     legs = [name for name in LEGS if valgus[name]]
     out.flags = [f for f in out.flags if f["code"] != "knee_valgus"]
