@@ -2,7 +2,7 @@
 
     python bench/montecarlo.py [--n 3000] [--seed 20261207] [--noise bench/noise_model.json]
                                [--no-noise] [--toe-drift] [--single-leg-share 0.1] [--max-yaw 30]
-                               [--turn-out-sd DEG] [--out bench/results]
+                               [--turn-out-sd DEG] [--foot-wander] [--out bench/results]
 
 Each draw is one set of 2–3 reps of an exactly known 3D skeleton (``tests/skeleton3d.py``):
 stance half-width 0.10–0.22 H, feet turned out 0–45°, shank tilt at the bottom (``depth_deg``)
@@ -27,6 +27,11 @@ clips), unless ``--no-noise``:
   and nose get the hip's SD;
 * a per-set, per-foot turn-out bias: each toe point rotated about its ankle around the vertical
   by a bias ~ N(0, σ) with σ = the measured per-foot SD (``turn_out.per_foot_sd_deg``);
+* with ``--foot-wander`` only: each foot's points (ankle, heel, toe) wander together, slowly (two
+  sines of 0.3-0.8 Hz, random phases, in x and y), by an amount drawn per set and foot from the
+  planted feet's wander measured over real reps (``foot_wander``: twice the 75th percentile distance
+  from the median spot, median 0.025 leg lengths): the noise floor a single-leg squat's free foot
+  must stand out from, which i.i.d. jitter leaves at ~0.005;
 * with ``--toe-drift`` only: a per-set, per-foot sideways toe drift ~ N(0, ``toe_drift.sd_shank``)
   shank lengths × the depth fraction (the toe point sliding while the foot is planted).
 
@@ -35,7 +40,8 @@ toe bias and in the engine's own error band (``turn_out_error_one_foot``, every 
 what a better foot-direction measurement would be worth; the measured noise is the default.
 
 Not modelled: temporally correlated landmark error (the jitter SD is only the part the engine's
-low-pass removes, so slow wobble of the knee or ankle estimate is absent), systematic depth
+low-pass removes, so slow wobble of the knee or hip estimate is absent; the feet's only with
+``--foot-wander``), systematic depth
 ambiguity of the pose model (e.g. knees pulled towards the hips' line, the far leg's guesses),
 low visibility and occlusion (all landmarks 0.99 visible), left/right swaps, outliers and dropped
 frames, perspective (the camera is orthographic), camera roll, body proportions other than
@@ -94,9 +100,11 @@ def load_noise(path: Path = DEFAULT_NOISE) -> dict:
                 c = cells[f"all|{lb}"]
             row.append(float(c["sd_px"]))
         jitter[g] = row
+    wander = [float(v) for per_clip in (m.get("foot_wander") or {}).get("per_clip", {}).values() for v in per_clip]
     return {"jitter_sd_px": jitter, "leg_bin_edges_px": [float(e) for e in m["leg_bin_edges_px"]],
             "per_foot_sd_deg": float(m["turn_out"]["per_foot_sd_deg"]),
-            "toe_drift_sd_shank": float(m["toe_drift"]["sd_shank"])}
+            "toe_drift_sd_shank": float(m["toe_drift"]["sd_shank"]),
+            "foot_wander_leg": wander}
 
 
 def jitter_sd(noise: dict, group: str, leg_px: float) -> float:
@@ -159,9 +167,27 @@ def _rot_y(v: np.ndarray, angle_rad: float) -> np.ndarray:
     return np.array([c * v[0] + s * v[2], v[1], -s * v[0] + c * v[2]])
 
 
-def synth_track(p: dict, noise: dict | None, toe_drift: bool = False) -> PoseTrack:
+FOOT_POINTS = ("ankle", "heel", "toe")
+WANDER_TO_AMPLITUDE = 0.45  # sines of 0.45 W in x and y: the planted feet of 150 synthetic sets then wander median 0.025, p90 0.074 (W: 2 × p75 distance from the median spot)
+
+
+def foot_wander_offsets(rng: np.random.Generator, noise: dict, T: int, leg_px: float) -> np.ndarray:
+    """(T, 2 feet, 2) px: each foot's slow wander, its size resampled from the measured ones."""
+    out = np.zeros((T, 2, 2))
+    t = np.arange(T) / s3.FS
+    for side in range(2):
+        amp = rng.choice(noise["foot_wander_leg"]) * WANDER_TO_AMPLITUDE * leg_px
+        for c in range(2):
+            f, phase = rng.uniform(0.3, 0.8), rng.uniform(0, 2 * np.pi)
+            out[:, side, c] = amp * np.sin(2 * np.pi * f * t + phase)
+    return out
+
+
+def synth_track(p: dict, noise: dict | None, toe_drift: bool = False, foot_wander: bool = False) -> PoseTrack:
     """A set's ``PoseTrack`` as the camera of ``p`` sees it, with ``noise`` (None: exact)."""
     rng = np.random.default_rng(p["seed"])
+    # its own stream, so adding the wander leaves every other draw of the set as it was
+    wander_rng = np.random.default_rng([p["seed"], 1])
     poses = poses_of(p)
     T = len(poses)
     bias = rng.normal(0.0, noise["per_foot_sd_deg"], 2) if noise else np.zeros(2)
@@ -200,15 +226,21 @@ def synth_track(p: dict, noise: dict | None, toe_drift: bool = False) -> PoseTra
     if noise:
         for j in used:
             xy[:, j] += rng.normal(0.0, jitter_sd(noise, group[j], p["leg_px"]), (T, 2))
+    if noise and foot_wander and noise.get("foot_wander_leg"):
+        offsets = foot_wander_offsets(wander_rng, noise, T, p["leg_px"])
+        for k, side in enumerate((s3.LEFT, s3.RIGHT)):
+            for name, j in zip(NAMES, s3.IDX[side]):
+                if name in FOOT_POINTS:
+                    xy[:, j] += offsets[:, k]
     xy = np.where(vis[..., None] > 0, xy, 0.0)
     return PoseTrack(t=np.arange(T) / s3.FS, xy=xy, visibility=vis, presence=np.full((T, NUM_LANDMARKS), 0.99),
                      world=np.zeros((T, NUM_LANDMARKS, 3)), people=np.ones(T, int),
                      width=int(np.ceil(width)), height=int(np.ceil(height)))
 
 
-def simulate_set(p: dict, noise: dict | None, toe_drift: bool = False) -> dict:
+def simulate_set(p: dict, noise: dict | None, toe_drift: bool = False, foot_wander: bool = False) -> dict:
     """Run the engine on one set: the parameters plus the found reps' (view, verdict)."""
-    res = analyze_track(synth_track(p, noise, toe_drift)).result
+    res = analyze_track(synth_track(p, noise, toe_drift, foot_wander)).result
     reps = []
     for r in res.get("reps", []):
         v = r.get("valgus") or {}
@@ -219,12 +251,13 @@ def simulate_set(p: dict, noise: dict | None, toe_drift: bool = False) -> dict:
 
 
 def run(n: int = DEFAULT_N, seed: int = DEFAULT_SEED, noise: dict | None = None, toe_drift: bool = False,
-        single_leg_share: float = 0.1, progress: bool = False, max_yaw: float = 30.0) -> list[dict]:
+        single_leg_share: float = 0.1, progress: bool = False, max_yaw: float = 30.0,
+        foot_wander: bool = False) -> list[dict]:
     rng = np.random.default_rng(seed)
     out = []
     t0 = time.time()
     for i in range(n):
-        out.append(simulate_set(draw_params(rng, single_leg_share, max_yaw), noise, toe_drift))
+        out.append(simulate_set(draw_params(rng, single_leg_share, max_yaw), noise, toe_drift, foot_wander))
         if progress and (i + 1) % 50 == 0:
             print(f"  {i + 1}/{n} sets, {time.time() - t0:.0f} s", file=sys.stderr)
     return out
@@ -336,6 +369,8 @@ def main(argv=None) -> int:
     ap.add_argument("--noise", type=Path, default=DEFAULT_NOISE)
     ap.add_argument("--no-noise", action="store_true", help="exact landmarks (no jitter, no toe bias)")
     ap.add_argument("--toe-drift", action="store_true", help="also slide each toe sideways with depth")
+    ap.add_argument("--foot-wander", action="store_true",
+                    help="also let each foot's points wander slowly by the measured planted-foot wander")
     ap.add_argument("--single-leg-share", type=float, default=0.1)
     ap.add_argument("--max-yaw", type=float, default=30.0, help="camera yaw drawn in ±this (deg)")
     ap.add_argument("--turn-out-sd", type=float, default=None,
@@ -349,17 +384,19 @@ def main(argv=None) -> int:
     t0 = time.time()
     with engine_turn_out_sd(args.turn_out_sd):
         records = run(args.n, args.seed, noise, args.toe_drift, args.single_leg_share, progress=True,
-                      max_yaw=args.max_yaw)
+                      max_yaw=args.max_yaw, foot_wander=args.foot_wander)
     took = time.time() - t0
     cmd = "python bench/montecarlo.py " + " ".join(argv if argv is not None else sys.argv[1:])
     header = (f"## Monte-Carlo valgus bench\n\n`{cmd.strip()}`: {args.n} sets, seed {args.seed}, noise "
-              f"{'off' if noise is None else str(args.noise.name) + (' + toe drift' if args.toe_drift else '')}; "
+              f"{'off' if noise is None else str(args.noise.name) + (' + toe drift' if args.toe_drift else '') + (' + foot wander' if args.foot_wander else '')}; "
               f"{took:.0f} s")
     if noise:
         header += ("\n\nNoise: jitter SD px per leg bin <120/120-200/>=200: " + "; ".join(
             f"{g} {'/'.join(f'{v:.2f}' for v in row)}" for g, row in noise["jitter_sd_px"].items())
             + f"; per-foot turn-out bias SD {noise['per_foot_sd_deg']:.1f}°"
-            + (f"; toe drift SD {noise['toe_drift_sd_shank']:.3f} shank" if args.toe_drift else ""))
+            + (f"; toe drift SD {noise['toe_drift_sd_shank']:.3f} shank" if args.toe_drift else "")
+            + (f"; foot wander resampled from {len(noise['foot_wander_leg'])} measured (median "
+               f"{np.median(noise['foot_wander_leg']):.3f} leg lengths)" if args.foot_wander else ""))
     if args.turn_out_sd is not None:
         header += (f"\n\n**What-if**: the toe point's turn-out error SD set to {args.turn_out_sd:g}° in the noise and in "
                    "the engine's error band (`turn_out_error_one_foot`), not the measured one.")

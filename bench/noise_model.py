@@ -18,7 +18,8 @@ Measures (each defined in the docstring of its function):
   raw track minus the engine-cleaned track, in the pose model's pixels;
 * ``turn_out``: the two feet's turn-out disagreement while standing, front-facing frames, and the
   same read from each foot's heel to its toe (``heel_*``: is the heel an independent reading?);
-* ``toe_drift``: how far the toe point moves sideways while the foot is planted (bent − standing).
+* ``toe_drift``: how far the toe point moves sideways while the foot is planted (bent − standing);
+* ``foot_wander``: how far a planted foot's ankle point wanders over a rep (front-facing clips).
 
 Clips with ``view == none`` (non-squat movements, no person, several people) are not used: their
 fast non-squat motion (jumping jacks, burpees, dance) would be read as jitter by the low-pass.
@@ -174,10 +175,31 @@ def toe_drift(sig) -> dict | None:
             "left": float(d[0]), "right": float(d[1])}
 
 
+def foot_wander(sig) -> list[float]:
+    """How far a planted foot's ankle point wanders over a rep, leg lengths: for every rep the
+    engine's counter finds on this clip (``vision.reps.segment_reps`` on its depth signal), per foot,
+    twice the 75th percentile distance of the clearly seen ankle from its median spot over the rep
+    (``RepFrames.foot_travel``'s measure). A squat's feet stay put, so this is the landmark's slow
+    wander plus any real shuffle of the feet: the noise floor a free foot must stand out from."""
+    from vision.reps import segment_reps
+
+    reps, _ = segment_reps(sig.t, sig.depth)
+    out = []
+    for w in reps:
+        idx = np.arange(w.start, w.end + 1)
+        for k in range(2):
+            seen = idx[sig.ankle_visibility[idx, k] >= 0.5]
+            if len(seen) < 3:
+                continue
+            pos = sig.ankle_pos[seen, k]
+            out.append(float(2 * np.nanpercentile(np.linalg.norm(pos - np.nanmedian(pos, axis=0), axis=-1), 75)))
+    return out
+
+
 def measure(cache: Path, labels: Path) -> dict:
     notes, used = [], []
     pooled = {g: [[], [], []] for g in GROUPS}
-    turn, drift = {}, {}
+    turn, drift, wander = {}, {}, {}
     for row in dev_clips(labels):
         view = row["view"]
         if view == "none":
@@ -205,6 +227,8 @@ def measure(cache: Path, labels: Path) -> dict:
                 notes.append(f"{row['file']}: < {MIN_FRAMES} standing front-facing frames with both feet seen")
             if d:
                 drift[row["file"]] = d
+            if row["view"] != "none" and (w := foot_wander(sig)):
+                wander[row["file"]] = w
     jitter = {}
     for g, (res, vis, leg) in pooled.items():
         res, vis, leg = (np.concatenate(a) if a else np.zeros(0) for a in (res, vis, leg))
@@ -253,6 +277,12 @@ def measure(cache: Path, labels: Path) -> dict:
             "abs_p90_shank": float(np.percentile(np.abs(dr), 90)) if len(dr) else float("nan"),
             "sd_shank": robust_sd(dr),
         },
+        "foot_wander": {
+            "per_clip": wander,
+            "n_feet_reps": int(sum(len(v) for v in wander.values())),
+            "median_leg": float(np.median(np.concatenate(list(wander.values())))) if wander else float("nan"),
+            "p90_leg": float(np.percentile(np.concatenate(list(wander.values())), 90)) if wander else float("nan"),
+        },
         "clips_used": used,
         "notes": notes,
     }
@@ -287,6 +317,11 @@ def tables(m: dict) -> str:
         lines.append(f"| {clip} | {v['standing_frames']} | {v['bent_frames']} | {v['left']:+.3f} | {v['right']:+.3f} |")
     lines += ["", f"{d['n_feet']} feet: signed median {d['median_shank']:+.3f}, |drift| median "
               f"{d['abs_median_shank']:.3f}, p90 {d['abs_p90_shank']:.3f}, robust SD {d['sd_shank']:.3f} shank lengths", ""]
+    w = m.get("foot_wander") or {}
+    if w.get("per_clip"):
+        lines += ["## Planted feet's wander over a rep (ankle, leg lengths, front-facing clips)", "",
+                  f"{w['n_feet_reps']} feet × reps on {len(w['per_clip'])} clips: median {w['median_leg']:.3f}, "
+                  f"p90 {w['p90_leg']:.3f} (a free foot must stand out from this; `bench/montecarlo.py --foot-wander`)", ""]
     lines += ["## Clips", ""] + [f"- {u}" for u in m["clips_used"]] + [f"- note: {n}" for n in m["notes"]]
     return "\n".join(lines)
 

@@ -75,3 +75,22 @@ def test_noise_model_reads_the_foot_a_second_way_from_the_heel():
     assert -1.0 <= turn["heel_toe_half_diff_correlation"] <= 1.0 and 0 < turn["heel_per_foot_sd_deg"] < 30
     for clip in turn["per_clip"].values():
         assert abs(clip["heel_half_diff_deg"] - (clip["heel_left_deg"] - clip["heel_right_deg"]) / 2) < 1e-9
+
+
+def test_foot_wander_moves_only_the_feet_by_the_measured_amount():
+    """``--foot-wander``: every foot point (ankle, heel, toe) moves together by the planted feet's
+    wander measured on real reps (bench/noise_model.json ``foot_wander``); nothing else changes."""
+    from vision.landmarks import L_ANKLE, L_FOOT, L_HEEL, L_HIP, R_ANKLE, R_FOOT, R_HEEL
+
+    noise = mc.load_noise()
+    assert len(noise["foot_wander_leg"]) >= 20 and 0 < np.median(noise["foot_wander_leg"]) < 0.2
+    p = mc.draw_params(np.random.default_rng(2), single_leg_share=0.0)
+    still, wander = mc.synth_track(p, noise), mc.synth_track(p, noise, foot_wander=True)
+    feet = [L_ANKLE, L_HEEL, L_FOOT, R_ANKLE, R_HEEL, R_FOOT]
+    others = [j for j in range(still.xy.shape[1]) if j not in feet]
+    assert np.array_equal(still.xy[:, others], wander.xy[:, others])
+    moved = wander.xy[:, feet] - still.xy[:, feet]
+    assert np.allclose(moved[:, 0], moved[:, 1]) and np.allclose(moved[:, 0], moved[:, 2])   # one foot, one offset
+    leg_px = np.linalg.norm(still.xy[0, L_HIP] - still.xy[0, L_ANKLE])
+    spread = 2 * np.percentile(np.linalg.norm(moved[:, 0] - np.median(moved[:, 0], axis=0), axis=-1), 75) / leg_px
+    assert 0.2 * min(noise["foot_wander_leg"]) <= spread <= 2 * max(noise["foot_wander_leg"])
