@@ -57,4 +57,4 @@ What the layers are:
 * ``app.py`` is on top.
 """
 
-__version__ = "0.3.5"
+__version__ = "0.3.6"

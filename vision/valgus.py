@@ -444,7 +444,8 @@ def single_leg_fppa_evidence(fppa_max: float, limit: float, foot_inside: float, 
     """The standing knee's FPPA against the single-leg norm ``limit``. FPPA over-reads a knee
     travelling forward as caving once the camera is turned a little off the thigh's plane (10° of
     yaw reads ~28° at a pistol's depth, synthetic skeletons): where the feet are seen, the foot
-    line must at least half agree for it to be clear; otherwise it is possible."""
+    line must agree (``agreement`` × its threshold, ``single_leg_fppa_foot_agreement``) for it to be
+    clear; otherwise it is possible."""
     if not np.isfinite(fppa_max) or fppa_max <= limit:
         return NONE
     corroborated = not np.isfinite(foot_inside) or foot_inside >= agreement * foot_threshold
