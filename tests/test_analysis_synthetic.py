@@ -146,9 +146,16 @@ def test_single_leg_profile_uses_sex_specific_fppa_norms():
     assert female["summary"]["rep_count"] == male["summary"]["rep_count"] == 3
     fppa = female["reps"][0]["metrics"]["fppa_left_deg"]
     assert 9 < fppa < 13, fppa                      # between the two norms...
-    assert all("knee_valgus" not in f for f in flags(female))   # ...normal for a woman (≤ 13°)
-    assert all("knee_valgus" in f for f in flags(male))         # ...above normal for a man (> 9°)
-    assert male["reps"][0]["valgus"]["left"] and male["reps"][0]["metrics"]["standing_leg"] == "left"
+    verdicts = lambda res: [r["valgus"]["verdict"] for r in res["reps"]]  # noqa: E731
+    assert verdicts(female) == ["none"] * 3           # ...normal for a woman (≤ 13°)
+    # ...above normal for a man (> 9°), by less than FPPA's own ~3° error and with the foot line short of
+    # its threshold (0.30 of 0.35 foot lengths): a look, not a flag (``single_leg_fppa_foot_agreement``)
+    assert verdicts(male) == ["possible"] * 3 and all("knee_valgus" not in f for f in flags(male))
+    assert male["reps"][0]["valgus"]["possible_legs"] == ["left"] and male["reps"][0]["metrics"]["standing_leg"] == "left"
+    # further in, the foot line agrees: a flag for both
+    clear = _single_leg_track(knee_in_px=12 / np.sin(np.radians(35)))
+    for sex in ("female", "male"):
+        assert all("knee_valgus" in f for f in flags(run(clear, profile="single-leg", sex=sex)))
     assert run(_single_leg_track(0.0), profile="single-leg", sex="male")["summary"]["valgus_reps"] == 0
 
 

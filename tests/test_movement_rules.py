@@ -38,7 +38,7 @@ def test_deep_pistols_from_a_level_camera_are_counted_not_lunges(depth, yaw, pit
     knee hangs below the standing knee (whose thigh is level; with the standing knee caving, further
     below it): the legs look like a split squat's.
     Its foot still travels with the body while the standing foot stays put
-    (``movement.free_foot_moving``): a single-leg squat. The Monte-Carlo bench lost deep caving pistols
+    (``movement.moving_free_foot``): a single-leg squat. The Monte-Carlo bench lost deep caving pistols
     under a level camera this way."""
     res = run(track_of(squat_set(3, pose=single_leg_pose, depth_deg=depth, turn_out_deg=10, cave=cave),
                        yaw_deg=yaw, pitch_deg=pitch, noise_px=0.3))

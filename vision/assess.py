@@ -66,12 +66,12 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
     valgus: dict[str, Any] = {"left": False, "right": False, "phase": None, "verdict": NOT_JUDGED, "possible_legs": [],
                               "decided_by": []}
     frontal = ("valgus", "asymmetry", "lateral_shift")
+    norm = single_leg_fppa_norm(th, None) if single_leg_norm is None else single_leg_norm
     leg_px = rf.leg_px
     if too_small_for_knees(view.view, leg_px, th):
         found.not_judged.update(dict.fromkeys(frontal, WHY_SMALL.format(px=leg_px)))
         found.metrics.update(dict.fromkeys(("kasr_min", "valgus_left", "valgus_right", "asymmetry_deg", "lateral_shift")))
     elif view.supports("valgus") and single_leg:
-        norm = single_leg_fppa_norm(th, None) if single_leg_norm is None else single_leg_norm
         v, valgus = judge_single_leg_valgus(rf, th, norm)
         found.add(v)
         found.not_judged.update(dict.fromkeys(("asymmetry", "lateral_shift"), WHY_SINGLE_LEG))
@@ -84,9 +84,8 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
         # as the camera sees it), but past ~20-30° of yaw they are not validated: possible at most
         # (on one leg too: only a foot line that takes part survives, FPPA alone over-reads a turned camera)
         if single_leg:
-            norm = single_leg_fppa_norm(th, None) if single_leg_norm is None else single_leg_norm
             v, valgus = at_most_possible(*judge_single_leg_valgus(rf, th, norm))
-            found.metrics.update(dict.fromkeys(("kasr_min",)))
+            found.metrics["kasr_min"] = None   # one leg: no knee/ankle separation
         else:
             v, valgus = at_most_possible(*judge_valgus(rf, th))
         found.add(v)

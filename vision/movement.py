@@ -152,11 +152,6 @@ def moving_free_foot(rf: RepFrames, th: Thresholds) -> int | None:
     return free if moving else None
 
 
-def free_foot_moving(rf: RepFrames, th: Thresholds) -> bool:
-    """One foot travels with the body while the other stays planted (see :func:`moving_free_foot`)."""
-    return moving_free_foot(rf, th) is not None
-
-
 def flatter_shin(rf: RepFrames) -> int:
     """The leg (0 left, 1 right) whose shin lies flatter in the picture over the loaded phase: a
     lunge's rear leg, or a pistol's free leg held out towards the camera."""
