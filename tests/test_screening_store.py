@@ -29,6 +29,9 @@ def test_screenings_are_saved_listed_compared_and_deleted_with_their_client(data
         assert got[0].result == first and got[0].branch == "ankle" and got[0].retest_on == "2027-01-04"
         assert got[1].branch == "not_needed" and got[1].notes == "re-test" and got[1].screened_at == T1
         assert store.previous_screening(b.id).id == a.id and store.previous_screening(a.id) is None
+        c = store.save_screening(client.id, second, screened_at=T1)   # the same time as b: saved after it
+        assert store.previous_screening(c.id).id == b.id and store.previous_screening(b.id).id == a.id
+        store.delete_screening(c.id)
         change = compare_screenings(store.previous_screening(b.id).result, store.get_screening(b.id).result)
         assert {e["key"]: e["verdict"] for e in change["entries"]}["knee_to_wall_left_cm"] == "real: improved"
         assert store.update_screening_notes(a.id, "first").notes == "first"

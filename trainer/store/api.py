@@ -189,6 +189,19 @@ def _as_id(value: Any) -> int | None:
 # --------------------------------------------------------------------------- the store
 
 
+
+def _row_before(s: Session, cur: Any, when: Any) -> Any:
+    """The same client's row of ``cur``'s table just before it in (``when``, id) order, or None: what a
+    session or a screening is compared with."""
+    table = type(cur)
+    at = getattr(cur, when.key)
+    return s.scalars(
+        select(table)
+        .where(table.client_id == cur.client_id, (when < at) | ((when == at) & (table.id < cur.id)))
+        .order_by(when.desc(), table.id.desc())
+        .limit(1)
+    ).first()
+
 class Store:
     """Client history. Thread-safe (one engine / connection pool, a DB session per call).
 
@@ -475,17 +488,7 @@ class Store:
     def previous_session(self, session_id: int) -> SessionRecord | None:
         """The same client's session recorded just before this one, or None."""
         with self._tx(write=False, action="read the previous session") as s:
-            cur = self._get_session_row(s, session_id)
-            row = s.scalars(
-                select(SessionRow)
-                .where(
-                    SessionRow.client_id == cur.client_id,
-                    (SessionRow.recorded_at < cur.recorded_at)
-                    | ((SessionRow.recorded_at == cur.recorded_at) & (SessionRow.id < cur.id)),
-                )
-                .order_by(SessionRow.recorded_at.desc(), SessionRow.id.desc())
-                .limit(1)
-            ).first()
+            row = _row_before(s, self._get_session_row(s, session_id), SessionRow.recorded_at)
             return self._session_record(row) if row is not None else None
 
     def update_session_notes(self, session_id: int, notes: str) -> SessionRecord:
@@ -546,15 +549,7 @@ class Store:
     def previous_screening(self, screening_id: int) -> ScreeningRecord | None:
         """The same client's screening just before this one (what a re-screen is compared with), or None."""
         with self._tx(write=False, action="read the previous screening") as s:
-            cur = self._get_screening_row(s, screening_id)
-            row = s.scalars(
-                select(ScreeningRow)
-                .where(ScreeningRow.client_id == cur.client_id,
-                       (ScreeningRow.screened_at < cur.screened_at)
-                       | ((ScreeningRow.screened_at == cur.screened_at) & (ScreeningRow.id < cur.id)))
-                .order_by(ScreeningRow.screened_at.desc(), ScreeningRow.id.desc())
-                .limit(1)
-            ).first()
+            row = _row_before(s, self._get_screening_row(s, screening_id), ScreeningRow.screened_at)
             return self._screening_record(row) if row is not None else None
 
     def update_screening_notes(self, screening_id: int, notes: str) -> ScreeningRecord:
