@@ -46,7 +46,8 @@ from trainer.store import (  # noqa: E402
 )
 from ui.downloads import private_download_button  # noqa: E402
 from ui.auth import get_store  # noqa: E402
-from ui.save_form import _plain, render_save_to_client  # noqa: E402
+from ui.save_form import render_save_to_client  # noqa: E402
+from ui.store_actions import act, flash, plain, show_flash  # noqa: E402
 from ui.session_store import database_url  # noqa: E402
 
 __all__ = [
@@ -117,27 +118,16 @@ def _where(url: str) -> str:
 
 
 def _flash(kind: str, text: str) -> None:
-    st.session_state.setdefault(_FLASH, []).append((kind, text))
+    flash(_FLASH, kind, text)
 
 
 def _show_flash() -> None:
-    for kind, text in st.session_state.pop(_FLASH, []):
-        {"success": st.success, "error": st.error, "info": st.info}.get(kind, st.info)(text)
+    show_flash(_FLASH)
 
 
 def _act(action: str, fn: Callable[[], str | None]) -> None:
-    """Run a widget callback's store operation; report the outcome on the next render."""
-    from ui.auth import SignedOutError
-
-    try:
-        msg = fn()  # every fn gets its store from get_store(): the session is checked first
-    except SignedOutError:
-        return  # nothing was changed; the sign-in form says why
-    except Exception as err:  # noqa: BLE001 - shown to the user in plain words
-        _flash("error", _plain(err, action))
-    else:
-        if msg:
-            _flash("success", msg)
+    """Run a widget callback's store operation; report the outcome on the next render (``ui.store_actions``)."""
+    act(_FLASH, action, fn)
 
 
 def _without_paths(doc: Any) -> Any:
@@ -257,7 +247,7 @@ def render_clients_page() -> None:
     try:
         store = get_store()
     except Exception as err:  # noqa: BLE001
-        st.error(_plain(err, "open the client history"))
+        st.error(plain(err, "open the client history"))
         if _shows_server_paths():
             st.caption(f"Database: {database_url()}")
         return
@@ -267,7 +257,7 @@ def render_clients_page() -> None:
     try:
         clients = store.list_clients()
     except Exception as err:  # noqa: BLE001
-        st.error(_plain(err, "list the clients"))
+        st.error(plain(err, "list the clients"))
         return
 
     client = _client_picker(clients)
@@ -313,7 +303,7 @@ def _client_view(store: Store, client: ClientRecord) -> None:
     try:
         sessions = store.list_sessions(client.id)  # oldest first
     except Exception as err:  # noqa: BLE001
-        st.error(_plain(err, "read the sessions"))
+        st.error(plain(err, "read the sessions"))
         return
 
     _screening_link(store, client)
@@ -341,7 +331,7 @@ def _screening_link(store: Store, client: ClientRecord) -> None:
     try:
         n = len(store.list_screenings(client.id))
     except Exception as err:  # noqa: BLE001
-        st.error(_plain(err, "read the screenings"))
+        st.error(plain(err, "read the screenings"))
         return
     said = {0: "No guided screening yet.", 1: "1 guided screening saved."}.get(n, f"{n} guided screenings saved.")
     st.caption(said + " Follow-up tests, a corrective plan and a re-test: the Screening page.")
@@ -402,7 +392,7 @@ def _progress_tab(store: Store, client: ClientRecord) -> None:
     try:
         trend = store.trend(client.id)
     except Exception as err:  # noqa: BLE001
-        st.error(_plain(err, "read the progress data"))
+        st.error(plain(err, "read the progress data"))
         return
     rows = P.trend_long(trend)
     if not rows:
@@ -411,7 +401,7 @@ def _progress_tab(store: Store, client: ClientRecord) -> None:
         try:
             st.altair_chart(trend_chart(rows), key=f"{K}trend_{client.id}")
         except Exception as err:  # noqa: BLE001 - the chart is not worth a traceback
-            st.error(_plain(err, "draw the progress chart"))
+            st.error(plain(err, "draw the progress chart"))
     st.caption(P.measurement_error_note())
 
 
@@ -496,7 +486,7 @@ def _session_tab(store: Store, client: ClientRecord, sessions: Sequence[SessionR
             pdf = _cached_session_pdf(store, store.url, rec.id, client.name, rec.notes,
                                       previous.id if previous else None)
         except Exception as err:  # noqa: BLE001
-            st.error(_plain(err, "make the PDF report"))
+            st.error(plain(err, "make the PDF report"))
         else:
             private_download_button(
                 "Download PDF report", lambda: pdf, file_name=P.pdf_file_name(client.name, rec.recorded_at),

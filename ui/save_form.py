@@ -3,7 +3,7 @@
 :func:`render_save_to_client` saves the analysis as a session of a chosen (or new) client, with the
 worst rep's thumbnail and, only when the trainer ticks it, a copy of the video. The store comes
 from :func:`ui.auth.get_store` (the store as the signed-in account may see it); every error is a
-plain-words ``st.error`` (:func:`_plain`, which the Clients page uses too), never a traceback.
+plain-words ``st.error`` (:func:`ui.store_actions.plain`), never a traceback.
 """
 
 from __future__ import annotations
@@ -18,22 +18,13 @@ from typing import Any, Mapping
 import streamlit as st
 
 from ui import clients_presenters as P
-from trainer.store import ClientRecord, StoreError
+from trainer.store import ClientRecord
 from ui.auth import get_store
+from ui.store_actions import plain
 
 __all__ = ["render_save_to_client"]
 
 log = logging.getLogger(__name__)
-
-
-def _plain(err: BaseException, action: str) -> str:
-    """An exception as one plain sentence for the trainer."""
-    if isinstance(err, StoreError):
-        return P.md_text(err)  # names a client as typed: shown as text, never as Markdown
-    log.error("could not %s", action, exc_info=err)
-    # an OS error's text names the server's files (the saved upload, the database): keep the reason only
-    detail = [err.strerror] if isinstance(err, OSError) and err.strerror else str(err).strip().splitlines()
-    return P.md_text(f"Could not {action}: {detail[0] if detail else type(err).__name__}.")
 
 
 def _fingerprint(result: Mapping[str, Any]) -> str:
@@ -65,7 +56,7 @@ def render_save_to_client(
         try:
             fingerprint = _fingerprint(result)
         except Exception as err:  # noqa: BLE001
-            st.error(_plain(err, "read the analysis result"))
+            st.error(plain(err, "read the analysis result"))
             return None
         done = st.session_state.get(k("saved"))
         if done and done[0] == fingerprint:
@@ -77,7 +68,7 @@ def render_save_to_client(
             store = get_store()
             clients = store.list_clients()
         except Exception as err:  # noqa: BLE001
-            st.error(_plain(err, "open the client history"))
+            st.error(plain(err, "open the client history"))
             return None
 
         names = {c.id: c.name for c in clients}
@@ -130,7 +121,7 @@ def render_save_to_client(
                     store.delete_client(created.id)
                 except Exception:  # noqa: BLE001
                     log.warning("could not remove client %s after a failed save", created.id)
-            st.error(_plain(err, "save the session"))
+            st.error(plain(err, "save the session"))
             return None
         msg = f"Saved as session #{rec.id} for {P.md_text(client_name)}."
         if rec.video_path is not None:

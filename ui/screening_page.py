@@ -42,6 +42,7 @@ from ui import screening_presenters as SP  # noqa: E402
 from ui.clients_presenters import md_text  # noqa: E402
 from ui.downloads import private_download_button  # noqa: E402
 from ui.results_view import public_text, show_unexpected_error  # noqa: E402
+from ui.store_actions import act, flash, plain, show_flash  # noqa: E402
 from vision.errors import SquatCheckError, VideoReadError  # noqa: E402
 
 log = logging.getLogger("squatcheck.ui.screening")
@@ -82,28 +83,16 @@ def _cache() -> OrderedDict:
 
 
 def _flash(kind: str, text: str) -> None:
-    st.session_state.setdefault(_FLASH, []).append((kind, text))
+    flash(_FLASH, kind, text)
 
 
 def _show_flash() -> None:
-    for kind, text in st.session_state.pop(_FLASH, []):
-        {"success": st.success, "error": st.error, "info": st.info}.get(kind, st.info)(text)
+    show_flash(_FLASH)
 
 
 def _act(action: str, fn) -> None:
-    """A widget callback's store change: the session is checked first (``auth.get_store``); a signed-out
-    session changes nothing (the sign-in form says why); any other failure is one plain sentence."""
-    try:
-        msg = fn()
-    except auth.SignedOutError:
-        return
-    except Exception as err:  # noqa: BLE001 - shown to the user in plain words
-        log.error("could not %s", action, exc_info=err)
-        text = str(err).strip().splitlines()
-        _flash("error", md_text(f"Could not {action}: {text[0] if text else type(err).__name__}."))
-    else:
-        if msg:
-            _flash("success", msg)
+    """A widget callback's store change, its outcome shown on the next render (``ui.store_actions``)."""
+    act(_FLASH, action, fn)
 
 
 def _table(rows: list[dict[str, str]]) -> None:
@@ -238,7 +227,7 @@ def _client_picker(store: Store) -> ClientRecord | None:
     try:
         clients = store.list_clients()
     except Exception as err:  # noqa: BLE001
-        st.error(md_text(f"Could not list the clients: {err}"))
+        st.error(plain(err, "list the clients"))
         return None
     by_id = {c.id: c for c in clients}
     if st.session_state.get(CLIENT_KEY) not in by_id:
@@ -412,7 +401,7 @@ def _history(store: Store, client: ClientRecord) -> None:
     try:
         records = store.list_screenings(client.id)  # oldest first
     except Exception as err:  # noqa: BLE001
-        st.error(md_text(f"Could not read the screenings: {err}"))
+        st.error(plain(err, "read the screenings"))
         return
     if not records:
         st.info("No saved screenings yet.")
@@ -464,7 +453,7 @@ def render() -> None:
     try:
         store = auth.get_store()
     except Exception as err:  # noqa: BLE001
-        st.error(md_text(f"Could not open the client history: {err}"))
+        st.error(plain(err, "open the client history"))
         return
     _show_flash()
     client = _client_picker(store)
@@ -527,7 +516,7 @@ def render() -> None:
                     try:
                         prev = _previous(store, client, s["screened_on"])
                     except Exception as err:  # noqa: BLE001
-                        st.error(md_text(f"Could not read the client's earlier screenings: {err}"))
+                        st.error(plain(err, "read the client's earlier screenings"))
                         prev = None
                     if prev is not None:
                         comparison = compare_screenings(prev.result, s)

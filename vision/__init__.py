@@ -24,6 +24,7 @@ and every module below it.
     ui base: ui ui.presenters ui.clients_presenters ui.screening_presenters ui.upload_guard ui.session_store ui.preload
     ui session: ui.auth ui.settings
     ui downloads: ui.downloads
+    ui store actions: ui.store_actions
     ui forms: ui.save_form
     ui trainer pages: ui.clients_page ui.users_page
     ui results: ui.results_view
@@ -52,7 +53,8 @@ What the layers are:
   ``python -m vision`` runs it.
 * ``ui/`` (Streamlit) uses both; ``ui.session_store`` (the one open store) is its bottom and
   ``ui.auth`` hands pages the store as the signed-in account may see it. The save-to-client form
-  (``ui.save_form``) is shared by ``ui.results_view`` and ``ui.clients_page``; ``ui.live_controller``
+  (``ui.save_form``) is shared by ``ui.results_view`` and ``ui.clients_page``, and a page's store changes
+  from widget callbacks and their errors in plain words by the trainer pages (``ui.store_actions``); ``ui.live_controller``
   is the live page's set and frames, with no Streamlit call.
 * ``app.py`` is on top.
 """
