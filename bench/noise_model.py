@@ -178,22 +178,18 @@ def toe_drift(sig) -> dict | None:
 def foot_wander(sig) -> list[float]:
     """How far a planted foot's ankle point wanders over a rep, leg lengths: for every rep the
     engine's counter finds on this clip (``vision.reps.segment_reps`` on its depth signal), per foot,
-    twice the 75th percentile distance of the clearly seen ankle from its median spot over the rep
-    (``RepFrames.foot_travel``'s measure). A squat's feet stay put, so this is the landmark's slow
-    wander plus any real shuffle of the feet: the noise floor a free foot must stand out from."""
+    ``RepFrames.foot_travel`` (twice the 75th percentile distance of the clearly seen ankle from its
+    median spot; feet seen on too few frames to tell are left out). A squat's feet stay put, so this
+    is the landmark's slow wander plus any real shuffle of the feet: the noise floor a free foot must
+    stand out from."""
+    from vision.rep_frames import RepFrames
     from vision.reps import segment_reps
+    from vision.thresholds import Thresholds
 
-    reps, _ = segment_reps(sig.t, sig.depth)
-    out = []
-    for w in reps:
-        idx = np.arange(w.start, w.end + 1)
-        for k in range(2):
-            seen = idx[sig.ankle_visibility[idx, k] >= 0.5]
-            if len(seen) < 3:
-                continue
-            pos = sig.ankle_pos[seen, k]
-            out.append(float(2 * np.nanpercentile(np.linalg.norm(pos - np.nanmedian(pos, axis=0), axis=-1), 75)))
-    return out
+    th = Thresholds()
+    reps, _ = segment_reps(sig.t, sig.depth, th)
+    travels = [RepFrames.of(sig, w, th).foot_travel() for w in reps]
+    return [float(v) for per_rep in travels for v in per_rep if v > 0]   # 0: not seen enough to tell
 
 
 def measure(cache: Path, labels: Path) -> dict:
