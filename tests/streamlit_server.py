@@ -75,3 +75,16 @@ def listening_addresses(port: int) -> set[str]:
                     words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
                     found.add(socket.inet_ntop(socket.AF_INET6, words))
     return found
+
+
+def no_exception_on_page(page) -> None:
+    """A Playwright page shows no Streamlit exception box (its text is the failure message)."""
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
+
+
+def sign_in(page, name: str, password: str) -> None:
+    """Fill the app's sign-in form on ``page`` and press "Sign in" (the form must be on screen)."""
+    page.get_by_role("textbox", name="Name").fill(name)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

@@ -32,7 +32,7 @@ import numpy as np
 import pytest
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, SHARED_VIDEOS, shared_clip
-from streamlit_server import running_app
+from streamlit_server import no_exception_on_page, running_app
 
 pytestmark = pytest.mark.e2e
 
@@ -87,11 +87,6 @@ def _save_screenshot(png: bytes, path: Path) -> None:
     assert path.stat().st_size <= MAX_SCREENSHOT_BYTES
 
 
-def _no_exception_on_page(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
-
-
 # ------------------------------------------------------------------------------------------------
 # Upload → results
 # ------------------------------------------------------------------------------------------------
@@ -130,7 +125,7 @@ def test_upload_to_rep_table_time_is_measured(server, playwright, tmp_path):
         assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
         assert page.get_by_role("heading", name="Bottom of each rep").count() == 1
         assert page.locator('[data-testid="stImage"]').count() == rows
-        _no_exception_on_page(page)
+        no_exception_on_page(page)
         assert int(table.locator("[aria-rowcount]").first.get_attribute("aria-rowcount")) - 1 == rows
         out = _written_to(BENCH_RESULTS, tmp_path)
         out.mkdir(parents=True, exist_ok=True)
@@ -147,7 +142,7 @@ def test_upload_clip_shows_rep_table(server, playwright, tmp_path):
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     try:
         page, table, _ = _upload(browser, server, clip)
-        _no_exception_on_page(page)
+        no_exception_on_page(page)
         # the data grid is a canvas; its accessible table carries the row count (header included)
         grid = table.locator("[aria-rowcount]").first
         rows = int(grid.get_attribute("aria-rowcount")) - 1
@@ -161,7 +156,7 @@ def test_upload_clip_shows_rep_table(server, playwright, tmp_path):
         page.locator('[data-testid="stVideo"]').wait_for(timeout=180_000)
         page.get_by_role("button", name="Download annotated MP4").wait_for(timeout=60_000)
         assert page.get_by_role("button", name="Download JSON").count() == 1
-        _no_exception_on_page(page)
+        no_exception_on_page(page)
 
         # the page scrolls inside Streamlit's main container: grow the viewport to fit it, then keep
         # everything down to the rep thumbnails (the video player below is just a player)
@@ -426,7 +421,7 @@ def _live_session(playwright, server: str, y4m: Path, min_reps: int, timeout_s: 
         reps = 0
         while time.monotonic() < deadline and reps < min_reps:
             page.wait_for_timeout(250)
-            _no_exception_on_page(page)
+            no_exception_on_page(page)
             reps = _rep_count(page) or 0
         if reps >= min_reps:
             if attempt:
@@ -471,7 +466,7 @@ def _live_set(playwright, server: str, y4m: Path, *, min_reps: int, end, hooks: 
             ended = end(page)
             counted = _live_counter(page)
             rows = _results_rows(page)
-            _no_exception_on_page(page)
+            no_exception_on_page(page)
             result = json.loads(_download(page, "Download JSON"))
         except BaseException:
             browser.close()
@@ -525,7 +520,7 @@ def test_live_set_stop_shows_the_set_downloads_saves_and_speaks(server, playwrig
         page.goto(server + "/clients", wait_until="domcontentloaded")
         page.get_by_role("heading", name="Live Lifter").wait_for(timeout=60_000)
         page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
-        _no_exception_on_page(page)
+        no_exception_on_page(page)
     finally:
         browser.close()
 
@@ -565,7 +560,7 @@ def test_live_camera_denied_says_how_to_allow_it(server, playwright):
         component.get_by_text("NotAllowedError").wait_for(timeout=30_000)
         page.get_by_text("Allow camera access in the browser's address bar").wait_for(timeout=10_000)
         assert "blocked, not found, in use" in page.inner_text("body")
-        _no_exception_on_page(page)
+        no_exception_on_page(page)
     finally:
         browser.close()
 

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from conftest import CHROMIUM, CHROMIUM_ARGS
-from streamlit_server import running_app
+from streamlit_server import running_app, sign_in
 from trainer import accounts
 from trainer.store import Store
 from ui.downloads import URL_TTL_S
@@ -68,9 +68,7 @@ def test_client_reports_exports_and_thumbnail_have_no_link_that_opens_without_th
         page.on("request", lambda r: requested.add(r.url) if r.url.startswith(url + "/media/") else None)
         page.goto(url + "/", wait_until="domcontentloaded")
         page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
-        page.get_by_role("textbox", name="Name").fill("Zoe")
-        page.get_by_role("textbox", name="Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, "Zoe", PASSWORD)
         page.get_by_role("link", name="Clients").click()
         page.get_by_role("tab", name="Session details").click()
         page.get_by_role("button", name="Download PDF report").wait_for(timeout=60_000)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, shared_clip
-from streamlit_server import running_app
+from streamlit_server import no_exception_on_page, running_app, sign_in
 from trainer import accounts
 from trainer.store import Store
 
@@ -41,11 +41,6 @@ def gym_app(tmp_path_factory):
         accounts.add_user(s, "Tom", "trainer", PASSWORD)
     with running_app(tmp, env={"SQUATCHECK_DB_URL": f"sqlite:///{db}"}) as (url, _proc, log):
         yield url, db, log
-
-
-def _no_exception(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
 
 
 def _settled_uploaders(page, expected: int = 5) -> int:
@@ -114,9 +109,7 @@ def test_a_trainer_walks_a_screening_downloads_the_report_saves_it_and_a_rescree
         page = browser.new_page(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
         page.goto(url + "/", wait_until="domcontentloaded")
         page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
-        page.get_by_role("textbox", name="Name").fill("Tom")
-        page.get_by_role("textbox", name="Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, "Tom", PASSWORD)
         page.get_by_role("link", name="Screening").click()
         page.get_by_role("heading", name="Guided screening").wait_for(timeout=60_000)
         assert "Screening aid, not a diagnosis" in page.inner_text("body")
@@ -142,14 +135,14 @@ def test_a_trainer_walks_a_screening_downloads_the_report_saves_it_and_a_rescree
         _number(page, "Knee-to-wall, left (cm)", "8.5")
         _number(page, "Knee-to-wall, right (cm)", "11")
         _pain_no(page)
-        _no_exception(page)
+        no_exception_on_page(page)
 
         t0 = time.monotonic()
         page.get_by_role("button", name="Analyse the clips and screen").click()
         page.get_by_text("Heels-raised test: Ankle mobility probably contributes").wait_for(
             timeout=ANALYSIS_TIMEOUT_MS)
         print(f"three clips analysed and screened in {time.monotonic() - t0:.0f} s")
-        _no_exception(page)
+        no_exception_on_page(page)
         body = _page_text(page)
         assert re.search(r"Needed: the knees caved in on \d of \d judged reps in step 1", body)
         assert f"Step 1 · Squat from the front: analysed ({CAVING}" in body
@@ -193,7 +186,7 @@ def test_a_trainer_walks_a_screening_downloads_the_report_saves_it_and_a_rescree
         page.get_by_text("Heels-raised test: Hip and trunk control").wait_for(timeout=ANALYSIS_TIMEOUT_MS)
         page.get_by_text(re.compile(r"Compared with the last screening \(\d{4}-\d{2}-\d{2}\)")).wait_for(
             timeout=30_000)
-        _no_exception(page)
+        no_exception_on_page(page)
         assert "Heels-raised test: Hip and trunk control" in _page_text(page)  # scrolled through: all drawn
         table = _table(page, "Verdict")
         left = table.locator("tr").filter(has_text="Knee-to-wall, left").first.inner_text()

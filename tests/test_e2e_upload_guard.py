@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CHROMIUM, CHROMIUM_ARGS, shared_clip
-from streamlit_server import running_app
+from streamlit_server import running_app, sign_in
 
 from trainer import accounts
 from trainer.store import Store
@@ -111,9 +111,7 @@ def test_uploads_from_the_sign_in_page_are_refused_and_a_session_holds_one_file(
     assert after_anonymous - before < FILE_MB, (before, after_anonymous)
 
     # signed in, the analyse page's uploader on screen: uploads are taken, one held at a time
-    page.get_by_role("textbox", name="Name").fill("Tom")
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "Tom", PASSWORD)
     page.locator('input[type="file"]').wait_for(state="attached", timeout=60_000)
     signed_in = [_put(page, url, sid, f"s{i}.html", data) for i in range(TRIES)]
     after_signed_in = _settled_rss_mb(proc.pid)
@@ -134,9 +132,7 @@ def test_a_signed_in_trainer_uploads_and_analyses_a_clip(gym_app, browser):
     url, _proc = gym_app
     clip = shared_clip(CLIP)
     page, _sid = _open_page(browser, url)
-    page.get_by_role("textbox", name="Name").fill("Tom")
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "Tom", PASSWORD)
     page.locator('input[type="file"]').wait_for(state="attached", timeout=60_000)
     page.locator('input[type="file"]').set_input_files(str(clip))
     page.locator('[data-testid="stDataFrame"]').wait_for(timeout=180_000)
