@@ -2,7 +2,7 @@
 
     python bench/montecarlo.py [--n 3000] [--seed 20261207] [--noise bench/noise_model.json]
                                [--no-noise] [--toe-drift] [--single-leg-share 0.1] [--max-yaw 30]
-                               [--turn-out-sd DEG] [--foot-wander] [--out bench/results]
+                               [--turn-out-sd DEG] [--foot-wander] [--camera perspective] [--out bench/results]
 
 Each draw is one set of 2–3 reps of an exactly known 3D skeleton (``tests/skeleton3d.py``):
 stance half-width 0.10–0.22 H, feet turned out 0–45°, shank tilt at the bottom (``depth_deg``)
@@ -12,7 +12,11 @@ displacement ``cave`` in [−0.3, 0.15] foot lengths × depth fraction) and half
 sets (``--single-leg-share``) are single-leg squats on the left leg (``single_leg_pose``, only the
 standing knee caves). The camera: yaw uniform in [−30°, 30°] (``--max-yaw``), pitch 0–30° looking down,
 orthographic; the picture scaled so the standing hip–ankle length is 80–250 px; portrait or
-landscape frame with the body filling 55–85 % of its height. The engine (``analyze_track``, no
+landscape frame with the body filling 55–85 % of its height. With ``--camera perspective`` it is
+a phone instead: 0.3–1.7 m up (a 1.75 m person), at the distance at which the body fills that
+share of a 65° × 38° view, aimed at the body's middle, so it looks down at the feet more steeply
+than at the hips (or up at them); its look-down angle at the feet stands for the pitch in the
+tables, and every other draw is the orthographic run's. The engine (``analyze_track``, no
 MediaPipe) gives each found rep a view and a valgus verdict; a rep is "judged" when its verdict
 is clear / possible / none (from the front, or capped at possible from an oblique view facing the
 camera), "not judged" otherwise. The label of a found rep
@@ -44,7 +48,7 @@ low-pass removes, so slow wobble of the knee or hip estimate is absent; the feet
 ``--foot-wander``), systematic depth
 ambiguity of the pose model (e.g. knees pulled towards the hips' line, the far leg's guesses),
 low visibility and occlusion (all landmarks 0.99 visible), left/right swaps, outliers and dropped
-frames, perspective (the camera is orthographic), camera roll, body proportions other than
+frames, perspective (unless ``--camera perspective``), lens distortion, camera roll, body proportions other than
 Drillis & Contini's, asymmetric caving, hip/trunk sway, clothing, other people, and real rep
 shapes (smooth cosine dips with a 0.3 s pause).
 """
@@ -154,6 +158,29 @@ def draw_params(rng: np.random.Generator, single_leg_share: float = 0.1, max_yaw
     }
 
 
+# A phone's main camera filming video: about 65° of view along the frame's long side, 38° along its
+# short side (a 26 mm-equivalent lens, 16:9 crop); a person 1.75 m tall, the camera 0.3-1.7 m up
+# (on the floor, a bench, a shelf, held at the chest).
+VFOV_DEG = {True: 65.0, False: 38.0}   # portrait: True
+CAMERA_HEIGHT_M = (0.3, 1.7)
+PERSON_M = 1.75
+
+
+def perspective_camera(p: dict) -> dict:
+    """A perspective camera for the set ``p`` (``--camera perspective``): its height drawn from
+    ``CAMERA_HEIGHT_M`` and its distance the one at which the body fills ``p["fill"]`` of the frame's
+    height (``VFOV_DEG``), aimed at the body's middle; from its own random stream, so every other
+    draw of the set is the orthographic run's. ``pitch_deg`` becomes the look-down angle at the feet
+    (what the engine reads from the toes), ``hip_pitch_deg`` the one at the hips."""
+    rng = np.random.default_rng([p["seed"], 2])
+    height = float(rng.uniform(*CAMERA_HEIGHT_M)) / PERSON_M
+    distance = 1.0 / (2.0 * p["fill"] * np.tan(np.radians(VFOV_DEG[p["portrait"]]) / 2.0))
+    hip = s3.ANKLE_H + s3.SHANK + s3.THIGH
+    return dict(p, camera="perspective", camera_height=height, distance=float(distance),
+                pitch_deg=float(np.degrees(np.arctan2(height, distance))),
+                hip_pitch_deg=float(np.degrees(np.arctan2(height - hip, distance))))
+
+
 def poses_of(p: dict) -> list[dict]:
     if p["kind"] == "single_leg":
         return s3.squat_set(p["reps"], rep_s=p["rep_s"], gap_s=p["gap_s"], pose=s3.single_leg_pose, cave=p["cave"],
@@ -211,7 +238,10 @@ def synth_track(p: dict, noise: dict | None, toe_drift: bool = False, foot_wande
         pts3[i, NOSE] = pose["nose"]
         vis[i, NOSE] = 0.99
     group[NOSE] = "hip"
-    xy = s3.project(pts3, p["yaw_deg"], p["pitch_deg"])
+    if p.get("camera") == "perspective":
+        xy = s3.project_perspective(pts3, p["yaw_deg"], p["camera_height"], p["distance"])
+    else:
+        xy = s3.project(pts3, p["yaw_deg"], p["pitch_deg"])
     # scale so the standing hip–ankle length (first frame, mean of both legs) is leg_px
     legs = [np.linalg.norm(xy[0, s3.IDX[sd][0]] - xy[0, s3.IDX[sd][2]]) for sd in (s3.LEFT, s3.RIGHT)]
     k = p["leg_px"] / float(np.mean(legs))
@@ -252,12 +282,15 @@ def simulate_set(p: dict, noise: dict | None, toe_drift: bool = False, foot_wand
 
 def run(n: int = DEFAULT_N, seed: int = DEFAULT_SEED, noise: dict | None = None, toe_drift: bool = False,
         single_leg_share: float = 0.1, progress: bool = False, max_yaw: float = 30.0,
-        foot_wander: bool = False) -> list[dict]:
+        foot_wander: bool = False, camera: str = "orthographic") -> list[dict]:
     rng = np.random.default_rng(seed)
     out = []
     t0 = time.time()
     for i in range(n):
-        out.append(simulate_set(draw_params(rng, single_leg_share, max_yaw), noise, toe_drift, foot_wander))
+        p = draw_params(rng, single_leg_share, max_yaw)
+        if camera == "perspective":
+            p = perspective_camera(p)
+        out.append(simulate_set(p, noise, toe_drift, foot_wander))
         if progress and (i + 1) % 50 == 0:
             print(f"  {i + 1}/{n} sets, {time.time() - t0:.0f} s", file=sys.stderr)
     return out
@@ -324,7 +357,8 @@ CONDITIONS = (
     ("abs(yaw)", lambda r: abs(r["yaw_deg"]), ((0, 10), (10, 20), (20, 30), (30, 45)), "°"),
     ("turn-out", lambda r: r["turn_out_deg"], ((0, 15), (15, 30), (30, 45)), "°"),
     ("depth (shank tilt)", lambda r: r["depth_deg"], ((20, 28), (28, 37), (37, 45)), "°"),
-    ("pitch", lambda r: r["pitch_deg"], ((0, 10), (10, 20), (20, 30)), "°"),
+    ("pitch", lambda r: r["pitch_deg"], ((0, 10), (10, 20), (20, 30), (30, 50)), "°"),
+    ("pitch at the hips", lambda r: r.get("hip_pitch_deg", np.nan), ((-30, -10), (-10, 0), (0, 10), (10, 30)), "°"),
     ("legs' size", lambda r: r["leg_px"], ((80, 120), (120, 200), (200, 250)), " px"),
 )
 
@@ -376,6 +410,10 @@ def main(argv=None) -> int:
     ap.add_argument("--turn-out-sd", type=float, default=None,
                     help="what-if: one toe point's turn-out error SD (deg) in the simulated noise and the engine's "
                          "error band (default: the measured noise, the engine's threshold)")
+    ap.add_argument("--camera", choices=("orthographic", "perspective"), default="orthographic",
+                    help="orthographic: one pitch for the whole body (0-30° down); perspective: a phone 0.3-1.7 m "
+                         "up at the distance that frames the body, looking down more steeply at the feet than "
+                         "at the hips (same draws otherwise)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = ap.parse_args(argv)
     noise = None if args.no_noise else load_noise(args.noise)
@@ -384,12 +422,12 @@ def main(argv=None) -> int:
     t0 = time.time()
     with engine_turn_out_sd(args.turn_out_sd):
         records = run(args.n, args.seed, noise, args.toe_drift, args.single_leg_share, progress=True,
-                      max_yaw=args.max_yaw, foot_wander=args.foot_wander)
+                      max_yaw=args.max_yaw, foot_wander=args.foot_wander, camera=args.camera)
     took = time.time() - t0
     cmd = "python bench/montecarlo.py " + " ".join(argv if argv is not None else sys.argv[1:])
     header = (f"## Monte-Carlo valgus bench\n\n`{cmd.strip()}`: {args.n} sets, seed {args.seed}, noise "
               f"{'off' if noise is None else str(args.noise.name) + (' + toe drift' if args.toe_drift else '') + (' + foot wander' if args.foot_wander else '')}; "
-              f"{took:.0f} s")
+              f"; {args.camera} camera; {took:.0f} s")
     if noise:
         header += ("\n\nNoise: jitter SD px per leg bin <120/120-200/>=200: " + "; ".join(
             f"{g} {'/'.join(f'{v:.2f}' for v in row)}" for g, row in noise["jitter_sd_px"].items())

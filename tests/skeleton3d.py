@@ -103,13 +103,15 @@ def _knee_ik(hip: np.ndarray, ankle: np.ndarray, bend: np.ndarray) -> np.ndarray
     return hip + a * e + h * perp
 
 
-def lunge_pose(q: float, *, split: float = 0.30, stance_half: float = 0.10) -> dict:
-    """A static lunge / split squat: LEFT foot forward, RIGHT foot back on its toes; q lowers the
-    hips until the rear knee nearly touches the floor."""
+def lunge_pose(q: float, *, split: float = 0.30, stance_half: float = 0.10, rear_foot_up: float = 0.05,
+               drop: float = 0.30) -> dict:
+    """A static lunge / split squat: LEFT foot forward, RIGHT foot back on its toes (its ankle
+    ``rear_foot_up`` higher than the front one's: 0.05 heel up; ~0.25 on a bench, a Bulgarian split
+    squat); q lowers the hips by ``drop`` (the rear knee nearly touches the floor)."""
     front_ankle = np.array([stance_half, ANKLE_H, split])
-    rear_ankle = np.array([-stance_half, ANKLE_H + 0.05, -split])     # heel up
+    rear_ankle = np.array([-stance_half, ANKLE_H + rear_foot_up, -split])
     top = np.sqrt((THIGH + SHANK - 0.01) ** 2 - split ** 2) + ANKLE_H
-    hip_y = top - q * 0.30
+    hip_y = top - q * drop
     pts = {}
     for side, ankle, bend in ((LEFT, front_ankle, np.array([0, 0, 1.0])), (RIGHT, rear_ankle, np.array([0, 0, 1.0]))):
         hip = np.array([_outward(side) * HIP_HALF, hip_y, 0.0])
@@ -118,6 +120,12 @@ def lunge_pose(q: float, *, split: float = 0.30, stance_half: float = 0.10) -> d
         pts[side] = dict(ankle=ankle, knee=knee, hip=hip, heel=ankle - 0.25 * FOOT * u + np.array([0, -ANKLE_H, 0]),
                          toe=ankle + FOOT * u + np.array([0, -ANKLE_H - (0.05 if side == RIGHT else 0), 0]))
     return _with_upper_body(pts, lean=0.1)
+
+
+def bulgarian_pose(q: float, **kw) -> dict:
+    """A Bulgarian split squat: :func:`lunge_pose` with the rear foot up on a bench 0.25 H (45 cm)
+    high, each foot 0.25 H from the hips, the hips lowered 0.2 H (the rear knee near the floor)."""
+    return lunge_pose(q, **{"split": 0.25, "rear_foot_up": 0.25, "drop": 0.20, **kw})
 
 
 def reverse_lunge_pose(q: float, *, step: float = 0.55, stance_half: float = 0.10) -> dict:
@@ -197,9 +205,40 @@ def project(points: np.ndarray, yaw_deg: float, pitch_deg: float) -> np.ndarray:
     return np.stack([CX + SCALE * u, GROUND - SCALE * v], axis=-1)
 
 
+def project_perspective(points: np.ndarray, yaw_deg: float, camera_height: float, distance: float,
+                        aim_height: float = 0.5) -> np.ndarray:
+    """(..., 3) person-frame points → (..., 2) pixels for a pinhole camera ``distance`` in front of
+    the person (along the floor, from the point between the feet), at yaw ``yaw_deg`` (as
+    :func:`project`), ``camera_height`` above the floor, aimed at ``aim_height`` on the body's
+    vertical axis. Heights and distances in body heights.
+
+    A real phone looks down at the feet more steeply than at the hips (at 1.5 m height, 2.5 m away:
+    31° at the feet, 13° at the hips), which one orthographic pitch cannot show. Scaled so a point
+    on the aim point's plane has :func:`project`'s size; far away it becomes :func:`project` with
+    the pitch ``atan((camera_height − aim_height) / distance)`` (a test pins it).
+    """
+    psi = np.radians(yaw_deg)
+    toward_camera = np.array([np.sin(psi), 0.0, np.cos(psi)])   # as project's depth_towards_camera
+    eye = distance * toward_camera + np.array([0.0, camera_height, 0.0])
+    forward = np.array([0.0, aim_height, 0.0]) - eye
+    range_to_aim = np.linalg.norm(forward)
+    forward /= range_to_aim
+    right = np.cross(forward, [0.0, 1.0, 0.0])
+    right /= np.linalg.norm(right)
+    up = np.cross(right, forward)
+    d = np.asarray(points, float) - eye
+    z = d @ forward
+    u = range_to_aim * (d @ right) / z
+    v = range_to_aim * (d @ up) / z + aim_height * np.cos(np.arctan2(camera_height - aim_height, distance))
+    return np.stack([CX + SCALE * u, GROUND - SCALE * v], axis=-1)
+
+
 def track_of(poses: list[dict], *, yaw_deg: float = 0.0, pitch_deg: float = 8.0, noise_px: float = 0.0,
-             foot_visibility: float = 0.99, seed: int = 0, fs: float = FS) -> PoseTrack:
-    """Frames of pose dicts → a ``PoseTrack`` seen from the given camera."""
+             foot_visibility: float = 0.99, seed: int = 0, fs: float = FS,
+             perspective: tuple[float, float] | None = None) -> PoseTrack:
+    """Frames of pose dicts → a ``PoseTrack`` seen from the given camera: orthographic at
+    ``pitch_deg``, or (``perspective`` = (camera height, distance)) a pinhole camera there
+    (:func:`project_perspective`)."""
     T = len(poses)
     pts3 = np.zeros((T, NUM_LANDMARKS, 3))
     vis = np.zeros((T, NUM_LANDMARKS))
@@ -213,7 +252,7 @@ def track_of(poses: list[dict], *, yaw_deg: float = 0.0, pitch_deg: float = 8.0,
         vis[i, NOSE] = 0.99
     for side in (LEFT, RIGHT):
         vis[:, IDX[side][4]] = foot_visibility
-    xy = project(pts3, yaw_deg, pitch_deg)
+    xy = project(pts3, yaw_deg, pitch_deg) if perspective is None else project_perspective(pts3, yaw_deg, *perspective)
     if noise_px:
         xy = xy + np.random.default_rng(seed).normal(0, noise_px, xy.shape)
     xy = np.where(vis[..., None] > 0, xy, 0.0)

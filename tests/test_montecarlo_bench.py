@@ -94,3 +94,32 @@ def test_foot_wander_moves_only_the_feet_by_the_measured_amount():
     leg_px = np.linalg.norm(still.xy[0, L_HIP] - still.xy[0, L_ANKLE])
     spread = 2 * np.percentile(np.linalg.norm(moved[:, 0] - np.median(moved[:, 0], axis=0), axis=-1), 75) / leg_px
     assert 0.2 * min(noise["foot_wander_leg"]) <= spread <= 2 * max(noise["foot_wander_leg"])
+
+
+def test_perspective_camera_far_away_is_the_orthographic_one():
+    """``skeleton3d.project_perspective`` becomes ``project`` (same yaw, the pitch from the camera to
+    its aim point) when the camera is far away, at any yaw and pitch."""
+    import skeleton3d as s3
+
+    pts = np.random.default_rng(1).uniform([-0.3, 0.0, -0.3], [0.3, 1.0, 0.3], (50, 3))
+    for yaw, pitch in [(0.0, 0.0), (20.0, 15.0), (-30.0, 28.0), (45.0, 5.0)]:
+        far = 1e5
+        height = 0.5 + far * np.tan(np.radians(pitch))
+        assert np.abs(s3.project_perspective(pts, yaw, height, far) - s3.project(pts, yaw, pitch)).max() < 0.01
+
+
+def test_perspective_camera_looks_down_at_the_feet_more_than_at_the_hips():
+    """A phone near the person looks down at the feet more steeply than at the hips, as a real
+    one does: a foot's forward step drops lower in the picture than the same step at hip height,
+    and the set keeps every other draw of the orthographic run."""
+    import skeleton3d as s3
+
+    step = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.1], [0.0, 0.53, 0.0], [0.0, 0.53, 0.1]])
+    y = s3.project_perspective(step, 0.0, camera_height=0.8, distance=1.4)[:, 1]
+    assert (y[1] - y[0]) > 2 * (y[3] - y[2]) > 0
+    p = mc.draw_params(np.random.default_rng(3), single_leg_share=0.0)
+    q = mc.perspective_camera(p)
+    assert {k: q[k] for k in p if k != "pitch_deg"} == {k: p[k] for k in p if k != "pitch_deg"}
+    assert q["pitch_deg"] > q["hip_pitch_deg"]
+    assert 0.17 <= q["camera_height"] <= 0.98 and 0.7 <= q["distance"] <= 2.5
+    assert mc.simulate_set(q, mc.load_noise())["found"] >= 1
