@@ -1,6 +1,6 @@
 """Do the verdicts on the labelled clips survive what a new camera does to them?
 
-    python bench/robustness.py [--videos DIR] [--variants mirror,far,roll,fps15,lowres] [--clips GLOB]
+    python bench/robustness.py [--videos DIR] [--variants mirror,far,roll,fps15,lowres,pan] [--clips GLOB]
                                [--keep DIR] [--out DIR]
 
 The shared clips are few, and a measure tuned on them can fail on clips it has never seen. This
@@ -12,7 +12,10 @@ hand labels as ``bench/accuracy.py``:
 * ``far``: the picture shrunk to 60 % inside a grey border (the camera twice as far back);
 * ``roll``: the camera tilted 5° about its axis (a phone not held level);
 * ``fps15``: every other frame dropped (a 15 fps camera);
-* ``lowres``: at most 320 px on the long side (a cheap webcam or a heavily compressed upload).
+* ``lowres``: at most 320 px on the long side (a cheap webcam or a heavily compressed upload);
+* ``pan``: a handheld phone panning to and fro, the person sliding a fifth of the picture's width
+  every 2 s, during reps and between them (rules that read posture from the picture, not the
+  body, throw such reps away).
 
 Labelled times stay valid: every variant keeps each frame's time. By default it uses the clips
 that test the valgus measures and the non-squat rejections (clips with ``valgus_times`` or
@@ -74,13 +77,30 @@ def _lowres(rgb: np.ndarray, max_side: int = 320) -> np.ndarray:
     return rgb if s >= 1 else cv2.resize(rgb, (int(w * s), int(h * s)), interpolation=cv2.INTER_AREA)
 
 
-# name -> (frame transform, keep frame i?)
+PAN_WIDTH = 0.8      # the panning camera's picture: 80 % of the original's width ...
+PAN_SWING = 0.16     # ... swung across 0.16 of the original's width (a fifth of its own) ...
+PAN_PERIOD_S = 4.0   # ... and back every 4 s, so every rep sees the picture move under it
+
+
+def _pan(rgb: np.ndarray, t_s: float) -> np.ndarray:
+    """A handheld phone panning to and fro: a window of ``PAN_WIDTH`` of the width whose left edge
+    swings smoothly over ``PAN_SWING`` of it every ``PAN_PERIOD_S`` (the person moves a fifth of
+    the picture's width in 2 s while standing still)."""
+    h, w = rgb.shape[:2]
+    crop = int(round(w * PAN_WIDTH)) // 2 * 2
+    centre = (w - crop) / 2
+    x0 = int(round(centre + 0.5 * PAN_SWING * w * np.sin(2 * np.pi * t_s / PAN_PERIOD_S)))
+    return np.ascontiguousarray(rgb[:, max(0, min(x0, w - crop)):][:, :crop])
+
+
+# name -> (frame transform, keep frame i?); a transform gets the frame and its time (s)
 VARIANTS = {
-    "mirror": (_mirror, None),
-    "far": (_far, None),
-    "roll": (_roll, None),
+    "mirror": (lambda rgb, t: _mirror(rgb), None),
+    "far": (lambda rgb, t: _far(rgb), None),
+    "roll": (lambda rgb, t: _roll(rgb), None),
     "fps15": (None, lambda i: i % 2 == 0),
-    "lowres": (_lowres, None),
+    "lowres": (lambda rgb, t: _lowres(rgb), None),
+    "pan": (_pan, None),
 }
 
 
@@ -96,7 +116,7 @@ def refilm(src: Path, dst: Path, variant: str) -> None:
         for i, frame in enumerate(iter_frames(src, max_side=None)):
             if keep is not None and not keep(i):
                 continue
-            rgb = frame.rgb if transform is None else transform(frame.rgb)
+            rgb = frame.rgb if transform is None else transform(frame.rgb, frame.t_s)
             if writer is None:
                 writer = H264Writer(dst, rgb.shape[1], rgb.shape[0], info.fps, crf=20)
             writer.write(rgb, frame.t_s)

@@ -65,3 +65,14 @@ def test_default_selection_is_the_valgus_and_no_squat_clips():
             {"file": "d", "valgus_times": "", "good_times": "2.0", "view": "front"}]
     assert [r["file"] for r in robustness.selected(rows, None)] == ["a", "c", "d"]
     assert [r["file"] for r in robustness.selected(rows, "b")] == ["b"]
+
+
+def test_pan_slides_the_picture_a_fifth_of_its_width_to_and_fro():
+    """``pan``: a window 80 % of the width, whose content slides over 0.16 of the original width
+    (a fifth of the window) and back every 4 s; every frame keeps its size."""
+    w = 1000
+    ramp = np.tile(np.arange(w, dtype=np.int32), (10, 1))[..., None].repeat(3, axis=2)
+    left = {t: int(robustness._pan(ramp, t)[0, 0, 0]) for t in (0.0, 1.0, 2.0, 3.0, 4.0)}
+    assert {robustness._pan(ramp, t).shape for t in left} == {(10, 800, 3)}
+    assert left[0.0] == left[2.0] == left[4.0] == 100                         # centred at the swing's middle
+    assert left[1.0] - left[3.0] == round(robustness.PAN_SWING * w) == 160   # a fifth of the 800 px window
