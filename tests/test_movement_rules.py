@@ -187,3 +187,88 @@ def test_a_squat_whose_feet_both_wander_is_not_read_as_single_leg(monkeypatch):
     monkeypatch.setitem(thresholds.PROFILES, "bodyweight", replace(
         bodyweight, thresholds=thresholds._with(bodyweight.thresholds, free_foot_wander_ratio=0.0)))
     assert any(r["stance"] == "single_leg" for r in run(track)["reps"])
+
+
+def _shift_points(track, points, dx):
+    """``track`` with landmarks ``points`` moved sideways by ``dx`` px, (T,) per frame."""
+    xy = track.xy.copy()
+    xy[:, points, 0] += np.asarray(dx, float)[:, None]
+    return replace(track, xy=xy)
+
+
+def _leg_px(track):
+    from vision.landmarks import L_ANKLE, L_HIP
+    return float(np.linalg.norm(track.xy[0, L_HIP] - track.xy[0, L_ANKLE]))
+
+
+def test_a_step_during_a_rep_is_rejected_as_the_feet_moving():
+    """``movement.feet_moved``: the left foot steps 0.3 H (~50 cm) sideways at the bottom of the second
+    rep and stays there (the leg's whole 3D geometry follows it); the line between the ankles
+    changes with it, so that dip is not a squat, and the reps before and after it still are."""
+    from skeleton3d import LEFT
+    narrow, wide = squat_set(3, stance_half=0.13), squat_set(3, stance_half=0.43)
+    t = np.arange(len(narrow)) / FS
+    poses = [{**a, LEFT: b[LEFT]} if ti >= 1.0 + 3.2 + 1.2 else a for a, b, ti in zip(narrow, wide, t)]
+    res = run(track_of(poses, noise_px=0.5))
+    assert res["summary"]["rep_count"] == 2, res["rejected_dips"]
+    assert [d["reason"] for d in res["rejected_dips"]] == ["the feet moved (a step or lunge), not a squat"]
+
+
+@pytest.mark.parametrize("pose", [squat_pose, single_leg_pose])
+def test_a_camera_panning_a_landscape_fifth_during_each_rep_loses_no_rep(pose):
+    """A fifth of a landscape picture is ~1.3 leg lengths of a person filling 55 % of its height:
+    every landmark swings that far to and fro, fastest at each rep's bottom. Both feet move
+    further than a step in the picture, but together with the hips: every rep is still a squat (the
+    picture's own travel threw each away)."""
+    from vision.landmarks import NUM_LANDMARKS
+    track = track_of(squat_set(3, pose=pose), noise_px=0.5)
+    swing = 0.65 * np.sin(2 * np.pi * (track.t - 1.0 - 1.2) / 3.2)   # fastest at each rep's bottom
+    res = run(_shift_points(track, list(range(NUM_LANDMARKS)), _leg_px(track) * swing))
+    assert res["summary"]["rep_count"] == 3, res["rejected_dips"]
+    assert {r["stance"] for r in res["reps"]} == {"double_leg" if pose is squat_pose else "single_leg"}
+
+
+def test_a_pistol_filmed_by_a_phone_low_on_the_floor_is_a_single_leg_squat():
+    """A phone 60 cm up, 4.4 m away, 7° off the front (a pinhole camera, looking up at the hips):
+    the free leg, held out straight, points its shin at the lens and reads flat, as a lunge's rear
+    shin does; counted, on one leg."""
+    poses = squat_set(3, pose=single_leg_pose, depth_deg=28, turn_out_deg=12)
+    res = run(track_of(poses, yaw_deg=-7, perspective=(0.34, 2.5), noise_px=0.5))
+    assert res["summary"]["rep_count"] == 3, res["rejected_dips"]
+    assert all(r["stance"] == "single_leg" for r in res["reps"])
+
+
+def _held_leg_dip(right_above: float, right_shin: float, right_flexion: float, frames: int = 12):
+    """A dip whose right ankle sits ``right_above`` leg lengths above the left one throughout, the
+    right shin reading ``right_shin`` (1 upright, 0 flat) and its knee ``right_flexion`` degrees;
+    the left leg a bent standing leg."""
+    from types import SimpleNamespace
+    ankle = np.zeros((frames, 2, 2))
+    ankle[:, 0, 1], ankle[:, 1, 1] = 2.0, 2.0 - right_above
+    sig = SimpleNamespace(ankle_pos=ankle, shank_vertical=np.tile([0.8, right_shin], (frames, 1)),
+                          knee_flexion=np.tile([80.0, right_flexion], (frames, 1)))
+    return SimpleNamespace(sig=sig, idx=np.arange(frames), loaded=np.arange(frames), n_sustain=3)
+
+
+@pytest.mark.parametrize("above, shin, flexion, free", [
+    (0.4, 0.1, 15.0, 1),      # held up, flat shin, straight leg: a pistol's free leg (seen from a low phone)
+    (0.4, 0.1, 120.0, None),  # held up on a bench, bent: a Bulgarian split squat's rear leg
+    (0.05, 0.1, 15.0, None),  # on the floor: not held off it
+    (0.4, 0.9, 15.0, None),   # its shin not the flatter one: not the leg a lunge test would blame
+])
+def test_held_free_leg_is_a_straight_leg_holding_its_foot_off_the_floor(above, shin, flexion, free):
+    """``movement.held_free_leg``, which lets a dip through ``lunge_like`` as a single-leg squat: on
+    the Monte-Carlo bench a pistol filmed by a phone low on the floor (perspective, 7° off the front)
+    moved its free foot 0.10 leg lengths, under a free foot's 0.12, and was thrown away as a lunge."""
+    from vision.movement import held_free_leg
+    assert held_free_leg(_held_leg_dip(above, shin, flexion), Thresholds()) == free
+
+
+@pytest.mark.parametrize("yaw, pitch", [(0, 0), (20, -10), (45, 10), (0, -20)])
+def test_bulgarian_split_squats_are_rejected_from_a_low_or_a_high_camera(yaw, pitch):
+    """The rear foot is held off the floor too, up on its bench, but that leg bends: a split squat,
+    not a single-leg squat, wherever the camera is (``held_free_leg`` asks for a straight leg)."""
+    from skeleton3d import bulgarian_pose
+    res = run(track_of(squat_set(3, pose=bulgarian_pose), yaw_deg=yaw, pitch_deg=pitch, noise_px=0.5))
+    assert res["reps"] == [] and res["rejected_dips"]
+    assert all("folded back" in d["reason"] for d in res["rejected_dips"])

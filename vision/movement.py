@@ -100,7 +100,7 @@ def free_foot_held(rf: RepFrames, th: Thresholds) -> bool:
     free = lifted_foot(rf, th)
     if free is None:
         return False
-    hip = rf.sig.hip_y[rf.idx]
+    hip = rf.sig.hip_pos[rf.idx, 1]
     ankle = rf.sig.ankle_pos[rf.idx, free, 1]
     ok = np.isfinite(hip) & np.isfinite(ankle)
     if ok.sum() < 3 or np.ptp(hip[ok]) <= 0:
@@ -143,13 +143,31 @@ def moving_free_foot(rf: RepFrames, th: Thresholds) -> int | None:
     moved = rf.foot_moved(th.free_foot_wander_ratio.value)
     free = int(np.nanargmax(moved)) if np.isfinite(moved).any() else 0
     planted = 1 - free
-    # the free leg hangs straight from the hip (its hip, knee and ankle stay in line in any view),
-    # where a reverse lunge's stepping leg bends to put its knee near the floor
-    straight = nanmedian(rf.sig.knee_flexion[rf.loaded, free]) <= th.free_leg_max_flexion.value
     planted_travel = th.planted_travel.value
-    moving = bool(moved[free] >= planted_travel and at_end[free] <= planted_travel and straight
+    moving = bool(moved[free] >= planted_travel and at_end[free] <= planted_travel and leg_straight(rf, free, th)
                   and at_bottom[planted] <= planted_travel and rf.foot_travel()[planted] <= planted_travel)
     return free if moving else None
+
+
+def leg_straight(rf: RepFrames, k: int, th: Thresholds) -> bool:
+    """Leg ``k`` held nearly straight over the loaded phase: its hip, knee and ankle stay in line in
+    any view, as a single-leg squat's free leg does, where a lunge's or split squat's rear leg bends
+    to put its knee near the floor."""
+    return bool(nanmedian(rf.sig.knee_flexion[rf.loaded, k]) <= th.free_leg_max_flexion.value)
+
+
+def held_free_leg(rf: RepFrames, th: Thresholds) -> int | None:
+    """The leg (0 left, 1 right) whose foot is held off the floor through the rep (``lifted_foot``),
+    whose shin reads flat and which is held straight: a pistol's free leg held out towards the
+    camera, where a Bulgarian split squat's rear leg, its foot up on a bench, bends. A camera low on
+    the floor sees such a foot come towards it more than across the picture (0.10 leg lengths on a
+    synthetic pistol), so ``moving_free_foot`` cannot tell it. Not its foot's travel instead of
+    the straight leg: a real Bulgarian split squat's rear ankle point moved 0.12-0.19 leg lengths
+    on its bench (the foot rolls), as far as a free foot. None otherwise."""
+    lifted = lifted_foot(rf, th)
+    if lifted is None or lifted != flatter_shin(rf) or not leg_straight(rf, lifted, th):
+        return None
+    return lifted
 
 
 def flatter_shin(rf: RepFrames) -> int:
@@ -160,13 +178,23 @@ def flatter_shin(rf: RepFrames) -> int:
 
 
 def feet_moved(rf: RepFrames, th: Thresholds, single_leg: bool) -> bool:
-    """A foot travelled while the body was lowered (a step or a walking lunge).
+    """A foot travelled while the body was lowered (a step, a walk-out or a walking lunge).
 
-    For a single-leg squat only the standing foot must stay put.
+    A foot travels as far as a step in the picture (``stance_max_step``), and not with the body: a
+    handheld phone that pans moves both feet and the hips alike (the shared squats re-filmed with a
+    camera panning a fifth of the picture: two of their reps were thrown away as steps), a step
+    moves one foot at a time. So the line from one ankle to the other must change too, by more than
+    the ankles' jitter (``stance_line_jitter``); on one leg, whose free foot moves by design, the
+    standing foot (the one that moved least) against the hips' sideways position, which stays over it.
     """
     lowered = rf.idx[rf.sig.depth[rf.idx] >= 0.25 * rf.win.peak_depth]
-    per_foot = rf.foot_travel(lowered)
-    return (np.nanmin(per_foot) if single_leg else np.nanmax(per_foot)) > th.stance_max_step.value
+    in_picture = rf.foot_travel(lowered)
+    if single_leg:
+        standing = int(np.argmin(in_picture))
+        against_body = rf.foot_travel(lowered, against_hips=True)[standing]
+    else:
+        standing, against_body = int(np.argmax(in_picture)), rf.stance_travel(lowered)
+    return bool(in_picture[standing] > th.stance_max_step.value and against_body > th.stance_line_jitter.value)
 
 
 def not_upright_around(rf: RepFrames, th: Thresholds) -> bool:
@@ -215,10 +243,12 @@ def classify_movement(rf: RepFrames, view: str, th: Thresholds, single_leg_profi
                                     "counted (film the whole body)")
     # a shrimp squat's free shin lies folded like a lunge's, its foot off the floor; a deep pistol's free
     # shin points at the camera and its knee hangs below the standing one's, as a lunge's rear leg does,
-    # but that leg is straight and its foot travels with the body while the standing foot stays put
+    # but that leg is straight, and its foot travels with the body while the standing foot stays put, or
+    # is held off the floor through the rep
     moving = moving_free_foot(rf, th)
     held = free_foot_held(rf, th)
-    if lunge_like(rf, th) and not (held or (moving is not None and moving == flatter_shin(rf))):
+    if lunge_like(rf, th) and not (held or (moving is not None and moving == flatter_shin(rf))
+                                   or held_free_leg(rf, th) is not None):
         return Movement("rejected", "one leg folded back towards the floor (a lunge or split squat), not a squat")
     single = single_leg_profile or held or moving is not None or one_foot_lifted(rf, th)
     if feet_moved(rf, th, single):

@@ -50,6 +50,17 @@ def row_mean(x: np.ndarray) -> np.ndarray:
         return np.where(n > 0, np.nansum(x, axis=-1) / n, np.nan)
 
 
+def wander(pos: np.ndarray) -> float:
+    """How far a point wandered: twice the 75th percentile distance from its median spot,
+    (k, d) -> float (0 with fewer than 3 finite rows). A point that moves (a step, a free foot)
+    moves for a good part of a rep, a tracking glitch for a frame."""
+    pos = np.asarray(pos, float)
+    pos = pos[np.isfinite(pos).all(axis=-1)]
+    if len(pos) < 3:
+        return 0.0
+    return float(2 * np.percentile(np.linalg.norm(pos - np.median(pos, axis=0), axis=-1), 75))
+
+
 def rounded(x, nd: int = 3):
     """A JSON number (rounded) or None for NaN / inf / None."""
     return None if x is None or not np.isfinite(x) else round(float(x), nd)
@@ -89,22 +100,29 @@ class RepFrames:
         that opens at a cut (its start is mid-descent)."""
         return (self.win.end,) if self.win.opens_at_cut else (self.win.start, self.win.end)
 
-    def foot_travel(self, frames: np.ndarray | None = None) -> np.ndarray:
+    def foot_travel(self, frames: np.ndarray | None = None, against_hips: bool = False) -> np.ndarray:
         """How far each foot wandered over ``frames`` (default: the whole rep), in leg lengths: (2,).
 
-        Twice the 75th percentile distance of the clearly seen ankle from its median spot: a foot
-        that moves (a step, or a single-leg squat's free foot) moves for a good part of the rep, a
-        tracking glitch for a frame. 0 where a foot was not seen clearly enough to tell.
+        The clearly seen ankle's :func:`wander` in the picture, or (``against_hips``) its sideways
+        distance from the mid-hip's, which a panning camera does not change. 0 where a foot was
+        not seen clearly enough to tell.
         """
         frames = self.idx if frames is None else frames
         sig = self.sig
         out = np.zeros(2)
         for k in range(2):
             seen = frames[sig.ankle_visibility[frames, k] >= 0.5]
-            if len(seen) >= 3:
-                pos = sig.ankle_pos[seen, k]
-                out[k] = 2 * np.nanpercentile(np.linalg.norm(pos - np.nanmedian(pos, axis=0), axis=-1), 75)
+            pos = sig.ankle_pos[seen, k]
+            out[k] = wander(pos[:, :1] - sig.hip_pos[seen, :1] if against_hips else pos)
         return out
+
+    def stance_travel(self, frames: np.ndarray | None = None) -> float:
+        """How far the line from the left ankle to the right one wandered over ``frames`` (default:
+        the whole rep), in leg lengths: a step changes it, a panning camera does not."""
+        frames = self.idx if frames is None else frames
+        sig = self.sig
+        seen = frames[(sig.ankle_visibility[frames] >= 0.5).all(axis=1)]
+        return wander(sig.ankle_pos[seen, 0] - sig.ankle_pos[seen, 1])
 
     def foot_spot(self, frame: int) -> np.ndarray:
         """Both ankles' position around ``frame`` (median of ±2 frames), in leg lengths: (2, 2)."""

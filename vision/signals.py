@@ -69,7 +69,7 @@ class Signals:
     shank_vertical: np.ndarray  # (T, 2) (y_ankle − y_knee) / standing shank: ≈ 1 upright shin, ≈ 0 folded back
     torso_upright: np.ndarray   # (T,) (y_hip − y_shoulder) / standing torso: ≈ 1 upright, ≈ 0 horizontal
     hip_height: np.ndarray      # (T,) (y_ankle − y_hip) / standing hip–ankle length: ≈ 1 standing, ≈ 0.3 in a plank
-    hip_y: np.ndarray           # (T,) mid-hip image y in standing leg lengths (down +), as ``ankle_pos``
+    hip_pos: np.ndarray         # (T, 2) mid-hip image xy in standing leg lengths (y down), as ``ankle_pos``
     leg_shortening: np.ndarray  # (T, 2) 1 − each leg's hip–ankle length / its standing length: ≈ 0 straight
     leg_px: np.ndarray          # (T,) standing hip–ankle length in the pixels the pose model saw (how coarse the landmarks are)
 
@@ -215,7 +215,7 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
             shank_vertical=np.stack([P(a)[:, 1] - P(k)[:, 1] for _, k, a, _, _ in LEGS], axis=1) / shank,
             torso_upright=(mid_hip[:, 1] - mid_sh[:, 1]) / torso_ref,
             hip_height=(mid_ankle[:, 1] - mid_hip[:, 1]) / chord_ref,
-            hip_y=mid_hip[:, 1] / leg,
+            hip_pos=mid_hip / leg[:, None],
             leg_shortening=1.0 - chords / np.stack([straight_ref(chords[:, k]) for k in range(2)], axis=1),
             leg_px=chord_ref * track.pose_scale,
         )

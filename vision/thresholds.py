@@ -32,6 +32,7 @@ class Thresholds:
     rep_min_duration: Threshold = Threshold(0.6, "s", "DESIGN §4 / research §5: a rep lasts at least 0.6 s")
     rep_max_duration: Threshold = Threshold(12.0, "s", "[heuristic] longer dips are sitting, resting or set-up, not reps")
     stance_max_step: Threshold = Threshold(0.5, "leg lengths", "[heuristic] feet stay planted during a squat; a step or lunge moves a foot ≥ half a leg length, while MediaPipe ankle jitter in poor light reaches ~0.2")
+    stance_line_jitter: Threshold = Threshold(0.2, "leg lengths", "[heuristic] MediaPipe ankle jitter in poor light reaches ~0.2 leg lengths (stance_max_step): a step changes the line between the ankles by more, a panning camera not at all (0.01-0.08 on the shared squats re-filmed panning; counted reps of the dev clips: median 0.03, max 0.10)")
     stance_max_split: Threshold = Threshold(0.35, "leg lengths", "[heuristic] feet side by side, not split front-to-back (lunge / split squat)")
     rep_cut_continuity: Threshold = Threshold(0.10, "depth", "[heuristic] depth change across a cut that still reads as the same movement (a squat moves ≤ ~0.04 a frame)")
     rep_lost_person: Threshold = Threshold(1.0, "s", "[heuristic] a rep is abandoned when the person is lost for longer than this")
