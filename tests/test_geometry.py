@@ -168,3 +168,14 @@ def test_in_frame_allows_the_margin_and_rejects_nan():
                     [[np.nan, 10.0], [100.0, 100.0]]])
     assert g.in_frame(pts, 640, 480).tolist() == [True, False, False, False]
     assert g.in_frame(pts, 640, 480, 0.02).tolist() == [True, True, False, False]
+
+
+@given(st.floats(0.0, 80.0), st.floats(0.0, 45.0))
+def test_level_shank_vertical_undoes_a_camera_looking_down(alpha_deg, tau_deg):
+    """A shank tilted forward by α, seen by a camera looking down by τ, spans cos(α + τ) / cos τ of
+    its standing projected length; ``level_shank_vertical`` gives back cos α, what a level camera
+    reads, and leaves a level camera's reading alone."""
+    a, t = math.radians(alpha_deg), math.radians(tau_deg)
+    seen = math.cos(a + t) / math.cos(t)
+    assert g.level_shank_vertical(seen, math.tan(t)) == pytest.approx(math.cos(a), abs=1e-9)
+    assert g.level_shank_vertical(seen, 0.0) == pytest.approx(seen, abs=1e-12)

@@ -150,6 +150,19 @@ def test_split_squats_from_the_front_are_rejected_by_what_the_legs_do(yaw, pitch
     assert all("folded back" in d["reason"] for d in res["rejected_dips"])
 
 
+@pytest.mark.parametrize("yaw", [25, -29])
+def test_a_deep_wide_squat_filmed_from_a_phone_up_on_a_shelf_is_not_a_lunge(yaw):
+    """A phone 1.5 m up and 1.75 m away (a pinhole camera: 40° down at the feet), 25-29° off the
+    front: a deep squat's forward-leaning shins look nearly flat from up there (0.2-0.3 of their
+    length), the nearer one more than the other, and the thighs differ by 0.4-0.5: the lunge test's
+    thigh signature. Read as a level camera would see them (``geometry.level_shank_vertical``, with
+    the look-down angle from the toes) the shins are upright enough: every rep counts (each was
+    thrown away as a lunge)."""
+    poses = squat_set(3, depth_deg=38, turn_out_deg=22, stance_half=0.20, cave=-0.25)
+    res = run(track_of(poses, yaw_deg=yaw, perspective=(0.85, 1.0), noise_px=0.5))
+    assert res["summary"]["rep_count"] == 3, res["rejected_dips"]
+
+
 @pytest.mark.parametrize("yaw, pitch", [(0, 10), (10, 20), (20, 10), (15, 30)])
 def test_a_pistol_filmed_from_above_is_a_single_leg_squat_and_its_good_reps_do_not_cave(yaw, pitch):
     """A camera looking down sees the free foot, held forward towards it, low in the picture: at the

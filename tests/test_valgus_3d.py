@@ -206,7 +206,7 @@ def test_a_reverse_lunge_is_not_taken_for_a_step_down(yaw, monkeypatch):
     from vision import movement
 
     assert run(track_of(squat_set(2, pose=reverse_lunge_pose), yaw_deg=yaw, noise_px=0.5))["reps"] == []
-    monkeypatch.setattr(movement, "lunge_like", lambda rf, th: False)
+    monkeypatch.setattr(movement, "lunge_like", lambda rf, th, look_down_tan=0.0: False)
     res = run(track_of(squat_set(2, pose=reverse_lunge_pose), yaw_deg=yaw, noise_px=0.5))
     assert not any(r["stance"] == "single_leg" for r in res["reps"])
 

@@ -249,6 +249,21 @@ def camera_elevation_tan(toe_drop: np.ndarray | float, toe_lateral: np.ndarray |
     return tan_tau
 
 
+def level_shank_vertical(vertical: np.ndarray, tan_tau: np.ndarray | float) -> np.ndarray:
+    """The shank's vertical extent (standing projected shank lengths) a level camera would read, from
+    the one read by a camera looking down by τ at a shank tilted towards it: -> (...).
+
+    A shank tilted forward by α, seen from a camera looking down by τ, spans cos(α + τ) / cos τ of
+    its standing projected length, so a camera looking down makes a shin that leans towards it
+    look as if it lay nearly flat (α = 43°, τ = 38°: 0.20). Inverted: cos(arccos(v · cos τ) − τ),
+    which is v itself for a level camera. The shank is taken to tilt towards the camera (front
+    view); a shin folded back away from it (a lunge's rear shin) reads lower still and stays low.
+    """
+    v = np.asarray(vertical, float)
+    tau = np.arctan(np.asarray(tan_tau, float))
+    return np.cos(np.arccos(np.clip(v * np.cos(tau), -1.0, 1.0)) - tau)
+
+
 def shank_forward(lateral: np.ndarray, vertical: np.ndarray, tan_tau: np.ndarray | float) -> np.ndarray:
     """How far the knee sits in front of the ankle (towards the camera), in true shank lengths: -> (...).
 

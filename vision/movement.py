@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vision import geometry as g
 from vision.rep_frames import RepFrames, nanmedian, sustained_max
 from vision.thresholds import Thresholds
 
@@ -42,7 +43,7 @@ SQUAT = Movement("squat")
 SINGLE_LEG = Movement("single_leg")
 
 
-def lunge_like(rf: RepFrames, th: Thresholds) -> bool:
+def lunge_like(rf: RepFrames, th: Thresholds, look_down_tan: float = 0.0) -> bool:
     """One leg folds back towards the floor while the other bends over its foot (any view).
 
     Two signatures, either enough: the thighs move asymmetrically with the rear shin folded, or the
@@ -50,10 +51,13 @@ def lunge_like(rf: RepFrames, th: Thresholds) -> bool:
     the other knee) while the other stands upright. In a squat on both feet both shins tilt alike.
     The shins' test still holds where the camera makes the front thigh look steep (a low camera near
     the front knee) or MediaPipe misplaces a thigh, as on an oblique reverse lunge whose thighs read
-    only 0.4 apart.
+    only 0.4 apart. The shins are read as a level camera would see them (``look_down_tan``, the
+    camera's look-down angle, ``geometry.level_shank_vertical``): a phone looking down 35-40°
+    makes a deep squat's forward-leaning shins look nearly flat (0.2-0.3), and turned 25° off the
+    front one of them more than the other; every rep of such sets was thrown away as a lunge.
     """
     hk = rf.sig.hip_knee[rf.loaded]                # (k, 2): ≈ −1 thigh vertical, ≈ 0 horizontal
-    shins = rf.sig.shank_vertical[rf.loaded]       # (k, 2): ≈ 1 upright, ≈ 0 lying flat
+    shins = g.level_shank_vertical(rf.sig.shank_vertical[rf.loaded], look_down_tan)  # (k, 2): ≈ 1 upright, ≈ 0 flat
     rear = np.argmin(np.nan_to_num(hk, nan=0.0), axis=1)   # the leg whose thigh stays more vertical
     rows = np.arange(len(rf.loaded))
     asym = np.abs(hk[:, 0] - hk[:, 1])
@@ -247,7 +251,9 @@ def classify_movement(rf: RepFrames, view: str, th: Thresholds, single_leg_profi
     # is held off the floor through the rep
     moving = moving_free_foot(rf, th)
     held = free_foot_held(rf, th)
-    if lunge_like(rf, th) and not (held or (moving is not None and moving == flatter_shin(rf))
+    # the camera's look-down angle, read from the toes, where they point at it (not from the side)
+    look_down = rf.look_down_tan(th) if view != "side" else 0.0
+    if lunge_like(rf, th, look_down) and not (held or (moving is not None and moving == flatter_shin(rf))
                                    or held_free_leg(rf, th) is not None):
         return Movement("rejected", "one leg folded back towards the floor (a lunge or split squat), not a squat")
     single = single_leg_profile or held or moving is not None or one_foot_lifted(rf, th)

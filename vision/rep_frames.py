@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vision import geometry as g
 from vision.reps import RepWindow
 from vision.signals import Signals
 from vision.thresholds import Thresholds
@@ -158,6 +159,20 @@ class RepFrames:
         not measured)."""
         v = nanmedian(self.sig.leg_px[self.idx])
         return v if np.isfinite(v) else None
+
+    def look_down_tan(self, th: Thresholds) -> float:
+        """tan of the camera's look-down angle at the feet while the person stands around this rep
+        (0 when the toes are not seen): both feet's toe drop below the ankle, averaged
+        (``geometry.camera_elevation_tan``). Read as if the feet point at the camera (a front or
+        oblique view); from the side a foot's drop says nothing of it."""
+        sig = self.sig
+        seen = self.base[(sig.foot_visibility[self.base] >= th.foot_min_visibility.value).all(axis=1)]
+        if len(seen) == 0:
+            return 0.0
+        tan = g.camera_elevation_tan(np.nanmedian(sig.toe_drop[seen], axis=0), np.nanmedian(sig.toe_lateral[seen], axis=0),
+                                     th.foot_to_shank.value, th.ankle_to_shank.value)
+        tan = tan[np.isfinite(tan)]
+        return float(np.mean(tan)) if len(tan) else 0.0
 
     def baseline(self, x: np.ndarray) -> float:
         """The person's standing value of a per-frame signal (T,) around this rep."""

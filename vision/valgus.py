@@ -105,19 +105,6 @@ class FootLine:
     elevation_deg: float
 
 
-def camera_elevation_tan(rf: RepFrames, th: Thresholds) -> float:
-    """tan of the camera's look-down angle at the feet while the person stands around this rep
-    (0 when the toes are not seen): both feet's toe drop below the ankle, averaged."""
-    sig = rf.sig
-    seen = rf.base[(sig.foot_visibility[rf.base] >= th.foot_min_visibility.value).all(axis=1)]
-    if len(seen) == 0:
-        return 0.0
-    tan = g.camera_elevation_tan(np.nanmedian(sig.toe_drop[seen], axis=0), np.nanmedian(sig.toe_lateral[seen], axis=0),
-                                 th.foot_to_shank.value, th.ankle_to_shank.value)
-    tan = tan[np.isfinite(tan)]
-    return float(np.mean(tan)) if len(tan) else 0.0
-
-
 def foot_line(rf: RepFrames, k: int, th: Thresholds, toe_lateral: float, tan_tau: float) -> FootLine | None:
     """Leg ``k``'s knee against its foot line (see :class:`FootLine`) for the foot's toe offset
     ``toe_lateral`` (see :func:`toe_offset`) and the camera's look-down ``tan_tau``; None when the
@@ -323,7 +310,7 @@ def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = ()) ->
     # the picture (one looks turned out more, the other less), and the knee travels the way its own
     # foot points there; averaging the two feet put both knees off their lines by the camera's yaw
     toes = tuple(toe_offset(rf, k, th) for k in range(2))
-    tan_tau = camera_elevation_tan(rf, th)
+    tan_tau = rf.look_down_tan(th)
     m["camera_elevation_deg"] = rounded(np.degrees(np.arctan(tan_tau)), 1)
     series, evidence, score, t_low_1sd = {}, {}, {}, {}
     for k, name in enumerate(LEGS):
@@ -466,7 +453,7 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, limit: float) -> tupl
     fppa = np.where(valid, sig.fppa[rf.bent, k], np.nan)
     f_max = sustained_max(fppa, n)
     toe = toe_offset(rf, k, th)
-    line = foot_line(rf, k, th, toe, camera_elevation_tan(rf, th))
+    line = foot_line(rf, k, th, toe, rf.look_down_tan(th))
     t_max = sustained_max(line.inside, n) if line else float("nan")
     t_low = sustained_max(line.inside_low, n) if line else float("nan")
     m.update({f"fppa_{name}_deg": rounded(f_max, 1), "standing_leg": name, "fppa_norm_deg": limit,
