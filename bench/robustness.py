@@ -1,6 +1,6 @@
 """Do the verdicts on the labelled clips survive what a new camera does to them?
 
-    python bench/robustness.py [--videos DIR] [--variants mirror,far,roll,fps15,lowres,pan] [--clips GLOB]
+    python bench/robustness.py [--videos DIR] [--variants mirror,far,roll,fps15,lowres,pan,zoom] [--clips GLOB]
                                [--keep DIR] [--out DIR]
 
 The shared clips are few, and a measure tuned on them can fail on clips it has never seen. This
@@ -15,7 +15,9 @@ hand labels as ``bench/accuracy.py``:
 * ``lowres``: at most 320 px on the long side (a cheap webcam or a heavily compressed upload);
 * ``pan``: a handheld phone panning to and fro, the person sliding a fifth of the picture's width
   every 2 s, during reps and between them (rules that read posture from the picture, not the
-  body, throw such reps away).
+  body, throw such reps away);
+* ``zoom``: a phone drifting closer and back (or zooming), the person up to 11 % larger and back
+  every 6 s (lengths read against a standing length that changes under them).
 
 Labelled times stay valid: every variant keeps each frame's time. By default it uses the clips
 that test the valgus measures and the non-squat rejections (clips with ``valgus_times`` or
@@ -93,6 +95,24 @@ def _pan(rgb: np.ndarray, t_s: float) -> np.ndarray:
     return np.ascontiguousarray(rgb[:, max(0, min(x0, w - crop)):][:, :crop])
 
 
+ZOOM_MIN = 0.90      # the zooming camera's view narrows to 90 % of the picture ...
+ZOOM_PERIOD_S = 6.0  # ... and widens back every 6 s
+
+
+def _zoom(rgb: np.ndarray, t_s: float) -> np.ndarray:
+    """A phone drifting closer and back (or zooming): the centre ``ZOOM_MIN``-``1`` of the picture,
+    smoothly in and out every ``ZOOM_PERIOD_S``, scaled back to the picture's size (the person
+    grows by up to 11 % and shrinks again, during reps and between them: a hand-held phone drifting
+    ~20 cm at 2 m)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    k = 1.0 - (1.0 - ZOOM_MIN) * (1.0 - np.cos(2 * np.pi * t_s / ZOOM_PERIOD_S)) / 2.0
+    ch, cw = int(round(h * k)), int(round(w * k))
+    y0, x0 = (h - ch) // 2, (w - cw) // 2
+    return cv2.resize(rgb[y0:y0 + ch, x0:x0 + cw], (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 # name -> (frame transform, keep frame i?); a transform gets the frame and its time (s)
 VARIANTS = {
     "mirror": (lambda rgb, t: _mirror(rgb), None),
@@ -101,6 +121,7 @@ VARIANTS = {
     "fps15": (None, lambda i: i % 2 == 0),
     "lowres": (lambda rgb, t: _lowres(rgb), None),
     "pan": (_pan, None),
+    "zoom": (_zoom, None),
 }
 
 

@@ -76,3 +76,14 @@ def test_pan_slides_the_picture_a_fifth_of_its_width_to_and_fro():
     assert {robustness._pan(ramp, t).shape for t in left} == {(10, 800, 3)}
     assert left[0.0] == left[2.0] == left[4.0] == 100                         # centred at the swing's middle
     assert left[1.0] - left[3.0] == round(robustness.PAN_SWING * w) == 160   # a fifth of the 800 px window
+
+
+def test_zoom_narrows_the_view_to_85_percent_and_back_keeping_the_size():
+    """``zoom``: at t = 0 the picture itself; half a period later its centre 90 % scaled up to the
+    same size."""
+    h, w = 40, 200
+    ramp = np.tile(np.arange(w, dtype=np.uint8), (h, 1))[..., None].repeat(3, axis=2)
+    assert np.array_equal(robustness._zoom(ramp, 0.0), ramp)
+    zoomed = robustness._zoom(ramp, robustness.ZOOM_PERIOD_S / 2)
+    assert zoomed.shape == ramp.shape
+    assert zoomed[0, 0, 0] == 10 and zoomed[0, -1, 0] in (189, 190)     # the middle 180 of 200 columns
