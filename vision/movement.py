@@ -6,9 +6,11 @@ front, the side and anything between:
 - **lunge / split squat / step-back**: one leg folds towards the floor while the other bends over
   its planted foot — the thighs move asymmetrically (one towards horizontal, one staying near
   vertical) and the folding leg's shin lies back (its knee drops to about its ankle's height);
-- **step**: a foot moves (walking, stepping into a lunge);
+- **step**: a foot moves, in the picture and against the other foot (walking, stepping into a lunge;
+  a panning camera moves both feet and the hips alike);
 - **burpee / floor work**: the body is not upright before or after the dip (a plank: the hips
-  low although the legs are straight);
+  low although the legs are straight); not from the front, where a plank's legs point away from
+  the camera, look as short as a deep squat's and the burpee reads as one dip between two stances;
 - **bow / setting a bar down** (re-racking, putting a weight on a bench): a squat starts and
   finishes standing tall; a trunk still tipped over, closer to horizontal than vertical, when
   the legs have straightened at either end of the dip is not the end of a squat;
