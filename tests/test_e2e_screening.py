@@ -64,9 +64,17 @@ def _uploader(page, step: int):
 
 
 def _upload(page, step: int, clip: Path) -> None:
+    """Upload ``clip`` into step ``step``'s uploader and wait until it is listed there once. While the
+    run the upload starts redraws the page, the old run's uploader can stand beside the new one for a
+    moment, each listing the file (a CI run saw two at once): wait for one, then for the old to go."""
     box = _uploader(page, step)
     box.locator('input[type="file"]').set_input_files(str(clip))
-    box.get_by_role("button", name=f"Remove {clip.name}").wait_for(timeout=60_000)  # uploaded: listed
+    listed = box.get_by_role("button", name=f"Remove {clip.name}")
+    listed.first.wait_for(timeout=60_000)  # uploaded: listed
+    deadline = time.monotonic() + 30
+    while listed.count() != 1 and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert listed.count() == 1, f"{clip.name} listed {listed.count()} times in step {step}'s uploader"
     page.wait_for_timeout(1500)  # the run the upload started
 
 
