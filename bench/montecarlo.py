@@ -376,7 +376,8 @@ def tables(records: list[dict], header: str = "") -> str:
             if not sel:
                 continue
             tgt = _target(counts(sel), hi) if name == "abs(yaw)" else ""
-            lines.append(_row(f"{name} {lo}-{hi}{unit}", counts(sel), tgt))
+            span = f"{lo} to {hi}" if lo < 0 else f"{lo}-{hi}"
+            lines.append(_row(f"{name} {span}{unit}", counts(sel), tgt))
     for kind in ("squat", "single_leg"):
         sel = [r for r in records if r["kind"] == kind]
         lines.append(_row(f"kind {kind}", counts(sel)))
