@@ -4,7 +4,8 @@ World frame of the person: X towards their LEFT, Y up, Z forward (the way they f
 is Y = 0. Segment lengths follow Drillis & Contini (1966) proportions of body height H = 1
 (shank 0.246, thigh 0.245, ankle height 0.039, ankle → toe tip 0.116). A camera at yaw ψ (0 = in
 front, facing the person; 90 = on the person's right, so they face image-left) and pitch τ
-(looking down) projects orthographically into pixels (``SCALE`` px per unit of height).
+(looking down) projects orthographically into pixels (``SCALE`` px per unit of height); or a
+pinhole camera at a height and distance (``project_perspective``), as a phone is.
 
 Squats are built knee first, so the knee's position relative to the foot is exact: it travels
 forward along the foot's direction (feet turned out by φ) by the shank's forward tilt, plus an
@@ -126,6 +127,36 @@ def bulgarian_pose(q: float, **kw) -> dict:
     """A Bulgarian split squat: :func:`lunge_pose` with the rear foot up on a bench 0.25 H (45 cm)
     high, each foot 0.25 H from the hips, the hips lowered 0.2 H (the rear knee near the floor)."""
     return lunge_pose(q, **{"split": 0.25, "rear_foot_up": 0.25, "drop": 0.20, **kw})
+
+
+def plank_pose() -> dict:
+    """A burpee's plank: hands on the floor under the shoulders, body straight from the shoulders to
+    the ankles, which are 0.47 H behind the hips."""
+    pts = {}
+    for side in (LEFT, RIGHT):
+        o = _outward(side)
+        hip, ankle = np.array([o * HIP_HALF, 0.16, 0.0]), np.array([o * 0.06, ANKLE_H, -0.47])
+        shoulder = np.array([o * 0.11, 0.34, 0.30])
+        pts[side] = dict(hip=hip, knee=(hip + ankle) / 2, ankle=ankle, heel=ankle + np.array([0, 0.02, -0.03]),
+                         toe=ankle + np.array([0, -ANKLE_H, 0.02]), shoulder=shoulder,
+                         wrist=np.array([o * 0.12, 0.0, 0.32]))
+    pts["nose"] = np.array([0.0, 0.36, 0.42])
+    return pts
+
+
+def burpee_poses(fs: float = FS) -> list[dict]:
+    """6 s of a burpee: stand, squat down, jump the feet back to a plank and hold it, back to the
+    squat, stand up (each point eased from one key pose to the next)."""
+    stand, bottom, plank = squat_pose(0.0), squat_pose(1.0, depth_deg=40), plank_pose()
+    keys = [(0.0, stand), (1.0, stand), (2.0, bottom), (2.4, plank), (3.4, plank), (3.8, bottom), (4.8, stand),
+            (6.0, stand)]
+    poses = []
+    for t in np.arange(int(6.0 * fs)) / fs:
+        (t0, a), (t1, b) = next((k0, k1) for k0, k1 in zip(keys, keys[1:]) if k0[0] <= t <= k1[0])
+        w = (1 - np.cos(np.pi * (t - t0) / (t1 - t0))) / 2
+        pose = {side: {k: (1 - w) * a[side][k] + w * b[side][k] for k in a[side]} for side in (LEFT, RIGHT)}
+        poses.append(dict(pose, nose=(1 - w) * a["nose"] + w * b["nose"]))
+    return poses
 
 
 def reverse_lunge_pose(q: float, *, step: float = 0.55, stance_half: float = 0.10) -> dict:
