@@ -3,7 +3,7 @@
 World frame of the person: X towards their LEFT, Y up, Z forward (the way they face); the floor
 is Y = 0. Segment lengths follow Drillis & Contini (1966) proportions of body height H = 1
 (shank 0.246, thigh 0.245, ankle height 0.039, ankle → toe tip 0.116). A camera at yaw ψ (0 = in
-front, facing the person; 90 = on the person's right, so they face image-left) and pitch τ
+front, facing the person; 90 = on the person's left (+X), so they face image-left) and pitch τ
 (looking down) projects orthographically into pixels (``SCALE`` px per unit of height); or a
 pinhole camera at a height and distance (``project_perspective``), as a phone is.
 
