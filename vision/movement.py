@@ -183,6 +183,18 @@ def flatter_shin(rf: RepFrames) -> int:
     return int(np.argmin(np.nan_to_num(shins, nan=np.inf)))
 
 
+def standing_leg(rf: RepFrames, th: Thresholds) -> int:
+    """The leg a single-leg squat stands on: the foot that stays put while the free one moves with
+    the body; when both stay put (a foot held still in the air), the lower one (on the floor).
+    The lowest foot alone would pick the free foot of a step-down off a box, and a pistol's free
+    foot held forward towards a camera that looks down (lower in the picture than the standing one)."""
+    moved = rf.foot_moved(th.free_foot_wander_ratio.value)  # see moving_free_foot
+    if np.isfinite(moved).all() and abs(moved[0] - moved[1]) >= 0.1:  # [heuristic] leg lengths: one planted, one moving
+        return int(np.argmin(moved))
+    y = rf.sig.ankle_pos[rf.bent, :, 1] if len(rf.bent) else rf.sig.ankle_pos[rf.idx, :, 1]
+    return int(np.nanargmax(np.nanmean(y, axis=0)))
+
+
 def feet_moved(rf: RepFrames, th: Thresholds, single_leg: bool) -> bool:
     """A foot travelled while the body was lowered (a step, a walk-out or a walking lunge).
 
@@ -191,12 +203,13 @@ def feet_moved(rf: RepFrames, th: Thresholds, single_leg: bool) -> bool:
     camera panning a fifth of the picture: two of their reps were thrown away as steps), a step
     moves one foot at a time. So the line from one ankle to the other must change too, by more than
     the ankles' jitter (``stance_line_jitter``); on one leg, whose free foot moves by design, the
-    standing foot (the one that moved least) against the hips' sideways position, which stays over it.
+    standing foot (:func:`standing_leg`, the one the knee judge judges) against the hips' sideways
+    position, which stays over it.
     """
     lowered = rf.idx[rf.sig.depth[rf.idx] >= 0.25 * rf.win.peak_depth]
     in_picture = rf.foot_travel(lowered)
     if single_leg:
-        standing = int(np.argmin(in_picture))
+        standing = standing_leg(rf, th)
         against_body = rf.foot_travel(lowered, against_hips=True)[standing]
     else:
         standing, against_body = int(np.argmax(in_picture)), rf.stance_travel(lowered)

@@ -38,6 +38,7 @@ from typing import Sequence
 import numpy as np
 
 from vision import geometry as g
+from vision.movement import standing_leg
 from vision.rep_frames import LEGS, Finding, RepFrames, rounded, sustained_max, sustained_min
 from vision.thresholds import Thresholds
 
@@ -412,18 +413,6 @@ def _report_fppa(rf: RepFrames, k: int, valid: np.ndarray, out: Finding, disp: n
     out.metrics[f"fppa_disp_{name}_deg"] = rounded(sustained_max(disp, rf.n_sustain), 1)
 
 
-
-
-def standing_leg(rf: RepFrames, th: Thresholds) -> int:
-    """The leg a single-leg squat stands on: the foot that stays put while the free one moves with
-    the body; when both stay put (a foot held still in the air), the lower one (on the floor).
-    The lowest foot alone would pick the free foot of a step-down off a box, and a pistol's free
-    foot held forward towards a camera that looks down (lower in the picture than the standing one)."""
-    moved = rf.foot_moved(th.free_foot_wander_ratio.value)  # see movement.moving_free_foot
-    if np.isfinite(moved).all() and abs(moved[0] - moved[1]) >= 0.1:  # [heuristic] leg lengths: one planted, one moving
-        return int(np.argmin(moved))
-    y = rf.sig.ankle_pos[rf.bent, :, 1] if len(rf.bent) else rf.sig.ankle_pos[rf.idx, :, 1]
-    return int(np.nanargmax(np.nanmean(y, axis=0)))
 
 
 def single_leg_fppa_evidence(fppa_max: float, limit: float, foot_inside: float, foot_threshold: float,
