@@ -90,12 +90,11 @@ def test_a_squat_held_three_seconds_at_the_bottom_is_counted():
 def test_a_camera_panning_a_fifth_of_the_picture_during_reps_loses_no_rep(kind):
     """A handheld phone that pans: the whole picture moves sideways by 20 % of its width during a rep
     (or sways back and forth): posture is read relative to the body, so every rep is still a squat."""
+    from vision.landmarks import NUM_LANDMARKS
     track = track_of(squat_set(3), noise_px=0.5)
     shift = 0.2 * track.width * (np.clip((track.t - 1.0) / 2.4, 0, 1) if kind == "ramp"
                                  else np.sin(2 * np.pi * track.t / 3.2))
-    xy = track.xy.copy()
-    xy[..., 0] += shift[:, None]
-    res = run(replace(track, xy=xy))
+    res = run(_shift_points(track, list(range(NUM_LANDMARKS)), shift))
     assert res["summary"]["rep_count"] == 3, res["rejected_dips"]
     assert all(r["stance"] == "double_leg" for r in res["reps"])
 
