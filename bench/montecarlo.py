@@ -5,7 +5,8 @@
                                [--turn-out-sd DEG] [--foot-wander] [--camera perspective] [--out bench/results]
 
 Each draw is one set of 2–3 reps of an exactly known 3D skeleton (``tests/skeleton3d.py``):
-stance half-width 0.10–0.22 H, feet turned out 0–45°, shank tilt at the bottom (``depth_deg``)
+stance half-width 0.04–0.22 H (ankles 14–77 cm apart for a 1.75 m person: feet under the hips to wide;
+until engine 0.3.8 the bench drew 0.10–0.22, shoulder width and wider), feet turned out 0–45°, shank tilt at the bottom (``depth_deg``)
 20–45° (quarter to full squat), rep duration 1.6–3.5 s, half the sets **good** (knee's medial
 displacement ``cave`` in [−0.3, 0.15] foot lengths × depth fraction) and half **caving** (cave in
 [0.35, 1.0]: at least a foot's breadth inside the foot line), both knees alike; a share of the
@@ -136,6 +137,11 @@ def engine_turn_out_sd(sd_deg: float | None):
 
 # ------------------------------------------------------------------------------------------ draws
 
+# Stance half-width (body heights): feet under the hips (or closer) to wide. The same draw from the
+# same stream as the 0.10-0.22 of engines up to 0.3.8, so every other parameter of a set is unchanged.
+STANCE_HALF = (0.04, 0.22)
+
+
 def draw_params(rng: np.random.Generator, single_leg_share: float = 0.1, max_yaw: float = 30.0) -> dict:
     """One synthetic set's parameters (see the module docstring for the ranges)."""
     caving = bool(rng.random() < 0.5)
@@ -144,7 +150,7 @@ def draw_params(rng: np.random.Generator, single_leg_share: float = 0.1, max_yaw
         "caving": caving,
         "cave": float(rng.uniform(*(BAD_CAVE if caving else GOOD_CAVE))),
         "reps": int(rng.integers(2, 4)),
-        "stance_half": float(rng.uniform(0.10, 0.22)),
+        "stance_half": float(rng.uniform(*STANCE_HALF)),
         "turn_out_deg": float(rng.uniform(0.0, 45.0)),
         "depth_deg": float(rng.uniform(20.0, 45.0)),
         "rep_s": float(rng.uniform(1.6, 3.5)),
@@ -356,6 +362,7 @@ def _bin(x: float, edges: list[float]) -> int:
 CONDITIONS = (
     ("abs(yaw)", lambda r: abs(r["yaw_deg"]), ((0, 10), (10, 20), (20, 30), (30, 45)), "°"),
     ("turn-out", lambda r: r["turn_out_deg"], ((0, 15), (15, 30), (30, 45)), "°"),
+    ("ankles apart", lambda r: 2 * r["stance_half"] * 175, ((14, 25), (25, 35), (35, 55), (55, 77)), " cm"),
     ("depth (shank tilt)", lambda r: r["depth_deg"], ((20, 28), (28, 37), (37, 45)), "°"),
     ("pitch", lambda r: r["pitch_deg"], ((0, 10), (10, 20), (20, 30), (30, 50)), "°"),
     ("pitch at the hips", lambda r: r.get("hip_pitch_deg", np.nan), ((-30, -10), (-10, 0), (0, 10), (10, 30)), "°"),

@@ -131,6 +131,20 @@ def test_wide_stance_knees_pushed_out_over_the_toes_is_good():
     assert all(r["metrics"]["knee_toe_left"] < 0 for r in res["reps"])
 
 
+@pytest.mark.parametrize("cave, caught", [(0.0, False), (0.9, True)])
+def test_feet_under_the_hips_filmed_square_are_a_front_view_and_judged(cave, caught):
+    """A narrow stance, ankles 0.27 torso lengths apart (feet under the hips or closer), filmed
+    square: the view is front, from the shoulders and the head, and the knees are judged there —
+    good knees not flagged, knees 0.9 foot lengths inside their line caught. (When the front view
+    asked for ankles 0.3 torso lengths apart, this stance read oblique: knees possible at most and
+    the advice to film facing the camera, which the person was.)"""
+    res = run(track_of(squat_set(2, stance_half=0.04, turn_out_deg=10, cave=cave), noise_px=0.5))
+    assert res["summary"]["rep_count"] == 2
+    for rep in res["reps"]:
+        assert rep["view"] == "front"
+        assert (rep["valgus"]["verdict"] == "clear") is caught, rep["valgus"]
+
+
 @pytest.mark.parametrize("yaw", [0, 45, -45, 90])
 def test_lunges_are_rejected_from_every_view(yaw):
     res = run(track_of(squat_set(3, pose=lunge_pose), yaw_deg=yaw, noise_px=0.5))

@@ -45,7 +45,7 @@ class Thresholds:
     view_side_max_shoulder: Threshold = Threshold(0.2, "ratio", "research spec (heuristic): shoulder width < 0.2 torso lengths seen from the side")
     view_front_max_nose_offset: Threshold = Threshold(0.25, "shoulder widths", "[heuristic] nose within a quarter shoulder-width of the midline")
     view_side_max_ankle: Threshold = Threshold(0.15, "torso lengths", "[heuristic] ankles overlap: < 0.15 torso lengths apart")
-    view_front_min_ankle: Threshold = Threshold(0.3, "torso lengths", "[heuristic] a squat stance (≈ hip width or wider) seen from the front")
+    view_front_min_ankle: Threshold = Threshold(0.2, "torso lengths", "[heuristic] ankles apart, clear of the side view's overlap (view_side_max_ankle): a squat stance seen from the front, from feet under the hips (ankles 0.25-0.4 torso lengths apart; the shared front clips 0.5-1.6, MediaPipe's hip points 0.33-0.43) to wide; how far the body is turned is told by the shoulders and the head, not by the stance (at 0.3, hip-width stances filmed square read oblique on 30 % of synthetic reps)")
     view_context: Threshold = Threshold(1.5, "s", "[heuristic] standing frames this close to a rep judge its view")
     # --- what counts as a squat (vision/movement.py); leg, thigh and shank lengths from standing
     movement_min_seen: Threshold = Threshold(0.6, "fraction", "[heuristic] hips, knees and ankles seen on most of a dip's frames, or it is not judged")
