@@ -145,6 +145,37 @@ def test_feet_under_the_hips_filmed_square_are_a_front_view_and_judged(cave, cau
         assert (rep["valgus"]["verdict"] == "clear") is caught, rep["valgus"]
 
 
+@settings(max_examples=25, deadline=None)
+@given(yaw=st.floats(-30, 30), turn_out=st.floats(0, 40), pitch=st.floats(0, 25))
+def test_the_feet_read_how_far_the_camera_is_turned(yaw, turn_out, pitch):
+    """Half the two feet's turn-out difference in the picture is the camera's turn from the way
+    they point (one foot looks turned out by the yaw more, the other less), within 3° at any
+    turn-out and look-down angle, whatever the person's own turn-out."""
+    from vision.rep_frames import RepFrames
+    from vision.reps import segment_reps
+    from vision.signals import clean_track, compute_signals
+    from vision.valgus import feet_yaw_deg
+
+    sig = compute_signals(clean_track(track_of(squat_set(1, turn_out_deg=turn_out), yaw_deg=yaw, pitch_deg=pitch)))
+    (win,), _ = segment_reps(sig.t, sig.depth, TH)
+    assert abs(feet_yaw_deg(RepFrames.of(sig, win, TH), TH) - abs(yaw)) < 3.0
+
+
+@pytest.mark.parametrize("yaw", [0, 12, 18, -18])
+def test_a_trunk_leaning_past_the_shins_keeps_a_slightly_turned_front_view(yaw):
+    """Squats whose trunk leans 30° further than the shins, filmed up to 18° off the front: the head
+    comes forward and, seen from a little to the side, sits off the shoulder midline while loaded,
+    as a turning body's would; the planted feet show the camera within 20° of square, so the knees
+    are still judged from the front (knees 0.9 foot lengths inside their line: clear). At 25°, feet
+    and head alike say turned: oblique. (With the head alone, 18° read oblique.)"""
+    res = run(track_of(squat_set(2, turn_out_deg=15, trunk_extra_deg=30, cave=0.9), yaw_deg=yaw, noise_px=0.3))
+    assert res["summary"]["rep_count"] == 2
+    assert [r["view"] for r in res["reps"]] == ["front", "front"]
+    assert all(r["valgus"]["verdict"] == "clear" for r in res["reps"])
+    turned = run(track_of(squat_set(2, turn_out_deg=15, trunk_extra_deg=30, cave=0.9), yaw_deg=25, noise_px=0.3))
+    assert [r["view"] for r in turned["reps"]] == ["oblique", "oblique"]
+
+
 @pytest.mark.parametrize("yaw", [0, 45, -45, 90])
 def test_lunges_are_rejected_from_every_view(yaw):
     res = run(track_of(squat_set(3, pose=lunge_pose), yaw_deg=yaw, noise_px=0.5))

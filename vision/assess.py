@@ -18,7 +18,7 @@ from vision.rep_frames import Finding, RepFrames, row_mean, rounded, sustained_m
 from vision.reps import RepWindow
 from vision.signals import Signals
 from vision.thresholds import Profile, Thresholds, single_leg_fppa_norm
-from vision.valgus import WHY_OBLIQUE, at_most_possible, facing_camera, judge_single_leg_valgus, judge_valgus
+from vision.valgus import WHY_OBLIQUE, at_most_possible, facing_camera, feet_yaw_deg, judge_single_leg_valgus, judge_valgus
 from vision.view import METRIC_VIEWS, WHY_NOT, ViewVerdict, rep_view
 
 WHY_SINGLE_LEG = "Bilateral measures are off for single-leg squats."
@@ -43,7 +43,7 @@ def judge_dip(sig: Signals, win: RepWindow, forced_view: str | None, profile: Pr
     """
     th = profile.thresholds
     rf = RepFrames.of(sig, win, th)
-    view = rep_view(sig, win, forced_view, th)
+    view = rep_view(sig, win, forced_view, th, feet_yaw_deg=feet_yaw_deg(rf, th))
     movement = classify_movement(rf, view.view, th, profile.single_leg)
     if movement.kind == "rejected":
         return None, movement.reason

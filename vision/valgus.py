@@ -72,6 +72,23 @@ def toe_offset(rf: RepFrames, k: int, th: Thresholds) -> float:
     return median if np.median(np.abs(toe - median)) <= th.foot_max_spread.value else float("nan")
 
 
+def feet_yaw_deg(rf: RepFrames, th: Thresholds) -> float:
+    """How far the camera is turned from the way the feet point, degrees (NaN unless both feet are
+    seen): half the difference of the two feet's turn-outs as the picture shows them.
+
+    A camera turned ψ off the front shows one foot turned out ψ more than it is and the other ψ
+    less; a person's two feet turn out about alike, so half the difference is the camera's turn
+    (the shared front clips read 0-10°, their oblique clips 23-50°), with each toe point's own error
+    (``turn_out_error_one_foot``) divided by √2. Read from the planted feet, it does not grow with
+    the trunk's lean, as the head's sideways offset does.
+    """
+    offsets = [toe_offset(rf, k, th) for k in range(2)]
+    if not all(np.isfinite(offsets)):
+        return float("nan")
+    left, right = np.degrees(np.arctan(g.foot_turn_out_tan(np.asarray(offsets), th.foot_to_shank.value)))
+    return float(abs(left - right) / 2)
+
+
 def facing_camera(rf: RepFrames) -> bool:
     """The person faces the camera for most of the rep (False when filmed from behind)."""
     return bool(np.mean(rf.sig.facing_camera[rf.idx]) >= 0.5)

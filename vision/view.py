@@ -126,12 +126,21 @@ def assess_quality(sig: Signals, people: np.ndarray) -> Quality:
     return Quality(person_fraction, body, multi, vis, score, tuple(notes))
 
 
-def rep_view(sig: Signals, win: RepWindow, forced: str | None, th: Thresholds, single_leg: bool = False) -> ViewVerdict:
+def rep_view(sig: Signals, win: RepWindow, forced: str | None, th: Thresholds, single_leg: bool = False,
+             feet_yaw_deg: float = float("nan")) -> ViewVerdict:
     """The camera view for one rep: standing frames around it, checked against the loaded phase.
 
-    A person can stand square to the camera between reps yet turn during the squat; a front
-    verdict then only holds if the head stays on the shoulder midline while loaded too. A
-    single-leg squat is judged from the shoulders and head only: its feet are not side by side.
+    A person can stand square to the camera between reps yet turn during the squat, and the
+    shoulders and head while standing do not tell a camera 20-30° off the front from one square on;
+    a front verdict then holds only if the head stays on the shoulder midline while loaded. But
+    the head comes forward in a squat, so its sideways offset grows with the trunk's lean as much
+    as with the camera's turn (synthetic squats leaning 0-30° more than their shins: half the reps
+    filmed 15-20° off the front read oblique). The planted feet vouch for a front view the head
+    doubts: ``feet_yaw_deg`` (half the two feet's turn-out difference in the picture,
+    ``valgus.feet_yaw_deg``; NaN when a foot is not seen) up to ``view_front_max_feet_yaw``. Where
+    the feet are seen, both must say turned for an oblique verdict, as each alone misreads: the
+    head a leaning trunk, the feet one toe point's 9° error. A single-leg squat is judged from the shoulders and head only:
+    its feet are not side by side.
     """
     if forced:
         return ViewVerdict(forced, 1.0, float("nan"), float("nan"))
@@ -142,7 +151,8 @@ def rep_view(sig: Signals, win: RepWindow, forced: str | None, th: Thresholds, s
         verdict = classify_view(sig.shoulder_ratio, sig.nose_offset, near, None, th)
     else:
         verdict = classify_view(sig.shoulder_ratio, sig.nose_offset, near & standing_mask(sig), sig.ankle_ratio, th)
-    if verdict.view == "front":
+    square_feet = np.isfinite(feet_yaw_deg) and feet_yaw_deg <= th.view_front_max_feet_yaw.value
+    if verdict.view == "front" and not square_feet:
         idx = np.arange(win.start, win.end + 1)
         loaded = idx[sig.depth[idx] >= 0.5 * win.peak_depth]
         turned = np.nanmedian(sig.nose_offset[loaded]) if len(loaded) else 0.0
