@@ -330,6 +330,16 @@ def test_a_set_that_starts_soon_after_the_clip_keeps_its_first_rep(lead_s):
     assert run(track_of(squat_set(3, lead_s=lead_s), noise_px=0.5))["summary"]["rep_count"] == 3
 
 
+@pytest.mark.parametrize("extra_frames", [0, 1, 2])
+def test_a_clip_that_stops_as_the_last_rep_ends_keeps_it(extra_frames):
+    """The clip is cut a frame or two after the last rep's end: every rule that reads frames
+    around the rep's ends stays inside the clip (at 15 fps a shared clip once ended there)."""
+    poses = squat_set(2, depth_deg=30)
+    ends = [r["end_s"] for r in run(track_of(poses))["reps"]]
+    cut = int(round(ends[-1] * FS)) + 1 + extra_frames
+    assert run(track_of(poses[:cut], noise_px=0.3))["summary"]["rep_count"] == 2
+
+
 def test_a_hinge_is_not_a_squat():
     """Trunk tipped ~60° further than the shins (a deadlift-like hinge), seen from the front."""
     res = run(track_of(squat_set(2, depth_deg=25, trunk_extra_deg=60), noise_px=0.5))
@@ -356,6 +366,17 @@ def test_a_squat_that_leans_forward_at_the_bottom_but_ends_tall_counts(yaw):
     """A low-bar-like squat: trunk 50° from vertical at the bottom, upright at both ends."""
     res = run(track_of(squat_set(3, depth_deg=30, trunk_extra_deg=20), yaw_deg=yaw, noise_px=0.5))
     assert res["summary"]["rep_count"] == 3
+
+
+@pytest.mark.parametrize("yaw", [0, 20])
+def test_a_quarter_squat_leaning_forward_under_a_high_camera_counts(yaw):
+    """Quarter squats (shins 22°) whose trunk leans 27° further, filmed from a camera looking down
+    25° (high on a wall): each rep ends where the depth crosses its exit threshold with the knees
+    still bent and the trunk still leaning, which that camera reads as 45°. The person then
+    stands tall; the reps count. (Judged at the crossing alone, every rep was a bow.)"""
+    res = run(track_of(squat_set(3, depth_deg=22, trunk_extra_deg=27, rep_s=2.0, gap_s=0.8), yaw_deg=yaw,
+                       pitch_deg=25, noise_px=0.3))
+    assert res["summary"]["rep_count"] == 3, res["rejected_dips"]
 
 
 def test_a_trunk_tracked_upside_down_does_not_reject_the_rep():

@@ -225,7 +225,12 @@ def not_upright_around(rf: RepFrames, th: Thresholds) -> bool:
 
 def bent_over_at_ends(rf: RepFrames, th: Thresholds) -> bool:
     """The trunk was still tipped far over at the start or the end of the dip, where the legs are
-    straight (bowing under a bar to rack it, setting a weight down).
+    straight (bowing under a bar to rack it, setting a weight down): at the frame where the depth
+    crosses the exit threshold *and* over the standing frames just outside that end
+    (``RepFrames.standing_by_ends``, those with the shoulders above the hips). At the crossing a
+    quarter squat's trunk still leans, and from a camera looking down 20-30° at the hips a trunk
+    leaning 25° towards it reads 45° (synthetic quarter squats were thrown away); a bow stays bent
+    as the person stands.
 
     Not judged where the shoulders ever sit below the hips in the dip: a bow or a squat never puts
     them there (only a hinge past horizontal does, and that is judged by ``hinge_like``), so the
@@ -234,8 +239,13 @@ def bent_over_at_ends(rf: RepFrames, th: Thresholds) -> bool:
     up = rf.sig.torso_upright
     if not np.isfinite(up[rf.idx]).any() or np.nanmin(up[rf.idx]) < 0:
         return False
-    ends = [nanmedian(up[max(i - 2, 0):i + 3]) for i in rf.standing_ends]
-    return any(np.isfinite(e) and lean_deg(e) >= th.end_trunk_max_lean.value for e in ends)
+
+    def bent(frames: np.ndarray) -> bool:
+        lean = nanmedian(up[frames])
+        return bool(np.isfinite(lean) and lean_deg(lean) >= th.end_trunk_max_lean.value)
+
+    return any(bent(np.arange(max(i - 2, 0), min(i + 3, len(up)))) and bent(standing[up[standing] >= 0])
+               for i, standing in zip(rf.standing_ends, rf.standing_by_ends()))
 
 
 def lean_deg(vertical_extent: np.ndarray | float) -> np.ndarray:

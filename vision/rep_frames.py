@@ -101,6 +101,19 @@ class RepFrames:
         that opens at a cut (its start is mid-descent)."""
         return (self.win.end,) if self.win.opens_at_cut else (self.win.start, self.win.end)
 
+    def standing_by_ends(self) -> tuple[np.ndarray, ...]:
+        """For each of :attr:`standing_ends`, the rep's baseline frames (:attr:`base`: standing, seen)
+        on that side of the rep, before its start or after its end; the end frame alone where there
+        are none. A rep starts and ends where the depth crosses the exit threshold, which a quarter
+        squat reaches with the knees still bent and the trunk still leaning forward; the frames
+        around it, where the person straightens, say how they stood (a median over them, so one
+        glitching frame does not)."""
+        out = []
+        for i in self.standing_ends:
+            side = self.base[self.base <= i] if i == self.win.start else self.base[self.base >= i]
+            out.append(side if len(side) else np.array([i]))
+        return tuple(out)
+
     def foot_travel(self, frames: np.ndarray | None = None, against_hips: bool = False) -> np.ndarray:
         """How far each foot wandered over ``frames`` (default: the whole rep), in leg lengths: (2,).
 
