@@ -10,7 +10,8 @@ until engine 0.3.8 the bench drew 0.10–0.22, shoulder width and wider), feet t
 20–45° (quarter to full squat), the trunk leaning 0–30° further forward than the shins (parallel to
 them until engine 0.3.8), rep duration 1.6–3.5 s, half the sets **good** (knee's medial
 displacement ``cave`` in [−0.3, 0.15] foot lengths × depth fraction) and half **caving** (cave in
-[0.35, 1.0]: at least a foot's breadth inside the foot line), both knees alike; a share of the
+[0.35, 1.0]: at least a foot's breadth inside the foot line), both knees alike or, in a third of the
+caving sets, one knee only (both always until engine 0.3.8); a share of the
 sets (``--single-leg-share``) are single-leg squats on the left leg (``single_leg_pose``, only the
 standing knee caves). The camera: yaw uniform in [−30°, 30°] (``--max-yaw``), pitch 0–30° looking down,
 orthographic; the picture scaled so the standing hip–ankle length is 80–250 px; portrait or
@@ -51,7 +52,7 @@ low-pass removes, so slow wobble of the knee or hip estimate is absent; the feet
 ambiguity of the pose model (e.g. knees pulled towards the hips' line, the far leg's guesses),
 low visibility and occlusion (all landmarks 0.99 visible), left/right swaps, outliers and dropped
 frames, perspective (unless ``--camera perspective``), lens distortion, camera roll, body proportions other than
-Drillis & Contini's, asymmetric caving, hip/trunk sway, clothing, other people, and real rep
+Drillis & Contini's, hip/trunk sway, clothing, other people, and real rep
 shapes (smooth cosine dips with a 0.3 s pause).
 """
 
@@ -145,6 +146,10 @@ STANCE_HALF = (0.04, 0.22)
 # most people lean further (long thighs, stiff ankles, a low bar). Up to engine 0.3.8 the bench drew
 # none, and the head's forward travel, which the view reads, was a squatter's least.
 TRUNK_EXTRA_DEG = (0.0, 30.0)
+# Share of the caving sets in which one knee caves and the other tracks its toes (until engine 0.3.8
+# both knees always caved alike).
+ONE_KNEE_SHARE = 1 / 3
+CAVE_LEGS = {"both": (s3.LEFT, s3.RIGHT), "left": (s3.LEFT,), "right": (s3.RIGHT,)}
 
 
 def draw_params(rng: np.random.Generator, single_leg_share: float = 0.1, max_yaw: float = 30.0) -> dict:
@@ -170,6 +175,10 @@ def draw_params(rng: np.random.Generator, single_leg_share: float = 0.1, max_yaw
     # the trunk leaning further forward than the shins (the skeleton's own trunk stays parallel to
     # them), from the set's own stream so the other draws stay those of engines up to 0.3.8
     p["trunk_extra_deg"] = float(np.random.default_rng([p["seed"], 3]).uniform(*TRUNK_EXTRA_DEG))
+    # one knee caving (the other tracking its toes) in a share of the caving sets, as often as not the weaker
+    # side's alone; from the set's own stream too
+    one = caving and np.random.default_rng([p["seed"], 4]).random() < ONE_KNEE_SHARE
+    p["cave_legs"] = ("left" if p["seed"] % 2 else "right") if one else "both"
     return p
 
 
@@ -202,7 +211,7 @@ def poses_of(p: dict) -> list[dict]:
                             depth_deg=p["depth_deg"], turn_out_deg=p["turn_out_deg"])
     return s3.squat_set(p["reps"], rep_s=p["rep_s"], gap_s=p["gap_s"], pose=s3.squat_pose, cave=p["cave"],
                         depth_deg=p["depth_deg"], turn_out_deg=p["turn_out_deg"], stance_half=p["stance_half"],
-                        trunk_extra_deg=p.get("trunk_extra_deg", 0.0))
+                        trunk_extra_deg=p.get("trunk_extra_deg", 0.0), cave_legs=CAVE_LEGS[p.get("cave_legs", "both")])
 
 
 def _rot_y(v: np.ndarray, angle_rad: float) -> np.ndarray:
@@ -399,6 +408,10 @@ def tables(records: list[dict], header: str = "") -> str:
     for kind in ("squat", "single_leg"):
         sel = [r for r in records if r["kind"] == kind]
         lines.append(_row(f"kind {kind}", counts(sel)))
+    for legs, name in (("both", "both knees"), ("one", "one knee")):
+        sel = [r for r in records if r["kind"] == "squat" and r["caving"]
+               and (r.get("cave_legs", "both") == "both") == (legs == "both")]
+        lines.append(_row(f"caving squat sets, {name}", counts(sel)))
     for yaw_max in (20, 30):
         sel = [r for r in records if abs(r["yaw_deg"]) <= yaw_max]
         lines.append(_row(f"abs(yaw) ≤ {yaw_max}° (target rows)", counts(sel), _target(counts(sel), yaw_max)))
