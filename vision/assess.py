@@ -18,7 +18,8 @@ from vision.rep_frames import Finding, RepFrames, row_mean, rounded, sustained_m
 from vision.reps import RepWindow
 from vision.signals import Signals
 from vision.thresholds import Profile, Thresholds, single_leg_fppa_norm
-from vision.valgus import WHY_OBLIQUE, at_most_possible, facing_camera, feet_yaw_deg, judge_single_leg_valgus, judge_valgus
+from vision.valgus import (WHY_OBLIQUE, at_most_possible, facing_camera, feet_yaw_deg, judge_single_leg_valgus,
+                           judge_valgus)
 from vision.view import METRIC_VIEWS, WHY_NOT, ViewVerdict, rep_view
 
 WHY_SINGLE_LEG = "Bilateral measures are off for single-leg squats."

@@ -139,8 +139,8 @@ def rep_view(sig: Signals, win: RepWindow, forced: str | None, th: Thresholds, s
     doubts: ``feet_yaw_deg`` (half the two feet's turn-out difference in the picture,
     ``valgus.feet_yaw_deg``; NaN when a foot is not seen) up to ``view_front_max_feet_yaw``. Where
     the feet are seen, both must say turned for an oblique verdict, as each alone misreads: the
-    head a leaning trunk, the feet one toe point's 9° error. A single-leg squat is judged from the shoulders and head only:
-    its feet are not side by side.
+    head a leaning trunk, the feet one toe point's 9° error. A single-leg squat is judged from the
+    shoulders and head only: its feet are not side by side.
     """
     if forced:
         return ViewVerdict(forced, 1.0, float("nan"), float("nan"))
