@@ -175,8 +175,8 @@ def draw_params(rng: np.random.Generator, single_leg_share: float = 0.1, max_yaw
     # the trunk leaning further forward than the shins (the skeleton's own trunk stays parallel to
     # them), from the set's own stream so the other draws stay those of engines up to 0.3.8
     p["trunk_extra_deg"] = float(np.random.default_rng([p["seed"], 3]).uniform(*TRUNK_EXTRA_DEG))
-    # one knee caving (the other tracking its toes) in a share of the caving sets, as often as not the weaker
-    # side's alone; from the set's own stream too
+    # one knee caving (the other tracking its toes) in a share of the caving sets, the left or the right
+    # alike; from the set's own stream too
     one = caving and np.random.default_rng([p["seed"], 4]).random() < ONE_KNEE_SHARE
     p["cave_legs"] = ("left" if p["seed"] % 2 else "right") if one else "both"
     return p

@@ -338,7 +338,8 @@ def test_a_set_that_starts_soon_after_the_clip_keeps_its_first_rep(lead_s):
 @pytest.mark.parametrize("extra_frames", [0, 1, 2])
 def test_a_clip_that_stops_as_the_last_rep_ends_keeps_it(extra_frames):
     """The clip is cut a frame or two after the last rep's end: every rule that reads frames
-    around the rep's ends stays inside the clip (at 15 fps a shared clip once ended there)."""
+    around the rep's ends stays inside the clip (a shared clip re-filmed at 15 fps ended there and
+    crashed a first version of the bow rule)."""
     poses = squat_set(2, depth_deg=30)
     ends = [r["end_s"] for r in run(track_of(poses))["reps"]]
     cut = int(round(ends[-1] * FS)) + 1 + extra_frames
