@@ -240,11 +240,11 @@ def bent_over_at_ends(rf: RepFrames, th: Thresholds) -> bool:
     if not np.isfinite(up[rf.idx]).any() or np.nanmin(up[rf.idx]) < 0:
         return False
 
-    def bent(frames: np.ndarray) -> bool:
-        lean = nanmedian(up[frames])
+    def bent(uprightness: np.ndarray) -> bool:
+        lean = nanmedian(uprightness)
         return bool(np.isfinite(lean) and lean_deg(lean) >= th.end_trunk_max_lean.value)
 
-    return any(bent(np.arange(max(i - 2, 0), min(i + 3, len(up)))) and bent(standing[up[standing] >= 0])
+    return any(bent(up[max(i - 2, 0):i + 3]) and bent(up[standing][up[standing] >= 0])
                for i, standing in zip(rf.standing_ends, rf.standing_by_ends()))
 
 
