@@ -381,7 +381,7 @@ def _bin(x: float, edges: list[float]) -> int:
 CONDITIONS = (
     ("abs(yaw)", lambda r: abs(r["yaw_deg"]), ((0, 10), (10, 20), (20, 30), (30, 45)), "°"),
     ("turn-out", lambda r: r["turn_out_deg"], ((0, 15), (15, 30), (30, 45)), "°"),
-    ("ankles apart", lambda r: 2 * r["stance_half"] * 175, ((14, 25), (25, 35), (35, 55), (55, 77)), " cm"),
+    ("ankles apart", lambda r: 2 * r["stance_half"] * PERSON_M * 100, ((14, 25), (25, 35), (35, 55), (55, 77)), " cm"),
     ("trunk lean beyond the shins", lambda r: r.get("trunk_extra_deg", 0.0), ((0, 10), (10, 20), (20, 30)), "°"),
     ("depth (shank tilt)", lambda r: r["depth_deg"], ((20, 28), (28, 37), (37, 45)), "°"),
     ("pitch", lambda r: r["pitch_deg"], ((0, 10), (10, 20), (20, 30), (30, 50)), "°"),
