@@ -78,7 +78,7 @@ def test_pan_slides_the_picture_a_fifth_of_its_width_to_and_fro():
     assert left[1.0] - left[3.0] == round(robustness.PAN_SWING * w) == 160   # a fifth of the 800 px window
 
 
-def test_zoom_narrows_the_view_to_85_percent_and_back_keeping_the_size():
+def test_zoom_narrows_the_view_to_90_percent_and_back_keeping_the_size():
     """``zoom``: at t = 0 the picture itself; half a period later its centre 90 % scaled up to the
     same size."""
     h, w = 40, 200
