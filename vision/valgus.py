@@ -80,7 +80,10 @@ def feet_yaw_deg(rf: RepFrames, th: Thresholds) -> float:
     less; a person's two feet turn out about alike, so half the difference is the camera's turn
     (the shared front clips read 0-10°, their oblique clips 23-50°), with each toe point's own error
     (``turn_out_error_one_foot``) divided by √2. Read from the planted feet, it does not grow with
-    the trunk's lean, as the head's sideways offset does.
+    the trunk's lean, as the head's sideways offset does. On synthetic skeletons: within 2° from a
+    level camera; over by up to 5° from one looking down 25° (the toe's offset is read against the
+    standing shank, which looking down foreshortens); 2.5-3° short where a foot's turn-out and the
+    camera's turn add past the 65° a foot's reading is clipped to.
     """
     offsets = [toe_offset(rf, k, th) for k in range(2)]
     if not all(np.isfinite(offsets)):
