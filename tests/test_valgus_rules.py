@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from skeleton3d import ANKLE_H, FOOT, LEFT, SHANK, project, squat_pose, squat_set, track_of
 from vision import geometry as g
 from vision.analysis import analyze_track
-from vision.valgus import (CLEAR, NONE, POSSIBLE, both_feet_evidence, combine, foot_line_evidence, kasr_evidence, knee_shift_evidence,
+from vision.valgus import (CLEAR, FOOT_LINE_MEASURES, NONE, POSSIBLE, both_feet_evidence, combine, foot_line_evidence, kasr_evidence, knee_shift_evidence,
                            rep_verdict, single_leg_fppa_evidence)
 from vision.thresholds import Thresholds
 
@@ -202,6 +202,34 @@ def test_filmed_well_off_the_front_caving_knees_are_possible_at_most(yaw):
         for rep in res["reps"]:
             assert rep["valgus"]["verdict"] == verdict, rep["valgus"]["evidence"]
             assert "knee_valgus" not in rep["flags"] and "valgus_clear" in rep["not_judged"]
+
+
+@pytest.mark.parametrize("yaw", [24, 28, -26])
+def test_filmed_25_to_30_degrees_off_the_front_the_foot_line_decides_clear(yaw):
+    """A phone 25-30° to the side: the rep reads oblique, yet each knee against its own foot as the
+    camera sees it holds there (the Monte-Carlo bench: good reps clear on 0-0.3 %), so knees caving
+    0.8 foot lengths inside their line are a clear fault, decided by the foot line alone."""
+    res = analyze_track(track_of(squat_set(2, turn_out_deg=15, cave=0.8, depth_deg=35), yaw_deg=yaw,
+                                 noise_px=0.3)).result
+    assert res["summary"]["rep_count"] == 2 and res["summary"]["valgus_reps"] == 2
+    for rep in res["reps"]:
+        assert rep["view"] == "oblique" and rep["valgus"]["verdict"] == CLEAR and "knee_valgus" in rep["flags"]
+        assert set(rep["valgus"]["decided_by"]) <= set(FOOT_LINE_MEASURES) and "foot_line" in rep["valgus"]["decided_by"]
+        assert "valgus_clear" not in rep["not_judged"] and "knee_shift" in rep["not_judged"]
+
+
+@pytest.mark.parametrize("yaw", [24, -27])
+@pytest.mark.parametrize("turn_out", [0, 10])
+def test_off_the_front_the_knee_shift_is_not_weighed(yaw, turn_out):
+    """Good squats filmed 24-27° off the front: the knees' forward travel looks sideways, inwards for
+    one knee, which the knee shift reads as caving ('possible' when it was weighed there). Only
+    the measures that follow each knee along its own foot are weighed off the front."""
+    res = analyze_track(track_of(squat_set(2, turn_out_deg=turn_out, cave=0.0, depth_deg=35), yaw_deg=yaw,
+                                 pitch_deg=5, noise_px=0.3)).result
+    assert res["summary"]["rep_count"] == 2
+    for rep in res["reps"]:
+        assert rep["view"] == "oblique" and rep["valgus"]["verdict"] == NONE, rep["valgus"]
+        assert all(set(ev) <= set(FOOT_LINE_MEASURES) for ev in rep["valgus"]["evidence"].values())
 
 
 # --- within the set: the person's own best reps -------------------------------------------------

@@ -204,8 +204,9 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions | None = None, *, v
         problems.append(_problem("person_too_small", WHY_SMALL.format(px=min(small))))
     if reps and result["view"] in ("oblique", "unknown"):
         problems.append(_problem("view_unsupported", "The camera sees the body at an angle, so exact depth cannot "
-                                 "be judged and knees caving in can be shown only as 'possible' (facing the camera) "
-                                 "or not at all (from behind). " + REFILM_TIP))
+                                 "be judged, and the knees are judged against their toes only: caving in is shown "
+                                 "clearly up to about 30° off the front, only as 'possible' beyond that, and not at "
+                                 "all from behind. " + REFILM_TIP))
     elif result["view"] == "side":
         result["not_judged"] = {"valgus": "Knee valgus needs a front view: film facing the camera."}
     if not reps and "no_person" not in {p["code"] for p in problems}:

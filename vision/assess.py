@@ -81,16 +81,22 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
         v, valgus = judge_valgus(rf, th, earlier)
         found.add(v).add(judge_asymmetry(rf, th)).add(judge_lateral_shift(rf, th))
     elif view.view == "oblique" and facing_camera(rf):
-        # a camera turned off the front: the knee measures still read (each knee against its own foot
-        # as the camera sees it), but past ~20-30° of yaw they are not validated: possible at most
-        # (on one leg too: only a foot line that takes part survives, FPPA alone over-reads a turned camera)
+        # a camera turned off the front: each knee is judged against its own foot as the camera sees
+        # it, which holds off the front (the Monte-Carlo bench); clear where the feet read the camera
+        # turned no more than ``oblique_clear_max_feet_yaw``, possible at most past it or unread
+        # (on one leg always: only a foot line that takes part survives, FPPA alone over-reads a turned camera)
         if single_leg:
             v, valgus = at_most_possible(*judge_single_leg_valgus(rf, th, norm))
             found.metrics["kasr_min"] = None   # one leg: no knee/ankle separation
+            capped = True
         else:
-            v, valgus = at_most_possible(*judge_valgus(rf, th))
+            v, valgus = judge_valgus(rf, th, off_front=True)
+            capped = not feet_yaw_deg(rf, th) <= th.oblique_clear_max_feet_yaw.value   # NaN: unread, capped
+            if capped:
+                v, valgus = at_most_possible(v, valgus)
         found.add(v)
-        found.not_judged["valgus_clear"] = WHY_OBLIQUE
+        if capped:
+            found.not_judged["valgus_clear"] = WHY_OBLIQUE
         found.not_judged.update({key: WHY_SINGLE_LEG if single_leg else WHY_NOT[key] for key in ("asymmetry", "lateral_shift")})
         found.metrics.update(dict.fromkeys(("asymmetry_deg", "lateral_shift")))
     else:

@@ -49,6 +49,8 @@ WHY_FEET = ("The feet (toes) were not clearly visible, so the knees were judged 
 WHY_FEET_BEHIND = ("Filmed from behind, the toes are hidden behind the heels, so the knees were judged against "
                    "the ankles only. Film from the front to judge the knees against the toes.")
 WHY_FPPA = "n/a (thigh foreshortened): FPPA has no meaning while the thigh points at the camera."
+WHY_OFF_FRONT = ("Filmed at an angle, so each knee was judged against its own toes only: the knee's shift against the "
+                 "ankle, FPPA and the knees' separation read a knee moving forward as moving sideways from an angle.")
 
 
 def toe_offset(rf: RepFrames, k: int, th: Thresholds) -> float:
@@ -181,6 +183,9 @@ def fppa_change(rf: RepFrames, k: int, th: Thresholds) -> np.ndarray:
 
 CLEAR, POSSIBLE, NONE = "clear", "possible", "none"
 _RANK = {NONE: 0, POSSIBLE: 1, CLEAR: 2}
+# The measures that follow each knee along its own foot as the camera sees it, so they hold with the
+# camera turned off the front; the knee shift, FPPA and KASR read a knee's forward travel as sideways there.
+FOOT_LINE_MEASURES = ("foot_line", "both_feet", "within_set")
 
 
 def foot_line_evidence(inside: float, inside_low: float, threshold: float) -> str:
@@ -313,10 +318,13 @@ def severity(metrics: dict, kasr_min: float, th: Thresholds) -> str:
 # Judges: measure → rule → report
 # --------------------------------------------------------------------------------------------------
 
-def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = ()) -> tuple[Finding, dict]:
+def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = (), off_front: bool = False
+                 ) -> tuple[Finding, dict]:
     """Both legs of a bilateral squat. Returns the finding and the rep's ``valgus`` object.
 
     ``earlier``: the set's reps judged before this one (rep JSON objects), for the within-set cue.
+    ``off_front``: the camera is turned off the front (an oblique view): only the measures that hold
+    there (:data:`FOOT_LINE_MEASURES`) are weighed; the others are still reported in the metrics.
     """
     sig, n = rf.sig, rf.n_sustain
     out = Finding()
@@ -367,6 +375,9 @@ def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = ()) ->
     moved_in = [name for name in LEGS if (m[f"knee_shift_{name}"] or 0) > 0] or list(LEGS)
     for name in moved_in:
         evidence[name]["kasr"] = kasr
+    if off_front:
+        evidence = {name: {k: e for k, e in ev.items() if k in FOOT_LINE_MEASURES} for name, ev in evidence.items()}
+        out.not_judged["knee_shift"] = WHY_OFF_FRONT
     legs = {name: combine(evidence[name]) for name in LEGS}
     verdict, at, decided = rep_verdict(legs)
     valgus = {"left": False, "right": False, "phase": None, "verdict": verdict,
@@ -395,18 +406,18 @@ def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = ()) ->
     return out, valgus
 
 
-WHY_OBLIQUE = ("Filmed at an angle, so the knees were judged but caving can be shown only as 'possible' (2D "
-               "knee measures are validated up to about 20-30° off the front). Film facing the camera squarely "
-               "for a clear verdict.")
+WHY_OBLIQUE = ("Filmed well off the front, so the knees were judged but caving can be shown only as 'possible' (the "
+               "knee against its toes is validated up to about 30° off the front). Film facing "
+               "the camera squarely for a clear verdict.")
 
 
 def at_most_possible(out: Finding, valgus: dict) -> tuple[Finding, dict]:
-    """A knee verdict from a view where clear cannot be told (a camera well off the front): only
-    strong signs are worth a look there, so a clear verdict the foot line takes part in becomes
-    possible (no flag, no cue, never spoken); anything else becomes none. The knee shift, FPPA and
-    KASR read a knee's forward travel as sideways once the camera is turned (the shared 45° overhead
-    squat: FPPA 99°, knee shift 0.84 hip widths on a good rep); the foot line follows the knee along
-    its own foot as the camera sees it."""
+    """A knee verdict from a view where clear cannot be told (a camera well off the front, or one
+    whose turn the feet cannot read): only strong signs are worth a look there, so a clear verdict
+    the foot line takes part in becomes possible (no flag, no cue, never spoken); anything else
+    becomes none. The knee shift, FPPA and KASR read a knee's forward travel as sideways once the
+    camera is turned (the shared 45° overhead squat: FPPA 99°, knee shift 0.84 hip widths on a good
+    rep); the foot line follows the knee along its own foot as the camera sees it."""
     if valgus["verdict"] != CLEAR or "foot_line" not in valgus["decided_by"]:
         out.flags = [f for f in out.flags if f["code"] != "knee_valgus"]
         # as a judge's own none: no phase or time for a cue to point at
