@@ -267,6 +267,18 @@ def test_a_rep_markedly_worse_than_the_persons_own_earlier_reps_is_clear():
     assert alone["reps"][0]["valgus"]["verdict"] == POSSIBLE
 
 
+@pytest.mark.parametrize("yaw", [24, -26])
+def test_off_the_front_the_set_compares_with_its_own_earlier_oblique_reps(yaw):
+    """The same set filmed 24-26° off the front: every rep reads oblique and, with the feet out 35°,
+    one foot looks turned ~60° in the picture, so the foot line's point estimate puts even the good
+    reps' knees past its threshold (possible). The last rep's knee sits a foot breadth further in
+    than the same person's earlier oblique reps: the set's own comparison makes it clear."""
+    res = analyze_track(track_of(_set_whose_last_rep_caves(0.6), yaw_deg=yaw, noise_px=0.5)).result
+    assert {r["view"] for r in res["reps"]} == {"oblique"}
+    assert [r["valgus"]["verdict"] for r in res["reps"]] == [POSSIBLE] * 4 + [CLEAR]
+    assert res["reps"][-1]["valgus"]["decided_by"] == ["foot_line", "within_set"]
+
+
 def test_at_most_possible_keeps_only_a_foot_line_clear_as_possible():
     """A view where clear cannot be told: a clear verdict the foot line decided becomes possible (no
     flag); a clear one without it, or a possible one, becomes none, with no phase or time left for a

@@ -291,11 +291,14 @@ def _num(x) -> float:
     return float("nan") if x is None else float(x)
 
 
-def within_set_cue(t_low: float, depth: float, leg: str, earlier: Sequence[dict], th: Thresholds) -> str:
-    """:func:`within_set_evidence` for knee ``leg`` against the set's earlier front-view squats, read
-    at the low end of the foot line's band (with the camera's look-down angle, whose over-read of
-    forward travel grows with each rep's depth and so would not cancel between reps)."""
-    same = [r for r in earlier if r.get("stance") == "double_leg" and r.get("view") == "front"]
+def within_set_cue(t_low: float, depth: float, leg: str, earlier: Sequence[dict], th: Thresholds,
+                   view: str = "front") -> str:
+    """:func:`within_set_evidence` for knee ``leg`` against the set's earlier squats seen from the same
+    ``view`` (front, or oblique: a knee against its own foot as the camera sees it, whose biases the
+    same camera and stance share too), read at the low end of the foot line's band (with the camera's
+    look-down angle, whose over-read of forward travel grows with each rep's depth and so would not
+    cancel between reps)."""
+    same = [r for r in earlier if r.get("stance") == "double_leg" and r.get("view") == view]
     return within_set_evidence(t_low, depth, np.array([_num(r["metrics"].get(f"knee_toe_low_{leg}")) for r in same]),
                                np.array([_num(r["metrics"].get("squat_depth")) for r in same]),
                                th.knee_toe_inside.value,
@@ -361,7 +364,7 @@ def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = (), of
                           "knee_shift": knee_shift_evidence(s_max, d_max, th.knee_medial_shift.value,
                                                             th.fppa_displacement.value, t_max, th.knee_toe_inside.value,
                                                             th.knee_shift_foot_agreement.value)}
-        set_cue = within_set_cue(t_low, rf.win.peak_depth, name, earlier, th)
+        set_cue = within_set_cue(t_low, rf.win.peak_depth, name, earlier, th, "oblique" if off_front else "front")
         if set_cue != NONE:
             evidence[name]["within_set"] = set_cue
         by_foot = evidence[name]["foot_line"] != NONE
