@@ -159,8 +159,8 @@ def problem_messages(result: Mapping) -> list[str]:
 def summary_tiles(result: Mapping) -> list[dict]:
     """The metric tiles: ``[{"label", "value", "help"}]``.
 
-    Valgus is only judged from a front view: other views show "not judged" instead of a 0
-    that would read as "no valgus".
+    Valgus is judged from a front view and, against the toes, from one off the front: side and
+    rear-angled views show "not judged" instead of a 0 that would read as "no valgus".
     """
     s = result.get("summary") or {}
     reps = int(s.get("rep_count") or 0)
@@ -168,7 +168,7 @@ def summary_tiles(result: Mapping) -> list[dict]:
     worst = s.get("worst_rep")
     valgus_tile = {"label": "Reps with knee valgus",
                    "value": f"{int(s.get('valgus_reps') or 0)} of {reps}" if valgus_judged else "not judged",
-                   "help": "Knees caving inwards; judged from a front view only."}
+                   "help": "Knees caving inwards; judged from the front (a camera turned up to about 30° to the side: against the toes only, further round: possible at most)."}
     note = possible_note(result) if valgus_judged else None
     if note:
         valgus_tile["note"] = note
