@@ -475,14 +475,17 @@ def test_a_camera_rolled_a_few_degrees_does_not_shift_the_hips_sideways(roll):
         assert abs(a["metrics"]["lateral_shift"] - b["metrics"]["lateral_shift"]) < 0.02
 
 
-def test_a_person_too_small_for_the_pose_model_is_not_judged_at_the_knees(tmp_path):
+@pytest.mark.parametrize("yaw", [0, 26])
+def test_a_person_too_small_for_the_pose_model_is_not_judged_at_the_knees(tmp_path, yaw):
     """The same caving set, its landmarks found on a copy scaled to 0.3 (legs ≈ 59 px where the pose
-    model looked): the knees are not judged, the user is told to film closer, the reps still count."""
+    model looked): the knees are not judged, the user is told to film closer, the reps still count.
+    Off the front too (26°: an oblique view, whose knees are judged clear on the foot line)."""
     from vision.analysis import rescale_track
     from vision.track import PoseTrack
 
-    track = track_of(squat_set(2, turn_out_deg=15, cave=0.8), noise_px=0.5)
+    track = track_of(squat_set(2, turn_out_deg=15, cave=0.8), yaw_deg=yaw, noise_px=0.5)
     assert run(track)["summary"]["valgus_reps"] == 2
+    assert {r["view"] for r in run(track)["reps"]} == {"front" if yaw == 0 else "oblique"}
     small = rescale_track(replace(track, xy=track.xy * 0.3, width=192, height=216), track.width, track.height)
     assert small.pose_scale == pytest.approx(0.3)
     small.save(tmp_path / "t.npz")

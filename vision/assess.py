@@ -29,9 +29,11 @@ WHY_SMALL = ("The person is small in the picture (legs about {px:.0f} px tall wh
 
 
 def too_small_for_knees(view: str, leg_px: float | None, th: Thresholds) -> bool:
-    """A frontal view whose person's legs were under ``th.min_leg_px`` where pose ran: the knee, asymmetry
-    and sideways-shift judges are off (``leg_px`` None: not measured, nothing is gated)."""
-    return view in METRIC_VIEWS["valgus"] and leg_px is not None and leg_px < th.min_leg_px.value
+    """A frontal or oblique view (the knees are judged from both) whose person's legs were under
+    ``th.min_leg_px`` where pose ran: the knee, asymmetry and sideways-shift judges are off
+    (``leg_px`` None: not measured, nothing is gated)."""
+    knee_views = METRIC_VIEWS["valgus"] + ("oblique",)
+    return view in knee_views and leg_px is not None and leg_px < th.min_leg_px.value
 
 
 def judge_dip(sig: Signals, win: RepWindow, forced_view: str | None, profile: Profile, index: int,
