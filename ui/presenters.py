@@ -168,7 +168,8 @@ def summary_tiles(result: Mapping) -> list[dict]:
     worst = s.get("worst_rep")
     valgus_tile = {"label": "Reps with knee valgus",
                    "value": f"{int(s.get('valgus_reps') or 0)} of {reps}" if valgus_judged else "not judged",
-                   "help": "Knees caving inwards; judged from the front (a camera turned up to about 30° to the side: against the toes only, further round: possible at most)."}
+                   "help": "Knees caving inwards; judged from the front (a camera turned up to about 30° to the "
+                           "side: against the toes only, further round: possible at most)."}
     note = possible_note(result) if valgus_judged else None
     if note:
         valgus_tile["note"] = note

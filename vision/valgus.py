@@ -27,7 +27,9 @@ is clear or two independent ones pass, ``possible`` when only one passes: the cu
 the margin is inside the error. Only ``clear`` raises the ``knee_valgus`` flag, its cue and the
 spoken "Knees out"; ``possible`` is shown as "look at this rep" and never counted as a fault.
 On a single-leg squat only the standing leg is judged: FPPA against single-leg norms (Herrington
-& Munro 2010) where valid, corroborated by its foot line, or the foot line alone.
+& Munro 2010) where valid, corroborated by its foot line, or the foot line alone. Off the front (an
+oblique view) only the foot-line measures are weighed (``off_front``, :data:`FOOT_LINE_MEASURES`):
+the knee shift, FPPA and KASR read a turned camera's view of a knee's forward travel as caving.
 """
 
 from __future__ import annotations
