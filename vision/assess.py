@@ -92,8 +92,8 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
             found.metrics["kasr_min"] = None   # one leg: no knee/ankle separation
             capped = True
         else:
-            v, valgus = judge_valgus(rf, th, earlier, off_front=True)
-            capped = not feet_yaw_deg(rf, th) <= th.oblique_clear_max_feet_yaw.value   # NaN: unread, capped
+            v, valgus = judge_valgus(rf, th, earlier, view="oblique")
+            capped = not view.feet_yaw_deg <= th.oblique_clear_max_feet_yaw.value   # NaN: unread, capped
             if capped:
                 v, valgus = at_most_possible(v, valgus)
         found.add(v)

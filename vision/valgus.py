@@ -28,7 +28,7 @@ the margin is inside the error. Only ``clear`` raises the ``knee_valgus`` flag, 
 spoken "Knees out"; ``possible`` is shown as "look at this rep" and never counted as a fault.
 On a single-leg squat only the standing leg is judged: FPPA against single-leg norms (Herrington
 & Munro 2010) where valid, corroborated by its foot line, or the foot line alone. Off the front (an
-oblique view) only the foot-line measures are weighed (``off_front``, :data:`FOOT_LINE_MEASURES`):
+oblique view) only the foot-line measures are weighed (``judge_valgus(view="oblique")``, :data:`FOOT_LINE_MEASURES`):
 the knee shift, FPPA and KASR read a turned camera's view of a knee's forward travel as caving.
 """
 
@@ -323,14 +323,16 @@ def severity(metrics: dict, kasr_min: float, th: Thresholds) -> str:
 # Judges: measure → rule → report
 # --------------------------------------------------------------------------------------------------
 
-def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = (), off_front: bool = False
+def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = (), view: str = "front"
                  ) -> tuple[Finding, dict]:
     """Both legs of a bilateral squat. Returns the finding and the rep's ``valgus`` object.
 
-    ``earlier``: the set's reps judged before this one (rep JSON objects), for the within-set cue.
-    ``off_front``: the camera is turned off the front (an oblique view): only the measures that hold
-    there (:data:`FOOT_LINE_MEASURES`) are weighed; the others are still reported in the metrics.
+    ``earlier``: the set's reps judged before this one (rep JSON objects), for the within-set cue,
+    which compares with those of the same ``view``. ``view`` "oblique" (the camera turned off the
+    front): only the measures that hold there (:data:`FOOT_LINE_MEASURES`) are weighed; the others
+    are still reported in the metrics.
     """
+    off_front = view != "front"
     sig, n = rf.sig, rf.n_sustain
     out = Finding()
     m = out.metrics
@@ -366,7 +368,7 @@ def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = (), of
                           "knee_shift": knee_shift_evidence(s_max, d_max, th.knee_medial_shift.value,
                                                             th.fppa_displacement.value, t_max, th.knee_toe_inside.value,
                                                             th.knee_shift_foot_agreement.value)}
-        set_cue = within_set_cue(t_low, rf.win.peak_depth, name, earlier, th, "oblique" if off_front else "front")
+        set_cue = within_set_cue(t_low, rf.win.peak_depth, name, earlier, th, view)
         if set_cue != NONE:
             evidence[name]["within_set"] = set_cue
         by_foot = evidence[name]["foot_line"] != NONE

@@ -10,7 +10,7 @@ stance keeps them apart).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -30,6 +30,9 @@ class ViewVerdict:
     confidence: float    # 0–1: how clearly the measurements sit inside the class
     shoulder_ratio: float
     nose_offset: float
+    # the camera's turn from the way the planted feet point (valgus.feet_yaw_deg), read once per rep
+    # by rep_view; NaN where a foot is not seen or nobody read it (a clip-wide view)
+    feet_yaw_deg: float = float("nan")
 
     def supports(self, metric: str) -> bool:
         """Whether this view can judge ``metric`` (see METRIC_VIEWS)."""
@@ -143,7 +146,7 @@ def rep_view(sig: Signals, win: RepWindow, forced: str | None, th: Thresholds, s
     shoulders and head only: its feet are not side by side.
     """
     if forced:
-        return ViewVerdict(forced, 1.0, float("nan"), float("nan"))
+        return ViewVerdict(forced, 1.0, float("nan"), float("nan"), feet_yaw_deg)
     t = sig.t
     near = (t >= t[win.start] - th.view_context.value) & (t <= t[win.end] + th.view_context.value)
     if single_leg:  # standing on one leg is the rep's own top, not depth ≈ 0 on two feet
@@ -157,5 +160,5 @@ def rep_view(sig: Signals, win: RepWindow, forced: str | None, th: Thresholds, s
         loaded = idx[sig.depth[idx] >= 0.5 * win.peak_depth]
         turned = np.nanmedian(sig.nose_offset[loaded]) if len(loaded) else 0.0
         if turned > th.view_front_max_nose_offset.value:
-            return ViewVerdict("oblique", 0.7, verdict.shoulder_ratio, float(turned))
-    return verdict
+            return ViewVerdict("oblique", 0.7, verdict.shoulder_ratio, float(turned), feet_yaw_deg)
+    return replace(verdict, feet_yaw_deg=feet_yaw_deg)
