@@ -211,7 +211,7 @@ def poses_of(p: dict) -> list[dict]:
                             depth_deg=p["depth_deg"], turn_out_deg=p["turn_out_deg"])
     return s3.squat_set(p["reps"], rep_s=p["rep_s"], gap_s=p["gap_s"], pose=s3.squat_pose, cave=p["cave"],
                         depth_deg=p["depth_deg"], turn_out_deg=p["turn_out_deg"], stance_half=p["stance_half"],
-                        trunk_extra_deg=p.get("trunk_extra_deg", 0.0), cave_legs=CAVE_LEGS[p.get("cave_legs", "both")])
+                        trunk_extra_deg=p["trunk_extra_deg"], cave_legs=CAVE_LEGS[p["cave_legs"]])
 
 
 def _rot_y(v: np.ndarray, angle_rad: float) -> np.ndarray:
@@ -382,7 +382,7 @@ CONDITIONS = (
     ("abs(yaw)", lambda r: abs(r["yaw_deg"]), ((0, 10), (10, 20), (20, 30), (30, 45)), "°"),
     ("turn-out", lambda r: r["turn_out_deg"], ((0, 15), (15, 30), (30, 45)), "°"),
     ("ankles apart", lambda r: 2 * r["stance_half"] * PERSON_M * 100, ((14, 25), (25, 35), (35, 55), (55, 77)), " cm"),
-    ("trunk lean beyond the shins", lambda r: r.get("trunk_extra_deg", 0.0), ((0, 10), (10, 20), (20, 30)), "°"),
+    ("trunk lean beyond the shins", lambda r: r["trunk_extra_deg"], ((0, 10), (10, 20), (20, 30)), "°"),
     ("depth (shank tilt)", lambda r: r["depth_deg"], ((20, 28), (28, 37), (37, 45)), "°"),
     ("pitch", lambda r: r["pitch_deg"], ((0, 10), (10, 20), (20, 30), (30, 50)), "°"),
     ("pitch at the hips", lambda r: r.get("hip_pitch_deg", np.nan), ((-30, -10), (-10, 0), (0, 10), (10, 30)), "°"),
@@ -410,7 +410,7 @@ def tables(records: list[dict], header: str = "") -> str:
         lines.append(_row(f"kind {kind}", counts(sel)))
     for legs, name in (("both", "both knees"), ("one", "one knee")):
         sel = [r for r in records if r["kind"] == "squat" and r["caving"]
-               and (r.get("cave_legs", "both") == "both") == (legs == "both")]
+               and (r["cave_legs"] == "both") == (legs == "both")]
         lines.append(_row(f"caving squat sets, {name}", counts(sel)))
     for yaw_max in (20, 30):
         sel = [r for r in records if abs(r["yaw_deg"]) <= yaw_max]
