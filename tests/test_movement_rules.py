@@ -71,6 +71,33 @@ def test_lateral_lunges_are_rejected_from_the_front_and_at_an_angle(yaw):
     assert all("side lunge" in d["reason"] for d in res["rejected_dips"])
 
 
+@pytest.mark.parametrize("yaw, pitch, stance_half, turn_out, leg", [(10, 10, 0.21, 13, "right"), (-10, 10, 0.21, 13, "left"),
+                                                                    (-4, 17, 0.19, 29, "left"), (6, 14, 0.06, 3, "left")])
+def test_a_squat_whose_one_knee_caves_far_in_is_not_a_lateral_lunge_and_is_caught(yaw, pitch, stance_half, turn_out, leg):
+    """``lateral_lunge_hip_travel``: one knee caving a foot length inside its line points that thigh
+    at the camera, so the leg reads straight and hardly shortened beside the other one, as a side
+    lunge's does (drawn by the Monte-Carlo bench; every rep was thrown away as a side lunge). The
+    hips stay over the middle of the feet, where a lateral lunge takes them over the bent foot: a
+    squat, and its knee is caught."""
+    from skeleton3d import LEFT, RIGHT
+    poses = squat_set(3, depth_deg=25, stance_half=stance_half, turn_out_deg=turn_out, cave=0.9,
+                      cave_legs=(LEFT,) if leg == "left" else (RIGHT,))
+    res = run(track_of(poses, yaw_deg=yaw, pitch_deg=pitch, noise_px=0.5))
+    assert res["summary"]["rep_count"] == 3, res["rejected_dips"]
+    assert all(r["valgus"]["verdict"] == "clear" and r["valgus"][leg] for r in res["reps"]), [r["valgus"] for r in res["reps"]]
+
+
+@pytest.mark.parametrize("yaw", [0, 20, 45, -20, -45])
+def test_a_shallow_lateral_lunge_still_moves_its_hips_far_enough_to_be_rejected(yaw):
+    """The boundary of ``lateral_lunge_hip_travel`` (0.15 ankle widths) from the lunge's side: side
+    lunges at half their depth (the hips 11 cm down) move the hips 0.17-0.23 ankle widths over the
+    bent foot, from the front to 45° either way: still rejected."""
+    poses = [lateral_lunge_pose(0.5 * q) for q in dip(np.arange(11 * FS) / FS, [(1, 2.5), (5, 2.5), (8, 2.5)])]
+    res = run(track_of(poses, yaw_deg=yaw, noise_px=0.5))
+    assert res["reps"] == [] and len(res["rejected_dips"]) == 3
+    assert all("side lunge" in d["reason"] for d in res["rejected_dips"])
+
+
 @pytest.mark.parametrize("stance_half, turn_out, yaw", [(0.13, 15, 0), (0.22, 40, 0), (0.22, 40, 45), (0.13, 15, 30)])
 def test_wide_and_turned_out_squats_are_not_lateral_lunges(stance_half, turn_out, yaw):
     res = run(track_of(squat_set(2, stance_half=stance_half, turn_out_deg=turn_out, depth_deg=40), yaw_deg=yaw,

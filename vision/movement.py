@@ -121,7 +121,13 @@ def lateral_lunge_like(rf: RepFrames, th: Thresholds) -> bool:
     lunge), with both feet on the floor: in a squat both legs shorten alike (the straighter one by ≥ 0.86 of the
     other on every counted rep of the shared clips, from any view), in a lateral lunge the straight
     leg hardly shortens (≤ 0.22 from the front to 45° on synthetic skeletons). Not from the side,
-    where the straight leg's sideways tilt is seen end-on."""
+    where the straight leg's sideways tilt is seen end-on.
+
+    ... and the hips travelled sideways over the bent leg's foot (``lateral_lunge_hip_travel``),
+    which is what a lateral lunge is. A squat whose one knee caves far in points that thigh at the
+    camera: its leg reads straight and hardly shortened beside the other, as a lunge's does
+    (synthetic squats with one knee a foot length inside its line, up to 10° off the front: every
+    rep was thrown away), but its hips stay over the middle of the feet."""
     short = rf.sig.leg_shortening[rf.loaded]      # (k, 2)
     if not np.isfinite(short).all(axis=1).any():
         return False
@@ -132,7 +138,16 @@ def lateral_lunge_like(rf: RepFrames, th: Thresholds) -> bool:
         ratio = np.where(bent > 0, straight / bent, np.nan)
     # ... and that leg really is straight: hip, knee and ankle in line, which they are from any view
     in_line = nanmedian(rf.sig.knee_flexion[rf.loaded[rows], straighter]) <= th.straight_leg_max_flexion.value
-    return bool(nanmedian(ratio) < th.lateral_lunge_ratio.value and in_line)
+    bent_leg = int(np.round(np.mean(1 - straighter)))
+    return bool(nanmedian(ratio) < th.lateral_lunge_ratio.value and in_line
+                and hips_travel_towards(rf, bent_leg) >= th.lateral_lunge_hip_travel.value)
+
+
+def hips_travel_towards(rf: RepFrames, leg: int) -> float:
+    """How far the hips moved sideways towards leg ``leg``'s foot (0 left, 1 right) over the loaded
+    phase, from standing, in ankle widths (median; + = towards that foot)."""
+    shift = nanmedian(rf.sig.lateral_shift[rf.loaded]) - rf.baseline(rf.sig.lateral_shift)   # + = to the left
+    return float(shift if leg == 0 else -shift)
 
 
 def moving_free_foot(rf: RepFrames, th: Thresholds) -> int | None:
