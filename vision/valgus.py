@@ -20,7 +20,7 @@ clip), **possible** (past it, within that error) or **none**. The foot line's er
 standard deviations of one toe point's measured turn-out error (2 × 9°), the foot's length
 between people (10 % longer), and the camera's look-down angle read from this clip's toes (a
 camera looking down over-reads the knee's forward travel, so its expected outward travel). The knee shift is clear only with the
-FPPA change agreeing and, where the feet are seen, the foot line at least half agreeing (a camera
+FPPA change agreeing and, where the feet are seen, the foot line passing too (a camera
 turned off the front makes a knee's forward travel look sideways); KASR only when the knees are
 both narrow and narrowed during the rep. A knee's verdict is ``clear`` when one measure
 is clear or two independent ones pass, ``possible`` when only one passes: the cues disagree or
@@ -222,7 +222,7 @@ def knee_shift_evidence(shift: float, fppa_change_deg: float, shift_threshold: f
     Both are 2D readings of one sideways movement, and a camera turned 20° off the front turns a
     knee's forward travel into a sideways one that both read as caving (synthetic good squats:
     knee shift and FPPA past their thresholds on one knee). Where the feet are seen, the foot
-    line knows where the knee travels: unless it at least half agrees (``foot_inside`` ≥
+    line knows where the knee travels: unless it agrees (``foot_inside`` ≥
     ``agreement`` × ``foot_threshold``, ``knee_shift_foot_agreement``) the shift is possible at most."""
     if not np.isfinite(shift) or shift < shift_threshold:
         return NONE
