@@ -123,11 +123,12 @@ def lateral_lunge_like(rf: RepFrames, th: Thresholds) -> bool:
     leg hardly shortens (≤ 0.22 from the front to 45° on synthetic skeletons). Not from the side,
     where the straight leg's sideways tilt is seen end-on.
 
-    ... and the hips travelled sideways over the bent leg's foot (``lateral_lunge_hip_travel``),
-    which is what a lateral lunge is. A squat whose one knee caves far in points that thigh at the
-    camera: its leg reads straight and hardly shortened beside the other, as a lunge's does
-    (synthetic squats with one knee a foot length inside its line, up to 10° off the front: every
-    rep was thrown away), but its hips stay over the middle of the feet."""
+    ... and the hips travelled sideways off the middle of the feet (``lateral_lunge_hip_travel``,
+    either way: over the bent leg's foot, as a lateral lunge's do, or away from it, as in a
+    shuffle or dance step). A squat whose one knee caves far in points that thigh at the camera:
+    its leg reads straight and hardly shortened beside the other, as a lunge's does (synthetic
+    squats with one knee a foot length inside its line, up to 10° off the front: every rep was
+    thrown away), but its hips stay over the middle of the feet."""
     short = rf.sig.leg_shortening[rf.loaded]      # (k, 2)
     if not np.isfinite(short).all(axis=1).any():
         return False
@@ -138,16 +139,14 @@ def lateral_lunge_like(rf: RepFrames, th: Thresholds) -> bool:
         ratio = np.where(bent > 0, straight / bent, np.nan)
     # ... and that leg really is straight: hip, knee and ankle in line, which they are from any view
     in_line = nanmedian(rf.sig.knee_flexion[rf.loaded[rows], straighter]) <= th.straight_leg_max_flexion.value
-    bent_leg = int(np.round(np.mean(1 - straighter)))
     return bool(nanmedian(ratio) < th.lateral_lunge_ratio.value and in_line
-                and hips_travel_towards(rf, bent_leg) >= th.lateral_lunge_hip_travel.value)
+                and abs(hips_sideways_travel(rf)) >= th.lateral_lunge_hip_travel.value)
 
 
-def hips_travel_towards(rf: RepFrames, leg: int) -> float:
-    """How far the hips moved sideways towards leg ``leg``'s foot (0 left, 1 right) over the loaded
-    phase, from standing, in ankle widths (median; + = towards that foot)."""
-    shift = nanmedian(rf.sig.lateral_shift[rf.loaded]) - rf.baseline(rf.sig.lateral_shift)   # + = to the left
-    return float(shift if leg == 0 else -shift)
+def hips_sideways_travel(rf: RepFrames) -> float:
+    """How far the hips moved sideways off the middle of the feet over the loaded phase, from
+    standing, in ankle widths (median; + = towards the person's left foot)."""
+    return float(nanmedian(rf.sig.lateral_shift[rf.loaded]) - rf.baseline(rf.sig.lateral_shift))
 
 
 def moving_free_foot(rf: RepFrames, th: Thresholds) -> int | None:
