@@ -29,11 +29,10 @@ WHY_SMALL = ("The person is small in the picture (legs about {px:.0f} px tall wh
 
 
 def too_small_for_knees(view: str, leg_px: float | None, th: Thresholds) -> bool:
-    """A frontal or oblique view (the knees are judged from both) whose person's legs were under
-    ``th.min_leg_px`` where pose ran: the knee, asymmetry and sideways-shift judges are off
+    """A view the knees are judged from (``METRIC_VIEWS["knees_against_toes"]``) whose person's legs
+    were under ``th.min_leg_px`` where pose ran: the knee, asymmetry and sideways-shift judges are off
     (``leg_px`` None: not measured, nothing is gated)."""
-    knee_views = METRIC_VIEWS["valgus"] + ("oblique",)
-    return view in knee_views and leg_px is not None and leg_px < th.min_leg_px.value
+    return view in METRIC_VIEWS["knees_against_toes"] and leg_px is not None and leg_px < th.min_leg_px.value
 
 
 def judge_dip(sig: Signals, win: RepWindow, forced_view: str | None, profile: Profile, index: int,
@@ -82,7 +81,7 @@ def assess_rep(rf: RepFrames, view: ViewVerdict, th: Thresholds, index: int, *, 
     elif view.supports("valgus"):
         v, valgus = judge_valgus(rf, th, earlier)
         found.add(v).add(judge_asymmetry(rf, th)).add(judge_lateral_shift(rf, th))
-    elif view.view == "oblique" and facing_camera(rf):
+    elif view.supports("knees_against_toes") and facing_camera(rf):
         # a camera turned off the front: each knee is judged against its own foot as the camera sees
         # it, which holds off the front (the Monte-Carlo bench); clear where the feet read the camera
         # turned no more than ``oblique_clear_max_feet_yaw``, possible at most past it or unread

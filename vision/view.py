@@ -42,6 +42,9 @@ class ViewVerdict:
 # Which camera views can judge which metric (a rear view is a frontal-plane view too).
 METRIC_VIEWS = {
     "valgus": ("front",),
+    # the knees judged at all: against their own toes off the front too (facing the camera), with
+    # clear there only up to a turn the feet can read (vision.assess.assess_rep)
+    "knees_against_toes": ("front", "oblique"),
     "lateral_shift": ("front",),
     "asymmetry": ("front",),
     "depth": ("side", "front", "oblique"),
