@@ -181,7 +181,7 @@ def judge_asymmetry(rf: RepFrames, th: Thresholds) -> Finding:
 
 def judge_lateral_shift(rf: RepFrames, th: Thresholds) -> Finding:
     """Hips drifting sideways off the centre of the feet, from standing."""
-    shift = rf.sig.lateral_shift[rf.loaded] - rf.baseline(rf.sig.lateral_shift)
+    shift = rf.hip_shift()
     lat = sustained_max(np.abs(shift), rf.n_sustain)
     out = Finding(metrics={"lateral_shift": rounded(lat)})
     if np.isfinite(lat) and lat > th.lateral_shift.value:

@@ -140,13 +140,7 @@ def lateral_lunge_like(rf: RepFrames, th: Thresholds) -> bool:
     # ... and that leg really is straight: hip, knee and ankle in line, which they are from any view
     in_line = nanmedian(rf.sig.knee_flexion[rf.loaded[rows], straighter]) <= th.straight_leg_max_flexion.value
     return bool(nanmedian(ratio) < th.lateral_lunge_ratio.value and in_line
-                and abs(hips_sideways_travel(rf)) >= th.lateral_lunge_hip_travel.value)
-
-
-def hips_sideways_travel(rf: RepFrames) -> float:
-    """How far the hips moved sideways off the middle of the feet over the loaded phase, from
-    standing, in ankle widths (median; + = towards the person's left foot)."""
-    return float(nanmedian(rf.sig.lateral_shift[rf.loaded]) - rf.baseline(rf.sig.lateral_shift))
+                and abs(nanmedian(rf.hip_shift())) >= th.lateral_lunge_hip_travel.value)
 
 
 def moving_free_foot(rf: RepFrames, th: Thresholds) -> int | None:

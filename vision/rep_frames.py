@@ -187,6 +187,11 @@ class RepFrames:
         tan = tan[np.isfinite(tan)]
         return float(np.mean(tan)) if len(tan) else 0.0
 
+    def hip_shift(self) -> np.ndarray:
+        """(loaded,) the hips' sideways shift off the centre of the feet over the loaded frames, from
+        standing, in ankle widths (+ = towards the person's left)."""
+        return self.sig.lateral_shift[self.loaded] - self.baseline(self.sig.lateral_shift)
+
     def baseline(self, x: np.ndarray) -> float:
         """The person's standing value of a per-frame signal (T,) around this rep."""
         return nanmedian(x[self.base])
