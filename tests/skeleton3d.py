@@ -105,16 +105,19 @@ def _knee_ik(hip: np.ndarray, ankle: np.ndarray, bend: np.ndarray) -> np.ndarray
 
 
 def lunge_pose(q: float, *, split: float = 0.30, stance_half: float = 0.10, rear_foot_up: float = 0.05,
-               drop: float = 0.30) -> dict:
+               drop: float = 0.30, rear_knee_down: bool = False) -> dict:
     """A static lunge / split squat: LEFT foot forward, RIGHT foot back on its toes (its ankle
     ``rear_foot_up`` higher than the front one's: 0.05 heel up; ~0.25 on a bench, a Bulgarian split
-    squat); q lowers the hips by ``drop`` (the rear knee nearly touches the floor)."""
+    squat); q lowers the hips by ``drop`` (the rear knee nearly touches the floor). ``rear_knee_down``
+    bends the rear knee down towards the floor instead of forwards (a foot up on a bench, level with
+    the lowered hips, would otherwise fold the knee up above them)."""
     front_ankle = np.array([stance_half, ANKLE_H, split])
     rear_ankle = np.array([-stance_half, ANKLE_H + rear_foot_up, -split])
     top = np.sqrt((THIGH + SHANK - 0.01) ** 2 - split ** 2) + ANKLE_H
     hip_y = top - q * drop
     pts = {}
-    for side, ankle, bend in ((LEFT, front_ankle, np.array([0, 0, 1.0])), (RIGHT, rear_ankle, np.array([0, 0, 1.0]))):
+    rear_bend = np.array([0, -1.0, 0.3]) if rear_knee_down else np.array([0, 0, 1.0])
+    for side, ankle, bend in ((LEFT, front_ankle, np.array([0, 0, 1.0])), (RIGHT, rear_ankle, rear_bend)):
         hip = np.array([_outward(side) * HIP_HALF, hip_y, 0.0])
         knee = _knee_ik(hip, ankle, bend)
         u = np.array([0, 0, 1.0])
@@ -125,8 +128,9 @@ def lunge_pose(q: float, *, split: float = 0.30, stance_half: float = 0.10, rear
 
 def bulgarian_pose(q: float, **kw) -> dict:
     """A Bulgarian split squat: :func:`lunge_pose` with the rear foot up on a bench 0.25 H (45 cm)
-    high, each foot 0.25 H from the hips, the hips lowered 0.2 H (the rear knee near the floor)."""
-    return lunge_pose(q, **{"split": 0.25, "rear_foot_up": 0.25, "drop": 0.20, **kw})
+    high, each foot 0.25 H from the hips, the hips lowered 0.2 H, the rear knee hanging towards the
+    floor below both the hips and the bench."""
+    return lunge_pose(q, **{"split": 0.25, "rear_foot_up": 0.25, "drop": 0.20, "rear_knee_down": True, **kw})
 
 
 def plank_pose() -> dict:

@@ -179,3 +179,25 @@ def test_level_shank_vertical_undoes_a_camera_looking_down(alpha_deg, tau_deg):
     seen = math.cos(a + t) / math.cos(t)
     assert g.level_shank_vertical(seen, math.tan(t)) == pytest.approx(math.cos(a), abs=1e-9)
     assert g.level_shank_vertical(seen, 0.0) == pytest.approx(seen, abs=1e-12)
+
+
+def test_distance_from_segment_known_values():
+    a, b = np.array([0.0, 0.0]), np.array([4.0, 0.0])
+    assert g.distance_from_segment([2.0, 0.0], a, b) == pytest.approx(0.0)     # on it
+    assert g.distance_from_segment([1.0, 3.0], a, b) == pytest.approx(3.0)     # beside it
+    assert g.distance_from_segment([7.0, 4.0], a, b) == pytest.approx(5.0)     # past its end: to the end
+    assert g.distance_from_segment([-3.0, -4.0], a, b) == pytest.approx(5.0)   # before its start
+    assert g.distance_from_segment([3.0, 4.0], a, a) == pytest.approx(5.0)     # a segment of no length: its end
+    frames = g.distance_from_segment(np.array([[2.0, 1.0], [2.0, -2.0]]), np.zeros((2, 2)), np.array([[4.0, 0], [4, 0]]))
+    assert frames == pytest.approx([1.0, 2.0])
+
+
+@given(st.floats(0.0, 1.0), st.floats(0.5, 300.0), st.floats(-200.0, 200.0), angles, finite, finite)
+def test_a_point_off_a_segment_is_as_far_from_it_in_any_placement(s, length, offset, r, x0, y0):
+    """A point beside the segment at fraction ``s`` of its length, ``offset`` off it, is |offset| from
+    it however the segment is turned and placed: a straight leg's knee (offset 0) stays on its
+    hip-ankle segment however foreshortened the leg is."""
+    origin = np.array([x0, y0])
+    a, b = origin, origin + rot([length, 0.0], r)
+    point = origin + rot([s * length, offset], r)
+    assert g.distance_from_segment(point, a, b) == pytest.approx(abs(offset), abs=1e-6 * (1 + length + abs(offset)))

@@ -277,15 +277,19 @@ def test_a_pistol_filmed_by_a_phone_low_on_the_floor_is_a_single_leg_squat():
     assert all(r["stance"] == "single_leg" for r in res["reps"])
 
 
-def _held_leg_dip(right_above: float, right_shin: float, right_flexion: float, frames: int = 12):
+def _held_leg_dip(right_above: float, right_shin: float, right_flexion: float, frames: int = 12,
+                  right_shortening: float = 0.2, right_knee_off: float = 0.0):
     """A dip whose right ankle sits ``right_above`` leg lengths above the left one throughout, the
-    right shin reading ``right_shin`` (1 upright, 0 flat) and its knee ``right_flexion`` degrees;
-    the left leg a bent standing leg."""
+    right shin reading ``right_shin`` (1 upright, 0 flat), its knee ``right_flexion`` degrees, its
+    hip-ankle length ``right_shortening`` shorter than standing and its knee ``right_knee_off`` leg
+    lengths off the hip-ankle segment; the left leg a bent standing leg."""
     from types import SimpleNamespace
     ankle = np.zeros((frames, 2, 2))
     ankle[:, 0, 1], ankle[:, 1, 1] = 2.0, 2.0 - right_above
     sig = SimpleNamespace(ankle_pos=ankle, shank_vertical=np.tile([0.8, right_shin], (frames, 1)),
-                          knee_flexion=np.tile([80.0, right_flexion], (frames, 1)))
+                          knee_flexion=np.tile([80.0, right_flexion], (frames, 1)),
+                          leg_shortening=np.tile([0.4, right_shortening], (frames, 1)),
+                          knee_off_leg=np.tile([0.15, right_knee_off], (frames, 1)))
     return SimpleNamespace(sig=sig, idx=np.arange(frames), loaded=np.arange(frames), n_sustain=3)
 
 
@@ -303,12 +307,43 @@ def test_held_free_leg_is_a_straight_leg_holding_its_foot_off_the_floor(above, s
     assert held_free_leg(_held_leg_dip(above, shin, flexion), Thresholds()) == free
 
 
-@pytest.mark.parametrize("yaw, pitch", [(0, 0), (20, -10), (45, 10), (0, -20)])
-def test_bulgarian_split_squats_are_rejected_from_a_low_or_a_high_camera(yaw, pitch):
-    """The rear foot is held off the floor too, up on its bench, but that leg bends: a split squat,
-    not a single-leg squat, wherever the camera is (``held_free_leg`` asks for a straight leg)."""
+@pytest.mark.parametrize("shortening, knee_off, flexion, free", [
+    (0.8, 0.02, 60.0, 1),     # pointing at the lens, its knee on the hip-ankle segment: straight, whatever its angle reads
+    (0.8, 0.12, 60.0, None),  # ... its knee off that segment: folded
+    (0.4, 0.02, 60.0, None),  # seen at length: its angle is read, and it is bent
+])
+def test_a_held_leg_pointing_at_the_camera_is_straight_when_its_knee_lies_between_hip_and_ankle(
+        shortening, knee_off, flexion, free):
+    """``movement.end_on_in_line``: a pistol's straight free leg held out at a phone low on the floor
+    is a few pixels long in the picture, and its knee angle is their noise (36-68° on the
+    Monte-Carlo bench: four sets of pistols were thrown away as lunges). A line stays a line in any
+    camera: its knee still lies on the segment from its hip to its ankle."""
+    from vision.movement import held_free_leg
+    dip_ = _held_leg_dip(0.4, 0.1, flexion, right_shortening=shortening, right_knee_off=knee_off)
+    assert held_free_leg(dip_, Thresholds()) == free
+
+
+@pytest.mark.parametrize("height, distance, yaw", [(0.17, 1.03, -1), (0.2, 1.32, -13), (0.21, 1.78, 7)])
+def test_a_pistol_filmed_close_by_a_phone_on_the_floor_is_a_single_leg_squat(height, distance, yaw):
+    """The Monte-Carlo bench's lost pistols (perspective camera 30-40 cm up, 1.8-3 m away): the free
+    leg, held out straight towards the lens, is foreshortened to a few pixels and read 36-68° bent,
+    its shin flat and its knee below the hips, a lunge's rear leg; every rep was thrown away."""
+    poses = squat_set(3, pose=single_leg_pose, depth_deg=35, turn_out_deg=10)
+    res = run(track_of(poses, yaw_deg=yaw, perspective=(height, distance), noise_px=0.5))
+    assert res["summary"]["rep_count"] == 3, res["rejected_dips"]
+    assert all(r["stance"] == "single_leg" for r in res["reps"])
+
+
+@pytest.mark.parametrize("yaw, camera", [(0, {"pitch_deg": 0}), (20, {"pitch_deg": -10}), (45, {"pitch_deg": 10}),
+                                         (0, {"pitch_deg": -20}), (0, {"perspective": (0.17, 1.0)}),
+                                         (-15, {"perspective": (0.12, 0.8)}), (180, {"pitch_deg": 30})])
+def test_bulgarian_split_squats_are_rejected_from_a_low_or_a_high_camera(yaw, camera):
+    """The rear foot is held off the floor too, up on its bench, but that leg bends, its knee
+    hanging below the hips and the bench: a split squat, not a single-leg squat, wherever the camera
+    is, a phone on the floor close by included (``held_free_leg`` asks for a straight leg, and of a
+    leg pointing at the lens for its knee between its hip and its ankle)."""
     from skeleton3d import bulgarian_pose
-    res = run(track_of(squat_set(3, pose=bulgarian_pose), yaw_deg=yaw, pitch_deg=pitch, noise_px=0.5))
+    res = run(track_of(squat_set(3, pose=bulgarian_pose), yaw_deg=yaw, noise_px=0.5, **camera))
     assert res["reps"] == [] and res["rejected_dips"]
     assert all("folded back" in d["reason"] for d in res["rejected_dips"])
 

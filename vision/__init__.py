@@ -59,4 +59,4 @@ What the layers are:
 * ``app.py`` is on top.
 """
 
-__version__ = "0.4.1"
+__version__ = "0.4.2"

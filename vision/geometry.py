@@ -173,6 +173,18 @@ def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _norm(np.asarray(a, float) - b)
 
 
+def distance_from_segment(point: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance from ``point`` to the segment a-b (its nearest point on it, ends included):
+    (..., 2) x3 -> (...). A point between a and b on their line is at 0; a segment of zero length is
+    its one end."""
+    point, a, b = (np.asarray(x, float) for x in (point, a, b))
+    ab = b - a
+    length2 = np.sum(ab * ab, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.clip(np.where(length2 > 0, np.sum((point - a) * ab, axis=-1) / length2, 0.0), 0.0, 1.0)
+    return distance(point, a + s[..., None] * ab)
+
+
 def out_of_plane_length(a: np.ndarray, b: np.ndarray, true_length: np.ndarray | float) -> np.ndarray:
     """Length of segment a→b's component along the camera axis, from its foreshortening: -> (...).
 

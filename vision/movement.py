@@ -179,9 +179,22 @@ def held_free_leg(rf: RepFrames, th: Thresholds) -> int | None:
     the straight leg: a real Bulgarian split squat's rear ankle point moved 0.12-0.19 leg lengths
     on its bench (the foot rolls), as far as a free foot. None otherwise."""
     lifted = lifted_foot(rf, th)
-    if lifted is None or lifted != flatter_shin(rf) or not leg_straight(rf, lifted, th):
+    if lifted is None or lifted != flatter_shin(rf):
         return None
-    return lifted
+    return lifted if leg_straight(rf, lifted, th) or end_on_in_line(rf, lifted, th) else None
+
+
+def end_on_in_line(rf: RepFrames, k: int, th: Thresholds) -> bool:
+    """Leg ``k`` points nearly at the camera over the loaded phase (its hip-ankle length in the
+    picture under ``free_leg_end_on`` of its standing length), where its knee angle is a few pixels'
+    noise, and its knee stays on the segment from its hip to its ankle (``knee_off_straight_leg``):
+    a line stays a line in any camera, so a straight leg's knee lies between the two however
+    foreshortened. A pistol's free leg held out at a phone low on the floor reads so (its knee angle
+    36-68°); a Bulgarian split squat's rear leg, folded under the hips to its foot up on a bench,
+    puts its knee well off that segment."""
+    sig, loaded = rf.sig, rf.loaded
+    end_on = nanmedian(sig.leg_shortening[loaded, k]) >= 1.0 - th.free_leg_end_on.value
+    return bool(end_on and nanmedian(sig.knee_off_leg[loaded, k]) <= th.knee_off_straight_leg.value)
 
 
 def flatter_shin(rf: RepFrames) -> int:

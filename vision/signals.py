@@ -71,6 +71,7 @@ class Signals:
     hip_height: np.ndarray      # (T,) (y_ankle − y_hip) / standing hip–ankle length: ≈ 1 standing, ≈ 0.3 in a plank
     hip_pos: np.ndarray         # (T, 2) mid-hip image xy in standing leg lengths (y down), as ``ankle_pos``
     leg_shortening: np.ndarray  # (T, 2) 1 − each leg's hip–ankle length / its standing length: ≈ 0 straight
+    knee_off_leg: np.ndarray    # (T, 2) each knee's distance from its hip–ankle segment, standing leg lengths: ≈ 0 straight, however foreshortened
     leg_px: np.ndarray          # (T,) standing hip–ankle length in the pixels the pose model saw (how coarse the landmarks are)
 
     def __len__(self) -> int:
@@ -217,6 +218,8 @@ def compute_signals(track: PoseTrack, *, causal: bool = False, shots: np.ndarray
             hip_height=(mid_ankle[:, 1] - mid_hip[:, 1]) / chord_ref,
             hip_pos=mid_hip / leg[:, None],
             leg_shortening=1.0 - chords / np.stack([straight_ref(chords[:, k]) for k in range(2)], axis=1),
+            knee_off_leg=np.stack([g.distance_from_segment(P(k), P(h), P(a)) for h, k, a, _, _ in LEGS], axis=1)
+            / leg[:, None],
             leg_px=chord_ref * track.pose_scale,
         )
 
