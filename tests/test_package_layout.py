@@ -57,3 +57,14 @@ def test_the_cli_imports_the_trainer_only_lazily():
         elif isinstance(node, ast.Import):
             top_level.update(a.name for a in node.names)
     assert not any(m.startswith("trainer") for m in top_level)
+
+
+def test_the_package_metadata_names_the_engine_version_the_json_reports():
+    """``pyproject.toml``'s version is the one ``vision.__version__`` writes into every result's
+    ``engine.version`` (it had stayed at 0.3.6 through six engine versions)."""
+    import tomllib
+
+    from vision import __version__
+
+    with open(REPO / "pyproject.toml", "rb") as f:
+        assert tomllib.load(f)["project"]["version"] == __version__
