@@ -201,3 +201,21 @@ def test_a_point_off_a_segment_is_as_far_from_it_in_any_placement(s, length, off
     a, b = origin, origin + rot([length, 0.0], r)
     point = origin + rot([s * length, offset], r)
     assert g.distance_from_segment(point, a, b) == pytest.approx(abs(offset), abs=1e-6 * (1 + length + abs(offset)))
+
+
+@given(st.floats(0.0, 40.0), st.floats(0.0, 120.0))
+def test_level_hip_knee_undoes_a_camera_looking_down(tau_deg, theta_deg):
+    """A thigh θ from vertical, its hip behind its knee, under a camera looking down τ spans
+    cos(θ − τ) / cos τ of its standing projected length above the knee; a level camera reads
+    −cos θ. Exact for θ ≥ τ; a thigh bent less than τ reads as bent 2τ − θ."""
+    tau, theta = math.radians(tau_deg), math.radians(theta_deg)
+    seen = -math.cos(theta - tau) / math.cos(tau)
+    expected = -math.cos(theta if theta >= tau else 2 * tau - theta)
+    assert g.level_hip_knee(seen, math.tan(tau)) == pytest.approx(expected, abs=1e-6)
+    assert g.level_hip_knee(-math.cos(theta), 0.0) == pytest.approx(-math.cos(theta), abs=1e-9)   # a level camera: as seen
+
+
+def test_level_hip_knee_known_values():
+    # a parallel thigh under a 30° look-down reads 0.58 thigh lengths below the hip (35° above level)
+    assert -math.cos(math.radians(60)) / math.cos(math.radians(30)) == pytest.approx(-0.577, abs=1e-3)
+    assert g.level_hip_knee(-0.5 / math.cos(math.radians(30)), math.tan(math.radians(30))) == pytest.approx(0.0, abs=1e-9)
