@@ -20,7 +20,8 @@ a phone instead: 0.3–1.7 m up (a 1.75 m person), at the distance at which the 
 share of a 65° × 38° view, aimed at the body's middle, so it looks down at the feet more steeply
 than at the hips (or up at them); its look-down angle at the feet stands for the pitch in the
 tables, and every other draw is the orthographic run's. The engine (``analyze_track``, no
-MediaPipe) gives each found rep a view and a valgus verdict; a rep is "judged" when its verdict
+MediaPipe) gives each found rep a view, a valgus verdict and a depth verdict (scored against the
+skeleton's thigh at the bottom for front and oblique reps, :func:`depth_table`); a rep is "judged" when its verdict
 is clear / possible / none (from the front, or capped at possible from an oblique view facing the
 camera), "not judged" otherwise. The label of a found rep
 is its set's label.
@@ -300,8 +301,10 @@ def simulate_set(p: dict, noise: dict | None, toe_drift: bool = False, foot_wand
     for r in res.get("reps", []):
         v = r.get("valgus") or {}
         verdict = v.get("verdict") if isinstance(v, dict) else None
+        depth = ("shallow" if "shallow" in (r.get("flags") or []) else
+                 "not judged" if "depth" in (r.get("not_judged") or {}) else "ok")
         reps.append({"view": r.get("view"), "verdict": verdict or "missing",
-                     "flag": "knee_valgus" in (r.get("flags") or [])})
+                     "flag": "knee_valgus" in (r.get("flags") or []), "depth": depth})
     return {**p, "found": len(reps), "rep_results": reps}
 
 
@@ -428,6 +431,30 @@ def tables(records: list[dict], header: str = "") -> str:
     return "\n".join(lines)
 
 
+# The skeleton's thigh at the bottom by shank tilt (``skeleton3d.squat_pose``): 20° → 50° from vertical,
+# 22° → 55°, 25° → 63°, 30° → 80°, ≥ 35° → 90° (level). The front view calls a thigh more than 30° above
+# level (< 60° from vertical) shallow.
+DEPTH_TRUTH = (("shallow (thigh ≤ 55° from vertical)", lambda d: d <= 22.0),
+               ("deep (thigh ≥ 80°)", lambda d: d >= 30.0))
+DEPTH_PITCH_BINS = ((0, 10), (10, 20), (20, 30), (30, 40), (40, 90))
+
+
+def depth_table(records: list[dict]) -> str:
+    """Depth verdicts of the two-legged squat sets' front and oblique reps, by the truth (the
+    skeleton's thigh at the bottom, :data:`DEPTH_TRUTH`; reps between are left out) and the camera's
+    look-down at the feet: the share called ``shallow``, not judged, and ok."""
+    lines = ["| truth | look-down at the feet | reps | `shallow` % | not judged % | ok % |", "|---|---|---|---|---|---|"]
+    for name, is_truth in DEPTH_TRUTH:
+        for lo, hi in DEPTH_PITCH_BINS:
+            reps = [rep for r in records if r["kind"] == "squat" and is_truth(r["depth_deg"])
+                    and lo <= r["pitch_deg"] < hi for rep in r["rep_results"] if rep["view"] in ("front", "oblique")]
+            if reps:
+                n = len(reps)
+                share = {v: _pct(sum(rep["depth"] == v for rep in reps), n) for v in ("shallow", "not judged", "ok")}
+                lines.append(f"| {name} | {lo}-{hi}° | {n} | {share['shallow']} | {share['not judged']} | {share['ok']} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=DEFAULT_N, help=f"synthetic sets (default {DEFAULT_N})")
@@ -470,7 +497,7 @@ def main(argv=None) -> int:
     if args.turn_out_sd is not None:
         header += (f"\n\n**What-if**: the toe point's turn-out error SD set to {args.turn_out_sd:g}° in the noise and in "
                    "the engine's error band (`turn_out_error_one_foot`), not the measured one.")
-    text = tables(records, header)
+    text = tables(records, header) + "\n\n### Depth from the front and oblique views\n\n" + depth_table(records)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "montecarlo.md").write_text(text + "\n")

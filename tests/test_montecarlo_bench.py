@@ -28,6 +28,8 @@ def test_tiny_run_counts_add_up():
     assert c["good_judged"] + c["caving_judged"] == c["judged"]
     assert c["good_clear"] + c["good_possible"] <= c["good_judged"]
     assert "| all |" in mc.tables(records)
+    assert all(rep["depth"] in ("shallow", "not judged", "ok") for r in records for rep in r["rep_results"])
+    assert mc.depth_table(records).startswith("| truth |")
     assert mc.run(3, seed=5, noise=mc.load_noise()) == records[:3]   # deterministic
 
 
@@ -123,3 +125,20 @@ def test_perspective_camera_looks_down_at_the_feet_more_than_at_the_hips():
     assert q["pitch_deg"] > q["hip_pitch_deg"]
     assert 0.17 <= q["camera_height"] <= 0.98 and 0.7 <= q["distance"] <= 2.5
     assert mc.simulate_set(q, mc.load_noise())["found"] >= 1
+
+
+def test_depth_table_scores_a_parallel_and_a_quarter_squat_from_a_level_and_a_steep_camera():
+    """The depth scoring: exact draws, a level camera and one looking down 30° at a parallel squat
+    (thighs level: never ``shallow``) and a quarter squat (thighs 50° from vertical: ``shallow`` from
+    the level camera)."""
+    recs = []
+    for depth_deg, pitch in ((35.0, 0.0), (35.0, 30.0), (20.0, 0.0)):
+        p = mc.draw_params(np.random.default_rng(1), single_leg_share=0.0)
+        p.update(kind="squat", cave=0.0, caving=False, turn_out_deg=15.0, yaw_deg=0.0, pitch_deg=pitch,
+                 depth_deg=depth_deg, stance_half=0.13, leg_px=180.0, reps=2, rep_s=2.4, gap_s=0.8)
+        recs.append(mc.simulate_set(p, None))
+    parallel_level, parallel_steep, quarter_level = ([rep["depth"] for rep in r["rep_results"]] for r in recs)
+    assert parallel_level == ["ok", "ok"] and "shallow" not in parallel_steep and quarter_level == ["shallow", "shallow"]
+    table = mc.depth_table(recs)
+    assert "| deep (thigh ≥ 80°) | 0-10° | 2 | 0.0 | 0.0 | 100.0 |" in table
+    assert "| shallow (thigh ≤ 55° from vertical) | 0-10° | 2 | 100.0 | 0.0 | 0.0 |" in table
