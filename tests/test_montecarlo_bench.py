@@ -1,13 +1,10 @@
 """bench/montecarlo.py: reads the measured noise model, runs, counts every rep once, and its exact
 (noise-free, camera in front) draws give the verdicts the geometry dictates."""
 
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import montecarlo as mc  # noqa: E402
+import montecarlo as mc
 
 
 def test_noise_model_json_has_what_the_bench_reads():

@@ -174,10 +174,6 @@ def test_a_group_dance_re_filmed_is_still_no_squat(variant, tmp_path):
     feet, away from the bent leg. With the side-lunge rule asking the hips to move towards the bent
     foot only, one dip of each was counted as a squat (one flagged caving); a squat's hips stay
     over the middle of the feet (``lateral_lunge_hip_travel``, either way)."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     import robustness
     from vision.analysis import analyze_video
 

@@ -1,16 +1,12 @@
 """bench/robustness.py re-films a clip: each variant does what it says and keeps every frame's time."""
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import robustness  # noqa: E402
-
-from vision.video import iter_frames  # noqa: E402
-from vision.video_writer import H264Writer  # noqa: E402
+import robustness
+from vision.video import iter_frames
+from vision.video_writer import H264Writer
 
 
 @pytest.fixture
