@@ -314,7 +314,7 @@ def test_held_free_leg_is_a_straight_leg_holding_its_foot_off_the_floor(above, s
 ])
 def test_a_held_leg_pointing_at_the_camera_is_straight_when_its_knee_lies_between_hip_and_ankle(
         shortening, knee_off, flexion, free):
-    """``movement.end_on_in_line``: a pistol's straight free leg held out at a phone low on the floor
+    """``movement.leg_straight`` on a held leg: a pistol's straight free leg held out at a phone low on the floor
     is a few pixels long in the picture, and its knee angle is their noise (36-68° on the
     Monte-Carlo bench: four sets of pistols were thrown away as lunges). A line stays a line in any
     camera: its knee still lies on the segment from its hip to its ankle."""

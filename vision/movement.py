@@ -166,8 +166,19 @@ def moving_free_foot(rf: RepFrames, th: Thresholds) -> int | None:
 def leg_straight(rf: RepFrames, k: int, th: Thresholds) -> bool:
     """Leg ``k`` held nearly straight over the loaded phase: its hip, knee and ankle stay in line in
     any view, as a single-leg squat's free leg does, where a lunge's or split squat's rear leg bends
-    to put its knee near the floor."""
-    return bool(nanmedian(rf.sig.knee_flexion[rf.loaded, k]) <= th.free_leg_max_flexion.value)
+    to put its knee near the floor.
+
+    Read from the knee angle, or, where the leg points nearly at the camera (its hip-ankle length in
+    the picture under ``free_leg_end_on`` of its standing length) and that angle is a few pixels'
+    noise, from the knee staying on the segment from its hip to its ankle (``knee_off_straight_leg``):
+    a line stays a line in any camera, however foreshortened. A pistol's free leg held out at a
+    phone low on the floor reads so (its knee angle 36-68°); a Bulgarian split squat's rear leg,
+    folded under the hips to its foot up on a bench, puts its knee well off that segment."""
+    sig, loaded = rf.sig, rf.loaded
+    if nanmedian(sig.knee_flexion[loaded, k]) <= th.free_leg_max_flexion.value:
+        return True
+    end_on = nanmedian(sig.leg_shortening[loaded, k]) >= 1.0 - th.free_leg_end_on.value
+    return bool(end_on and nanmedian(sig.knee_off_leg[loaded, k]) <= th.knee_off_straight_leg.value)
 
 
 def held_free_leg(rf: RepFrames, th: Thresholds) -> int | None:
@@ -181,20 +192,7 @@ def held_free_leg(rf: RepFrames, th: Thresholds) -> int | None:
     lifted = lifted_foot(rf, th)
     if lifted is None or lifted != flatter_shin(rf):
         return None
-    return lifted if leg_straight(rf, lifted, th) or end_on_in_line(rf, lifted, th) else None
-
-
-def end_on_in_line(rf: RepFrames, k: int, th: Thresholds) -> bool:
-    """Leg ``k`` points nearly at the camera over the loaded phase (its hip-ankle length in the
-    picture under ``free_leg_end_on`` of its standing length), where its knee angle is a few pixels'
-    noise, and its knee stays on the segment from its hip to its ankle (``knee_off_straight_leg``):
-    a line stays a line in any camera, so a straight leg's knee lies between the two however
-    foreshortened. A pistol's free leg held out at a phone low on the floor reads so (its knee angle
-    36-68°); a Bulgarian split squat's rear leg, folded under the hips to its foot up on a bench,
-    puts its knee well off that segment."""
-    sig, loaded = rf.sig, rf.loaded
-    end_on = nanmedian(sig.leg_shortening[loaded, k]) >= 1.0 - th.free_leg_end_on.value
-    return bool(end_on and nanmedian(sig.knee_off_leg[loaded, k]) <= th.knee_off_straight_leg.value)
+    return lifted if leg_straight(rf, lifted, th) else None
 
 
 def flatter_shin(rf: RepFrames) -> int:
