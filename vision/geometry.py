@@ -281,15 +281,13 @@ def level_hip_knee(hip_knee: np.ndarray | float, tan_tau: np.ndarray | float) ->
     vertical thigh, 0 level) a level camera would read, from the one read by a camera looking down
     by τ at a thigh leaning back away from it: -> (...).
 
-    A thigh tilted θ from vertical, its hip behind its knee, seen from a camera looking down by τ,
-    spans cos(θ − τ) / cos τ of its standing projected length above the knee: it looks steeper
-    than it is (a parallel thigh, θ = 90°, under τ = 30° reads −0.58, a thigh 35° above level).
-    Inverted: θ = τ + arccos(−h · cos τ), −cos θ, which is ``hip_knee`` itself for a level
-    camera. θ below τ (a thigh hardly bent) reads as 2τ − θ; so does standing, read as 2τ.
+    A thigh tilted θ from vertical, its hip behind its knee, spans cos(θ − τ) / cos τ of its
+    standing projected length above the knee: it looks steeper than it is (a parallel thigh under
+    τ = 30° reads −0.58, a thigh 35° above level). That is :func:`level_shank_vertical`'s segment
+    tilting towards the camera seen from one looking up by τ, its sign turned (image y down).
+    Exact for θ ≥ τ; a thigh bent less than τ (and standing) reads as bent 2τ − θ.
     """
-    h = np.asarray(hip_knee, float)
-    tau = np.arctan(np.asarray(tan_tau, float))
-    return -np.cos(tau + np.arccos(np.clip(-h * np.cos(tau), -1.0, 1.0)))
+    return -level_shank_vertical(-np.asarray(hip_knee, float), -np.asarray(tan_tau, float))
 
 
 def shank_forward(lateral: np.ndarray, vertical: np.ndarray, tan_tau: np.ndarray | float) -> np.ndarray:
