@@ -155,36 +155,31 @@ def judge_depth(rf: RepFrames, view: ViewVerdict, th: Thresholds) -> Finding:
     elif hip_knee_vis < th.depth_min_visibility.value:
         out.not_judged["depth"] = ("The hips or knees were not clearly visible at the bottom (dark or baggy clothes, "
                                    "a plate or rack in the way), so depth is not judged. Film with the hips and knees in clear view.")
-    elif side:
-        limit = -th.side_depth_tolerance.value
-        if np.isfinite(depth_ratio) and depth_ratio < limit:
-            out.flags.append({"code": "shallow", "severity": "major" if depth_ratio < limit - 0.3 else "minor",
-                              "value": rounded(depth_ratio), "threshold": limit, "approximate": False})
     else:
-        _judge_front_depth(out, depth_ratio, rf.look_down_tan(th), th.front_shallow_depth.value)
+        limit = -th.side_depth_tolerance.value if side else th.front_shallow_depth.value
+        # From the side the hip's height over the knee is read as it is. From the front a camera
+        # looking down makes a thigh leaning back look steeper than it is (a parallel thigh under a
+        # 30° look-down reads 35° above level). The look-down is read at the feet, and a camera above
+        # the thighs sees them less steeply, so the thigh read as if seen that steeply is the deepest
+        # the reading can mean: shallow when even that is shallow; not judged, with the reason, when
+        # only the reading as seen is (synthetic deep squats under a camera looking down 20-40° were
+        # called shallow on 19-26 % of reps).
+        value = depth_ratio
+        if not side:
+            value = float(g.level_hip_knee(depth_ratio, rf.look_down_tan))
+            out.metrics["depth_ratio_deepest"] = rounded(value)
+        if np.isfinite(value) and value < limit:
+            out.flags.append({"code": "shallow", "severity": "major" if value < limit - 0.3 else "minor",
+                              "value": rounded(value), "threshold": limit, "approximate": not side,
+                              **({} if side else {"value_as_seen": rounded(depth_ratio)})})
+        elif np.isfinite(depth_ratio) and depth_ratio < limit:
+            out.not_judged["depth"] = WHY_DEPTH_LOOK_DOWN.format(deg=np.degrees(np.arctan(rf.look_down_tan)))
     return out
 
 
 WHY_DEPTH_LOOK_DOWN = ("The camera looks down on the thighs (about {deg:.0f}° at the feet), which makes them look "
                        "steeper than they are: this rep reads shallow as seen, but not once that is allowed for, so "
                        "depth is not judged. Film with the phone at hip height, or from the side for depth.")
-
-
-def _judge_front_depth(out: Finding, depth_ratio: float, look_down_tan: float, limit: float) -> None:
-    """Shallow from the front only where unmistakable. A camera looking down makes a thigh leaning
-    back look steeper (a parallel thigh under a 30° look-down reads 35° above level). The look-down
-    is read at the feet; a camera above the thighs sees them less steeply than that, so the thigh
-    read as if seen that steeply (``geometry.level_hip_knee``) is the deepest the reading can mean.
-    Shallow when even that is shallow; not judged, with the reason, when only the reading as seen is
-    (synthetic deep squats under a camera looking down 20-40° were called shallow on 19-26 % of reps)."""
-    deepest = float(g.level_hip_knee(depth_ratio, look_down_tan))
-    out.metrics["depth_ratio_deepest"] = rounded(deepest)
-    if np.isfinite(deepest) and deepest < limit:
-        out.flags.append({"code": "shallow", "severity": "major" if deepest < limit - 0.3 else "minor",
-                          "value": rounded(deepest), "value_as_seen": rounded(depth_ratio), "threshold": limit,
-                          "approximate": True})
-    elif np.isfinite(depth_ratio) and depth_ratio < limit:
-        out.not_judged["depth"] = WHY_DEPTH_LOOK_DOWN.format(deg=np.degrees(np.arctan(look_down_tan)))
 
 
 def judge_asymmetry(rf: RepFrames, th: Thresholds) -> Finding:

@@ -296,7 +296,7 @@ def classify_movement(rf: RepFrames, view: str, th: Thresholds, single_leg_profi
     moving = moving_free_foot(rf, th)
     held = free_foot_held(rf, th)
     # the camera's look-down angle, read from the toes, where they point at it (not from the side)
-    look_down = rf.look_down_tan(th) if view != "side" else 0.0
+    look_down = rf.look_down_tan if view != "side" else 0.0
     if lunge_like(rf, th, look_down) and not (held or (moving is not None and moving == flatter_shin(rf))
                                    or held_free_leg(rf, th) is not None):
         return Movement("rejected", "one leg folded back towards the floor (a lunge or split squat), not a squat")

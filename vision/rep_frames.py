@@ -62,6 +62,21 @@ def wander(pos: np.ndarray) -> float:
     return float(2 * np.percentile(np.linalg.norm(pos - np.median(pos, axis=0), axis=-1), 75))
 
 
+def look_down_tan(sig: Signals, base: np.ndarray, th: Thresholds) -> float:
+    """tan of the camera's look-down angle at the feet while the person stands on frames ``base``
+    (0 when the toes are not seen): both feet's toe drop below the ankle, averaged
+    (``geometry.camera_elevation_tan``). Read as if the feet point at the camera (a front or
+    oblique view); from the side a foot's drop says nothing of it. Read once per rep
+    (``RepFrames.look_down_tan``) for the lunge test, the foot line and the front view's depth."""
+    seen = base[(sig.foot_visibility[base] >= th.foot_min_visibility.value).all(axis=1)]
+    if len(seen) == 0:
+        return 0.0
+    tan = g.camera_elevation_tan(np.nanmedian(sig.toe_drop[seen], axis=0), np.nanmedian(sig.toe_lateral[seen], axis=0),
+                                 th.foot_to_shank.value, th.ankle_to_shank.value)
+    tan = tan[np.isfinite(tan)]
+    return float(np.mean(tan)) if len(tan) else 0.0
+
+
 def rounded(x, nd: int = 3):
     """A JSON number (rounded) or None for NaN / inf / None."""
     return None if x is None or not np.isfinite(x) else round(float(x), nd)
@@ -79,6 +94,7 @@ class RepFrames:
     base: np.ndarray     # standing frames within rep_baseline_window of the rep's ends
     n_sustain: int       # frames a fault must last
     leg: int             # the better-seen leg (a side view's near leg): 0 left, 1 right
+    look_down_tan: float  # tan of the camera's look-down at the feet around this rep (:func:`look_down_tan`)
 
     @classmethod
     def of(cls, sig: Signals, win: RepWindow, th: Thresholds) -> "RepFrames":
@@ -93,7 +109,8 @@ class RepFrames:
         if len(base) == 0:
             base = np.array([win.start, win.end])
         leg = int(np.nanargmax(np.nanmean(sig.lower_visibility[idx], axis=0)))
-        return cls(sig, win, idx, loaded, bent, base, max(1, int(round(th.sustain.value * fs))), leg)
+        return cls(sig, win, idx, loaded, bent, base, max(1, int(round(th.sustain.value * fs))), leg,
+                   look_down_tan(sig, base, th))
 
     @property
     def standing_ends(self) -> tuple[int, ...]:
@@ -172,20 +189,6 @@ class RepFrames:
         not measured)."""
         v = nanmedian(self.sig.leg_px[self.idx])
         return v if np.isfinite(v) else None
-
-    def look_down_tan(self, th: Thresholds) -> float:
-        """tan of the camera's look-down angle at the feet while the person stands around this rep
-        (0 when the toes are not seen): both feet's toe drop below the ankle, averaged
-        (``geometry.camera_elevation_tan``). Read as if the feet point at the camera (a front or
-        oblique view); from the side a foot's drop says nothing of it."""
-        sig = self.sig
-        seen = self.base[(sig.foot_visibility[self.base] >= th.foot_min_visibility.value).all(axis=1)]
-        if len(seen) == 0:
-            return 0.0
-        tan = g.camera_elevation_tan(np.nanmedian(sig.toe_drop[seen], axis=0), np.nanmedian(sig.toe_lateral[seen], axis=0),
-                                     th.foot_to_shank.value, th.ankle_to_shank.value)
-        tan = tan[np.isfinite(tan)]
-        return float(np.mean(tan)) if len(tan) else 0.0
 
     def hip_shift(self) -> np.ndarray:
         """(loaded,) the hips' sideways shift off the centre of the feet over the loaded frames, from

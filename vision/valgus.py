@@ -346,7 +346,7 @@ def judge_valgus(rf: RepFrames, th: Thresholds, earlier: Sequence[dict] = (), vi
     # the picture (one looks turned out more, the other less), and the knee travels the way its own
     # foot points there; averaging the two feet put both knees off their lines by the camera's yaw
     toes = tuple(toe_offset(rf, k, th) for k in range(2))
-    tan_tau = rf.look_down_tan(th)
+    tan_tau = rf.look_down_tan
     m["camera_elevation_deg"] = rounded(np.degrees(np.arctan(tan_tau)), 1)
     series, evidence, score, t_low_1sd = {}, {}, {}, {}
     for k, name in enumerate(LEGS):
@@ -480,7 +480,7 @@ def judge_single_leg_valgus(rf: RepFrames, th: Thresholds, limit: float) -> tupl
     fppa = np.where(valid, sig.fppa[rf.bent, k], np.nan)
     f_max = sustained_max(fppa, n)
     toe = toe_offset(rf, k, th)
-    line = foot_line(rf, k, th, toe, rf.look_down_tan(th))
+    line = foot_line(rf, k, th, toe, rf.look_down_tan)
     t_max = sustained_max(line.inside, n) if line else float("nan")
     t_low = sustained_max(line.inside_low, n) if line else float("nan")
     m.update({f"fppa_{name}_deg": rounded(f_max, 1), "standing_leg": name, "fppa_norm_deg": limit,
