@@ -215,11 +215,6 @@ def poses_of(p: dict) -> list[dict]:
                         trunk_extra_deg=p["trunk_extra_deg"], cave_legs=CAVE_LEGS[p["cave_legs"]])
 
 
-def _rot_y(v: np.ndarray, angle_rad: float) -> np.ndarray:
-    c, s = np.cos(angle_rad), np.sin(angle_rad)
-    return np.array([c * v[0] + s * v[2], v[1], -s * v[0] + c * v[2]])
-
-
 FOOT_POINTS = ("ankle", "heel", "toe")
 WANDER_TO_AMPLITUDE = 0.45  # sines of 0.45 W in x and y: the planted feet of 150 synthetic sets then wander median 0.025, p90 0.074 (W: 2 × p75 distance from the median spot)
 
@@ -256,7 +251,7 @@ def synth_track(p: dict, noise: dict | None, toe_drift: bool = False, foot_wande
                 pt = np.asarray(pose[side][name], float)
                 if name == "toe":
                     ankle = np.asarray(pose[side]["ankle"], float)
-                    pt = ankle + _rot_y(pt - ankle, o * np.radians(bias[side]))   # + = more turned out
+                    pt = ankle + s3.turn_about_vertical(pt - ankle, o * np.radians(bias[side]))   # + = more turned out
                     pt = pt + np.array([o * drift[side] * s3.SHANK * q[i], 0.0, 0.0])
                 pts3[i, j] = pt
                 vis[i, j] = 0.99

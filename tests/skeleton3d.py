@@ -43,6 +43,13 @@ def dip(t: np.ndarray, reps: list[tuple[float, float]], pause: float = 0.3) -> n
     return q
 
 
+def turn_about_vertical(v: np.ndarray, angle_rad: float) -> np.ndarray:
+    """(3,) person-frame vector ``v`` turned by ``angle_rad`` about the vertical (+Y): + turns +Z
+    (forward, towards a camera in front) towards +X (the person's left)."""
+    c, s = np.cos(angle_rad), np.sin(angle_rad)
+    return np.array([c * v[0] + s * v[2], v[1], -s * v[0] + c * v[2]])
+
+
 def _outward(side: int) -> float:
     return 1.0 if side == LEFT else -1.0   # +X is the person's left
 

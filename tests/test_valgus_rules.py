@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from skeleton3d import ANKLE_H, FOOT, LEFT, SHANK, project, squat_pose, squat_set, track_of
+from skeleton3d import ANKLE_H, FOOT, LEFT, SHANK, project, squat_pose, squat_set, track_of, turn_about_vertical
 from vision import geometry as g
 from vision.analysis import analyze_track
 from vision.valgus import (CLEAR, FOOT_LINE_MEASURES, NONE, POSSIBLE, both_feet_evidence, combine, foot_line_evidence, kasr_evidence, knee_shift_evidence,
@@ -81,12 +81,10 @@ def test_knee_shift_needs_the_foot_line_to_agree_where_the_feet_are_seen(foot, e
 def _toe_turned(poses: list[dict], side: int, deg: float) -> list[dict]:
     """``poses`` with leg ``side``'s toe point turned ``deg`` about the vertical through its ankle:
     a toe point read that far off, as MediaPipe's are (SD 9°)."""
-    a = np.radians(deg)
-    turn = np.array([[np.cos(a), 0.0, np.sin(a)], [0.0, 1.0, 0.0], [-np.sin(a), 0.0, np.cos(a)]])
     out = []
     for pose in poses:
         leg = dict(pose[side])
-        leg["toe"] = leg["ankle"] + turn @ (leg["toe"] - leg["ankle"])
+        leg["toe"] = leg["ankle"] + turn_about_vertical(leg["toe"] - leg["ankle"], np.radians(deg))
         out.append({**pose, side: leg})
     return out
 
